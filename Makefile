@@ -1,0 +1,49 @@
+# tensorbridge: `make demo` runs the main job, `make test` runs every test.
+# Both work on a fresh machine: they install what is missing, build, then run.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+CMAKE := $(VENV)/bin/cmake
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: demo test build system cpp-test cpp-asan py-test examples bench clean
+
+demo: build
+	$(VENV)/bin/tensorbridge demo
+
+test: cpp-test cpp-asan py-test
+
+system:
+	@bash scripts/ensure-system.sh
+
+$(VENV)/.stamp-deps: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	@touch $@
+
+build: system $(VENV)/.stamp-deps
+	$(PIP) install -q --no-build-isolation --no-deps .
+
+cpp-test: system $(VENV)/.stamp-deps
+	$(CMAKE) -S . -B build/cpp -G Ninja -DTB_BUILD_TESTS=ON -DTB_BUILD_PYTHON=OFF >/dev/null
+	$(CMAKE) --build build/cpp
+	cd build/cpp && ctest --output-on-failure -j2
+
+# The C++ tests once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+cpp-asan: system $(VENV)/.stamp-deps
+	$(CMAKE) -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTB_BUILD_TESTS=ON \
+	  -DTB_BUILD_PYTHON=OFF -DTB_SANITIZE=address,undefined >/dev/null
+	$(CMAKE) --build build/asan
+	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2 -LE slow
+
+py-test: build
+	$(PY) -m pytest -q tests/python
+
+bench: build
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf build

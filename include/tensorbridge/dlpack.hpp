@@ -1,0 +1,88 @@
+#pragma once
+/// @file dlpack.hpp
+/// DLPack 1.x interchange: the structs, ABI-identical to the DLPack specification (written here
+/// from the spec, in tensorbridge's naming), and conversion to and from `tb::tensor`.
+
+#include <cstdint>
+
+#include "tensorbridge/tensor.hpp"
+
+namespace tb {
+
+/// The DLPack ABI version tensorbridge produces (`DLPACK_MAJOR_VERSION`, `DLPACK_MINOR_VERSION`).
+inline constexpr std::uint32_t dlpack_major_version = 1;
+inline constexpr std::uint32_t dlpack_minor_version = 1;
+
+/// `DLPackVersion`.
+struct dlpack_version {
+  std::uint32_t major;  ///< incompatible changes bump this
+  std::uint32_t minor;  ///< compatible additions bump this
+};
+
+/// `DLDevice`: device type (DLPack numbering, see `tb::device_type`) and ordinal.
+struct dlpack_device {
+  std::int32_t device_type;  ///< `DLDeviceType`, a C enum: 32 bits
+  std::int32_t device_id;    ///< ordinal, 0 for the CPU
+};
+
+/// `DLDataType`: code (`tb::dl_code`), bits per lane, lanes (1 for every tensorbridge dtype).
+struct dlpack_dtype {
+  std::uint8_t code;
+  std::uint8_t bits;
+  std::uint16_t lanes;
+};
+
+/// `DLTensor`: a strided view; memory is not owned.
+struct dlpack_tensor {
+  void* data;                 ///< base address; element 0 is at data + byte_offset
+  dlpack_device device;           ///< where `data` lives
+  std::int32_t ndim;          ///< number of dimensions
+  dlpack_dtype dtype;         ///< element type
+  std::int64_t* shape;        ///< ndim extents, owned by the managed struct
+  std::int64_t* strides;      ///< ndim strides in elements (not bytes); null means compact row-major
+  std::uint64_t byte_offset;  ///< bytes from `data` to element 0
+};
+
+/// `DLManagedTensor`: the legacy (pre-1.0, unversioned) managed tensor.
+struct dlpack_managed_tensor {
+  dlpack_tensor dl_tensor;                     ///< the view
+  void* manager_ctx;                       ///< producer's context
+  void (*deleter)(dlpack_managed_tensor* self);  ///< the consumer calls it once, when done; may be null
+};
+
+/// `DLPACK_FLAG_BITMASK_READ_ONLY`: the consumer must not write through the view.
+inline constexpr std::uint64_t dlpack_flag_read_only = 1ull << 0;
+/// `DLPACK_FLAG_BITMASK_IS_COPIED`: the producer made a copy for this export.
+inline constexpr std::uint64_t dlpack_flag_is_copied = 1ull << 1;
+/// `DLPACK_FLAG_BITMASK_IS_SUBBYTE_TYPE_PADDED`: sub-byte types are padded to a byte.
+inline constexpr std::uint64_t dlpack_flag_is_subbyte_type_padded = 1ull << 2;
+
+/// `DLManagedTensorVersioned`: the DLPack 1.x managed tensor.
+struct dlpack_managed_tensor_versioned {
+  dlpack_version version;                                  ///< the producer's ABI version
+  void* manager_ctx;                                   ///< producer's context
+  void (*deleter)(dlpack_managed_tensor_versioned* self);  ///< the consumer calls it once; may be null
+  std::uint64_t flags;                                 ///< `dlpack_flag_*` bits
+  dlpack_tensor dl_tensor;                                 ///< the view
+};
+
+/// Exports `t` as a DLPack 1.x managed tensor that keeps `t`'s storage alive until its deleter
+/// runs. `is_copied` sets the IS_COPIED flag; the READ_ONLY flag follows `t.read_only()`.
+/// The caller owns the result and must call its deleter exactly once.
+dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, bool is_copied = false);
+
+/// Exports `t` as a legacy unversioned managed tensor (for consumers without DLPack 1.x).
+/// Throws `tb::error` (buffer) for a read-only tensor: the legacy struct cannot say "read-only".
+dlpack_managed_tensor* to_dlpack_legacy(const tensor& t);
+
+/// Imports a DLPack 1.x tensor, taking ownership: its deleter runs exactly once, when the last
+/// view of the result dies (or at once if this throws). The READ_ONLY flag becomes
+/// `tensor::read_only()`. Throws `tb::error` (type) for a dtype tensorbridge lacks, and (value)
+/// for a major version other than 1.
+tensor from_dlpack(dlpack_managed_tensor_versioned* managed);
+
+/// Imports a legacy unversioned DLPack tensor, taking ownership as above. `read_only` tells
+/// whether the producer forbade writes (the struct cannot say it).
+tensor from_dlpack(dlpack_managed_tensor* managed, bool read_only = false);
+
+}  // namespace tb

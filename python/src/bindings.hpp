@@ -1,0 +1,12 @@
+#pragma once
+// Each binding file registers one concept on the extension module.
+
+#include <nanobind/nanobind.h>
+
+namespace tb::python {
+
+void register_errors(nanobind::module_& m);
+void register_tensor(nanobind::module_& m);
+void register_cast(nanobind::module_& m);
+
+}  // namespace tb::python

@@ -1,0 +1,17 @@
+#include "tensorbridge/error.hpp"
+
+namespace tb {
+
+const char* to_string(error_kind kind) noexcept {
+  switch (kind) {
+    case error_kind::type: return "type";
+    case error_kind::value: return "value";
+    case error_kind::overflow: return "overflow";
+    case error_kind::io: return "io";
+    case error_kind::format: return "format";
+    case error_kind::buffer: return "buffer";
+  }
+  return "unknown";
+}
+
+}  // namespace tb

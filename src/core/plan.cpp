@@ -1,0 +1,102 @@
+#include "tensorbridge/plan.hpp"
+
+namespace tb {
+namespace {
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+}  // namespace
+
+std::string export_plan::summary() const {
+  if (!error.empty()) return "impossible: " + error;
+  if (zero_copy) return read_only ? "zero-copy (read-only)" : "zero-copy";
+  return detail::cat("copy of ", bytes_to_copy, " bytes (", join(reasons, "; "), ")", lossy ? ", lossy" : "");
+}
+
+export_plan plan_export(const tensor& src, const export_request& req) {
+  export_plan plan;
+  plan.from = src.dtype();
+  plan.to = req.dtype.value_or(src.dtype());
+  plan.checked = req.checked;
+  const std::string& who = req.consumer.name;
+  auto refuse = [&](error_kind kind, std::string message) {
+    plan.error = std::move(message);
+    plan.error_kind = kind;
+    plan.zero_copy = false;
+    return plan;
+  };
+
+  if (!src.device().is_host())
+    return refuse(error_kind::value, detail::cat("the source lives on ", to_string(src.device()),
+                                                 ", which tensorbridge cannot read on this machine; move it to "
+                                                 "the CPU first"));
+  if (!req.device.is_host())
+    return refuse(error_kind::value, detail::cat("device \"", to_string(req.device),
+                                                 "\" is not available: this machine has no such device; use "
+                                                 "device=\"cpu\""));
+
+  if (plan.to != plan.from) {
+    if (!can_cast(plan.from, plan.to, req.rule))
+      return refuse(error_kind::type,
+                    detail::cat("cannot cast ", name(plan.from), " to ", name(plan.to), " under casting=\"",
+                                to_string(req.rule), "\"",
+                                can_cast(plan.from, plan.to, casting::same_kind)
+                                    ? "; pass casting=\"same_kind\" to allow it"
+                                    : "; pass casting=\"unsafe\" to allow it (values may be truncated or wrap)"));
+    plan.lossy = !can_cast(plan.from, plan.to, casting::safe);
+    plan.reasons.push_back(detail::cat("dtype changes from ", name(plan.from), " to ", name(plan.to)));
+  }
+  const consumer_limits& c = req.consumer;
+  if (!c.dtypes.contains(plan.to))
+    plan.reasons.push_back(detail::cat(who, " cannot share ", name(plan.to), " memory"));
+  if (!c.strided && !src.is_contiguous())
+    plan.reasons.push_back(detail::cat(who, " needs C-contiguous memory and the source is not (strides ",
+                                       [&] {
+                                         std::string s;
+                                         for (auto v : src.strides()) s += (s.empty() ? "" : ", ") + std::to_string(v);
+                                         return s;
+                                       }(),
+                                       " elements)"));
+  else if (!c.negative_strides && src.has_negative_strides())
+    plan.reasons.push_back(detail::cat(who, " does not accept negative strides"));
+  if (!c.overlapping && src.has_overlap())
+    plan.reasons.push_back(detail::cat(who, " does not accept zero strides (a broadcast view)"));
+  if (c.alignment > 1 && !src.is_aligned(c.alignment))
+    plan.reasons.push_back(detail::cat(who, " shares only ", c.alignment, "-byte aligned memory and the source is not"));
+  if (!c.read_only && src.read_only())
+    plan.reasons.push_back(detail::cat("the source is read-only and ", who,
+                                       " would be allowed to write it (", who, " has no read-only tensors)"));
+
+  if (plan.reasons.empty() && req.copy == copy_mode::always) plan.reasons.push_back("copy=True was asked for");
+  if (plan.reasons.empty()) {
+    plan.read_only = src.read_only();
+    return plan;
+  }
+  plan.zero_copy = false;
+  plan.bytes_to_copy = static_cast<std::size_t>(src.numel()) * itemsize(plan.to);
+  if (req.copy == copy_mode::never)
+    return refuse(error_kind::buffer, detail::cat("copy=False, but handing this tensor to ", who,
+                                                  " needs a copy: ", join(plan.reasons, "; "),
+                                                  "; pass copy=None to allow the copy"));
+  return plan;
+}
+
+tensor execute(const tensor& src, const export_plan& plan) {
+  if (!plan.error.empty()) throw error(plan.error_kind, plan.error);
+  if (plan.zero_copy) return src;
+  if (plan.to == plan.from) return src.copy();
+  cast_options options;
+  options.rule = casting::unsafe;  // the plan already applied the caller's rule
+  options.checked = plan.checked;
+  return cast(src, plan.to, options);
+}
+
+tensor export_tensor(const tensor& src, const export_request& request) {
+  return execute(src, plan_export(src, request));
+}
+
+}  // namespace tb
