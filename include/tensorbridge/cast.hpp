@@ -3,6 +3,7 @@
 /// Dtype conversion: casting rules (NumPy's meaning) and fused copy+cast kernels.
 
 #include <string_view>
+#include <vector>
 
 #include "tensorbridge/tensor.hpp"
 
@@ -43,6 +44,35 @@ struct cast_options {
 tensor cast(const tensor& src, dtype to, const cast_options& options = {});
 
 /// Converts `src` into the existing `dst` (same shape; any strides; dtypes may differ).
+///
+/// - `src` and `dst` may overlap in memory (the source is then copied first).
+/// - Throws `tb::error` (value) if the shapes differ, `dst` is read-only or has zero strides
+///   (several indices would share one element); (type) if `options.rule` refuses the pair.
+/// - With `options.checked`, `dst` is left untouched when the cast fails.
 void cast_into(const tensor& src, const tensor& dst, const cast_options& options = {});
+
+namespace detail {
+
+/// The instruction sets the cast kernels are compiled for, worst first.
+enum class cast_target {
+  scalar,  ///< the portable kernels (the build's baseline; NEON on aarch64)
+  avx2,    ///< x86-64 AVX2 + FMA + F16C
+  avx512,  ///< x86-64 AVX-512 F/BW/DQ/VL + F16C
+};
+
+/// "scalar", "avx2", "avx512".
+std::string_view to_string(cast_target target) noexcept;
+
+/// The targets that are compiled in and that this CPU can run, worst first.
+std::vector<cast_target> available_cast_targets();
+
+/// Makes later casts use the kernels of `target` (tests use it to run every target). Throws
+/// `tb::error` (value) if `target` is not in `available_cast_targets()`.
+void set_cast_target(cast_target target);
+
+/// The target in use: the last of `available_cast_targets()` unless `set_cast_target` chose another.
+cast_target active_cast_target() noexcept;
+
+}  // namespace detail
 
 }  // namespace tb

@@ -72,8 +72,10 @@ struct dlpack_managed_tensor_versioned {
 dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, bool is_copied = false);
 
 /// Exports `t` as a legacy unversioned managed tensor (for consumers without DLPack 1.x).
-/// Throws `tb::error` (buffer) for a read-only tensor: the legacy struct cannot say "read-only".
-dlpack_managed_tensor* to_dlpack_legacy(const tensor& t);
+/// Throws `tb::error` (buffer) for a read-only tensor, since the legacy struct cannot say
+/// "read-only", unless `consumer_never_writes` (the consumer's tensors are immutable, as
+/// TensorFlow's are).
+dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, bool consumer_never_writes = false);
 
 /// Imports a DLPack 1.x tensor, taking ownership: its deleter runs exactly once, when the last
 /// view of the result dies (or at once if this throws). The READ_ONLY flag becomes

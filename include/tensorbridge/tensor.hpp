@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <string>
 #include <vector>
@@ -136,6 +138,8 @@ class tensor {
   /// The view of rows [begin, end) along axis 0, stepping by `step` (which may be negative, in
   /// which case begin > end as in Python's slicing with explicit bounds).
   tensor slice(std::int64_t begin, std::int64_t end, std::int64_t step = 1) const;
+  /// The same memory read as `dtype`, which must have the same item size (bfloat16 <-> uint16).
+  tensor view(tb::dtype dtype) const;
   /// The same data viewed as `shape` (one -1 is inferred). Requires a C-contiguous tensor.
   tensor reshape(shape_t shape) const;
 
@@ -182,6 +186,12 @@ struct buffer_view {
   tb::device device = cpu_device;         ///< where the memory is
   std::function<void()> release;          ///< runs exactly once when the last view dies
 };
+
+/// The dtype of a PEP 3118 buffer format (`"d"`, `"<f"`, `">i"`, `"?"`, `"Zd"`, ...) whose items
+/// are `itemsize` bytes (the size decides between `l` and `q` and the like). Sets `*byteswapped` if
+/// the format names the non-native byte order. Nothing for formats tensorbridge has no dtype for
+/// (structs, `g` long double, `O` objects, strings).
+std::optional<tb::dtype> dtype_from_buffer_format(std::string_view format, std::size_t itemsize, bool* byteswapped);
 
 /// The outcome of importing a `buffer_view`: the tensor, and why it had to be copied (empty when
 /// it is a zero-copy view).

@@ -7,6 +7,5 @@ namespace tb::python {
 
 void register_errors(nanobind::module_& m);
 void register_tensor(nanobind::module_& m);
-void register_cast(nanobind::module_& m);
 
 }  // namespace tb::python

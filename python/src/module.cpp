@@ -4,5 +4,4 @@ NB_MODULE(_ext, m) {
   m.doc() = "tensorbridge's C++ core (private; use the tensorbridge package)";
   tb::python::register_errors(m);
   tb::python::register_tensor(m);
-  tb::python::register_cast(m);
 }

@@ -1,107 +1,30 @@
-// Portable scalar cast kernels and the casting-rule table.
+// Casting rules, the strided driver around the contiguous kernels, checked casts, and the choice
+// of instruction set.
 
 #include "tensorbridge/cast.hpp"
 
-#include <cmath>
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstring>
 #include <limits>
-#include <type_traits>
+#include <mutex>
+#include <string>
 
+#include "cast/convert_internal.hpp"
+#include "cast/kernels_internal.hpp"
 #include "core/dispatch_internal.hpp"
+#include "core/parallel_internal.hpp"
 #include "core/strided_internal.hpp"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#define TB_CAST_X86 1
+#endif
+
 namespace tb {
-namespace {
 
-using detail::bfloat16;
-using detail::half;
-
-float to_float(half h) {
-  std::uint32_t sign = (h.bits & 0x8000u) << 16, exp = (h.bits >> 10) & 0x1f, man = h.bits & 0x3ffu;
-  std::uint32_t out;
-  if (exp == 0x1f) {
-    out = sign | 0x7f800000u | (man << 13);
-  } else if (exp != 0) {
-    out = sign | ((exp + 112) << 23) | (man << 13);
-  } else if (man == 0) {
-    out = sign;
-  } else {  // subnormal: normalise
-    int e = -1;
-    do {
-      ++e;
-      man <<= 1;
-    } while ((man & 0x400u) == 0);
-    out = sign | static_cast<std::uint32_t>(112 - e) << 23 | ((man & 0x3ffu) << 13);
-  }
-  return std::bit_cast<float>(out);
-}
-
-half to_half(float f) {
-  std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-  std::uint32_t sign = (x >> 16) & 0x8000u;
-  std::uint32_t abs = x & 0x7fffffffu;
-  if (abs > 0x7f800000u) return {static_cast<std::uint16_t>(sign | 0x7e00u | ((abs >> 13) & 0x3ffu))};  // NaN
-  if (abs >= 0x477ff000u) return {static_cast<std::uint16_t>(sign | 0x7c00u)};  // rounds to inf
-  if (abs < 0x38800000u) {  // subnormal or zero in half: round at the fixed point 2^-24
-    float scaled = std::bit_cast<float>(abs) * 16777216.0f;  // exact; then RNE by the FPU
-    return {static_cast<std::uint16_t>(sign | static_cast<std::uint32_t>(std::nearbyint(scaled)))};
-  }
-  std::uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
-  return {static_cast<std::uint16_t>(sign | ((rounded - 0x38000000u) >> 13))};
-}
-
-float to_float(bfloat16 b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b.bits) << 16); }
-
-bfloat16 to_bfloat16(float f) {
-  std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return {static_cast<std::uint16_t>((x >> 16) | 0x40u)};  // quiet NaN
-  return {static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16)};
-}
-
-template <class T>
-constexpr bool is_complex_v = false;
-template <class T>
-constexpr bool is_complex_v<std::complex<T>> = true;
-template <class T>
-constexpr bool is_small_float_v = std::is_same_v<T, half> || std::is_same_v<T, bfloat16>;
-
-// Widens any element to a value type arithmetic can use.
-template <class T>
-auto widen(T v) {
-  if constexpr (is_small_float_v<T>) return to_float(v);
-  else return v;
-}
-
-template <class To, class From>
-To convert(From v) {
-  if constexpr (std::is_same_v<To, From>) {
-    return v;
-  } else if constexpr (is_small_float_v<From>) {
-    return convert<To>(to_float(v));
-  } else if constexpr (is_complex_v<From> && !is_complex_v<To>) {
-    if constexpr (std::is_same_v<To, bool>) return v.real() != 0 || v.imag() != 0;
-    else return convert<To>(v.real());
-  } else if constexpr (std::is_same_v<To, bool>) {
-    return v != From{};
-  } else if constexpr (std::is_same_v<To, half>) {
-    return to_half(static_cast<float>(v));
-  } else if constexpr (std::is_same_v<To, bfloat16>) {
-    return to_bfloat16(static_cast<float>(v));
-  } else if constexpr (is_complex_v<To> && is_complex_v<From>) {
-    return To(static_cast<typename To::value_type>(v.real()), static_cast<typename To::value_type>(v.imag()));
-  } else if constexpr (is_complex_v<To>) {
-    return To(static_cast<typename To::value_type>(v), 0);
-  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
-    // NaN gives 0; out-of-range values saturate at the type's limits.
-    if (std::isnan(v)) return To{0};
-    if (v <= static_cast<From>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
-    if (v >= static_cast<From>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
-    return static_cast<To>(v);
-  } else {
-    return static_cast<To>(v);
-  }
-}
-
-}  // namespace
+// ---- casting rules --------------------------------------------------------------------------
 
 std::string_view to_string(casting rule) noexcept {
   switch (rule) {
@@ -117,72 +40,396 @@ std::string_view to_string(casting rule) noexcept {
 casting casting_from_name(std::string_view name) {
   for (casting c : {casting::no, casting::equiv, casting::safe, casting::same_kind, casting::unsafe})
     if (to_string(c) == name) return c;
-  fail(error_kind::value, "unknown casting rule \"", name, "\"; expected \"no\", \"equiv\", \"safe\", \"same_kind\" or \"unsafe\"");
+  fail(error_kind::value, "unknown casting rule \"", name,
+       "\"; expected one of \"no\", \"equiv\", \"safe\", \"same_kind\", \"unsafe\"");
 }
 
-bool can_cast(dtype from, dtype to, casting rule) noexcept {
-  if (from == to || rule == casting::unsafe) return true;
-  if (rule == casting::no || rule == casting::equiv) return false;
+namespace {
+
+// NumPy's order of kinds for same_kind: a cast may go up the list, never down.
+int kind_rank(dtype_kind k) noexcept {
+  switch (k) {
+    case dtype_kind::boolean: return 0;
+    case dtype_kind::unsigned_int: return 1;
+    case dtype_kind::signed_int: return 2;
+    case dtype_kind::floating: return 3;
+    case dtype_kind::complex: return 4;
+  }
+  return 5;
+}
+
+// True if every value of `from` is a value of `to` (NumPy's "safe"). `digits` counts value bits
+// (int8: 7, uint8: 8, float16: 11), so digit comparisons decide every integer and float pair.
+bool is_safe(dtype from, dtype to) noexcept {
   const dtype_info& a = info(from);
   const dtype_info& b = info(to);
-  auto rank = [](dtype_kind k) {
-    switch (k) {
-      case dtype_kind::boolean: return 0;
-      case dtype_kind::unsigned_int: return 1;
-      case dtype_kind::signed_int: return 2;
-      case dtype_kind::floating: return 3;
-      case dtype_kind::complex: return 4;
-    }
-    return 5;
-  };
-  bool safe;
-  if (a.kind == dtype_kind::boolean) {
-    safe = true;
-  } else if (b.kind == dtype_kind::boolean) {
-    safe = false;
-  } else if (is_integer(from) && is_integer(to)) {
-    bool a_signed = a.kind == dtype_kind::signed_int, b_signed = b.kind == dtype_kind::signed_int;
-    safe = (a_signed == b_signed) ? b.digits >= a.digits : (!a_signed && b_signed && b.digits >= a.digits);
-  } else if (is_integer(from)) {  // to float or complex: exact when the mantissa holds every value
-    safe = b.digits >= a.digits + (a.kind == dtype_kind::unsigned_int ? 0 : 0) ||
-           (b.digits == 11 && a.itemsize == 1) || (b.digits == 24 && a.itemsize <= 2) || (b.digits == 53 && a.itemsize <= 4);
-  } else if (is_floating(from) && (is_floating(to) || is_complex(to))) {
-    safe = b.digits >= a.digits && b.max_exponent >= a.max_exponent;
-  } else if (is_complex(from) && is_complex(to)) {
-    safe = b.digits >= a.digits;
-  } else {
-    safe = false;
+  if (from == to || a.kind == dtype_kind::boolean) return true;
+  if (b.kind == dtype_kind::boolean) return false;
+  if (is_integer(from)) {
+    if (is_integer(to) && a.kind == dtype_kind::signed_int && b.kind == dtype_kind::unsigned_int) return false;
+    return b.digits >= a.digits;  // into an int of enough bits, or a float whose mantissa holds them
   }
-  if (safe) return true;
-  return rule == casting::same_kind && rank(b.kind) >= rank(a.kind);
+  if (is_integer(to)) return false;                      // from a float or complex
+  if (is_complex(from) && !is_complex(to)) return false;  // drops the imaginary part
+  return b.digits >= a.digits && b.max_exponent >= a.max_exponent;
 }
 
-void cast_options::validate() const {}
+}  // namespace
+
+bool can_cast(dtype from, dtype to, casting rule) noexcept {
+  if (from == to) return true;
+  switch (rule) {
+    case casting::no:
+    case casting::equiv: return false;
+    case casting::safe: return is_safe(from, to);
+    case casting::same_kind: return is_safe(from, to) || kind_rank(info(to).kind) >= kind_rank(info(from).kind);
+    case casting::unsafe: return true;
+  }
+  return false;
+}
+
+void cast_options::validate() const {
+  switch (rule) {
+    case casting::no:
+    case casting::equiv:
+    case casting::safe:
+    case casting::same_kind:
+    case casting::unsafe: return;
+  }
+  fail(error_kind::value, "cast_options: invalid casting rule number ", static_cast<int>(rule));
+}
+
+// ---- instruction-set dispatch ---------------------------------------------------------------
+
+namespace detail {
+
+std::string_view to_string(cast_target target) noexcept {
+  switch (target) {
+    case cast_target::scalar: return "scalar";
+    case cast_target::avx2: return "avx2";
+    case cast_target::avx512: return "avx512";
+  }
+  return "unknown";
+}
+
+std::vector<cast_target> available_cast_targets() {
+  std::vector<cast_target> out{cast_target::scalar};
+#if TB_CAST_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    out.push_back(cast_target::avx2);
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      out.push_back(cast_target::avx512);
+  }
+#endif
+  return out;
+}
+
+namespace {
+
+const cast_kernel_table& table_of(cast_target target) {
+  switch (target) {
+#if TB_CAST_X86
+    case cast_target::avx2: return avx2_cast_kernels();
+    case cast_target::avx512: return avx512_cast_kernels();
+#endif
+    default: return scalar_cast_kernels();
+  }
+}
+
+struct active_state {
+  std::atomic<cast_target> target;
+  std::atomic<const cast_kernel_table*> table;
+  active_state() {
+    cast_target best = available_cast_targets().back();
+    target = best;
+    table = &table_of(best);
+  }
+};
+
+active_state& active() {
+  static active_state state;
+  return state;
+}
+
+}  // namespace
+
+void set_cast_target(cast_target target) {
+  auto targets = available_cast_targets();
+  if (std::find(targets.begin(), targets.end(), target) == targets.end()) {
+    std::string names;
+    for (auto t : targets) names += (names.empty() ? "" : ", ") + std::string(to_string(t));
+    fail(error_kind::value, "cast target \"", to_string(target), "\" is not available on this CPU or build; available: ",
+         names);
+  }
+  active().table = &table_of(target);
+  active().target = target;
+}
+
+cast_target active_cast_target() noexcept { return active().target; }
+
+const cast_kernel_table& active_cast_kernels() noexcept { return *active().table.load(std::memory_order_acquire); }
+
+}  // namespace detail
+
+// ---- checked casts --------------------------------------------------------------------------
+
+namespace {
+
+using detail::loss;
+
+template <class T>
+std::string format_value(T v) {
+  using detail::is_complex_v;
+  using detail::is_small_float_v;
+  if constexpr (is_small_float_v<T>) {
+    return format_value(detail::to_float(v));
+  } else if constexpr (is_complex_v<T>) {
+    std::string im = format_value(v.imag());
+    return "(" + format_value(v.real()) + (im[0] == '-' ? "" : "+") + im + "j)";
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v ? "True" : "False";
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (v != v) return "nan";
+    if (v == std::numeric_limits<T>::infinity()) return "inf";
+    if (v == -std::numeric_limits<T>::infinity()) return "-inf";
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+    return std::string(buf, r.ptr);
+  } else {
+    return std::to_string(v);  // int8 prints as a number, not a character
+  }
+}
+
+std::string format_index(const shape_t& shape, std::int64_t flat) {
+  if (shape.empty()) return "()";
+  shape_t index(shape.size());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    index[k] = flat % shape[k];
+    flat /= shape[k];
+  }
+  std::string out = "(";
+  for (std::size_t k = 0; k < index.size(); ++k) out += (k ? ", " : "") + std::to_string(index[k]);
+  return out + (index.size() == 1 ? ",)" : ")");
+}
+
+template <class T>
+std::string range_of() {
+  if constexpr (detail::is_int_v<T>)
+    return detail::cat("[", std::to_string(std::numeric_limits<T>::min()), ", ",
+                       std::to_string(std::numeric_limits<T>::max()), "]");
+  else if constexpr (std::is_same_v<T, detail::half>)
+    return "[-65504, 65504]";
+  else if constexpr (std::is_same_v<T, detail::bfloat16>)
+    return "[-3.3895314e+38, 3.3895314e+38]";
+  else if constexpr (detail::is_complex_v<T>)
+    return range_of<typename T::value_type>();
+  else
+    return detail::cat("[", format_value(std::numeric_limits<T>::lowest()), ", ",
+                       format_value(std::numeric_limits<T>::max()), "]");
+}
+
+// Finds the first element of `src` (C order) that the cast From -> To would lose, scanning in
+// parallel; returns its flat index or -1.
+template <class To, class From>
+std::int64_t first_loss(const tensor& src, loss& what) {
+  const shape_t shape = src.ndim() == 0 ? shape_t{1} : src.shape();
+  const shape_t strides = src.ndim() == 0 ? shape_t{0} : detail::byte_strides(src);
+  const std::size_t nd = shape.size();
+  const auto* base = static_cast<const std::byte*>(src.data());
+  std::atomic<std::int64_t> best{std::numeric_limits<std::int64_t>::max()};
+  std::atomic<int> best_loss{0};
+  std::mutex best_mutex;
+  detail::parallel_for(src.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
+    shape_t index(nd);
+    const std::byte* p = base;
+    std::int64_t rest = begin;
+    for (std::size_t k = nd; k-- > 0;) {
+      index[k] = rest % shape[k];
+      rest /= shape[k];
+      p += index[k] * strides[k];
+    }
+    const std::int64_t inner = shape[nd - 1], step = strides[nd - 1];
+    for (std::int64_t flat = begin; flat < end;) {
+      if (best.load(std::memory_order_relaxed) < flat) return;  // an earlier chunk already failed
+      std::int64_t run = std::min(end - flat, inner - index[nd - 1]);
+      for (std::int64_t i = 0; i < run; ++i) {
+        From v;
+        std::memcpy(&v, p + i * step, sizeof(From));
+        loss l = detail::check_loss<To>(v);
+        if (l != loss::none) {
+          std::lock_guard lock(best_mutex);
+          if (flat + i < best.load()) {
+            best = flat + i;
+            best_loss = static_cast<int>(l);
+          }
+          return;
+        }
+      }
+      flat += run;
+      p += run * step;
+      index[nd - 1] += run;
+      for (std::size_t k = nd; k-- > 1 && index[k] == shape[k];) {  // carry into outer dimensions
+        p += strides[k - 1] - shape[k] * strides[k];
+        index[k] = 0;
+        ++index[k - 1];
+      }
+    }
+  });
+  what = static_cast<loss>(best_loss.load());
+  std::int64_t b = best.load();
+  return b == std::numeric_limits<std::int64_t>::max() ? -1 : b;
+}
+
+template <class To, class From>
+void check_cast(const tensor& src, dtype to) {
+  loss what = loss::none;
+  std::int64_t flat = first_loss<To, From>(src, what);
+  if (flat < 0) return;
+  const shape_t& shape = src.shape();
+  std::int64_t rest = flat;
+  const std::byte* p = static_cast<const std::byte*>(src.data());
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    p += (rest % shape[k]) * src.strides()[k] * static_cast<std::int64_t>(src.itemsize());
+    rest /= shape[k];
+  }
+  From v;
+  std::memcpy(&v, p, sizeof(From));
+  const std::string where = detail::cat("checked cast ", name(src.dtype()), " -> ", name(to), ": element at index ",
+                                        format_index(shape, flat), " (flat index ", flat, ") is ", format_value(v));
+  switch (what) {
+    case loss::nan:
+      fail(error_kind::value, where, ", which ", name(to),
+           " cannot represent; replace NaNs first (e.g. numpy.nan_to_num) or pass checked=False (NaN becomes 0)");
+    case loss::imaginary:
+      fail(error_kind::value, where, ", whose imaginary part a cast to ", name(to),
+           " would drop; take the real part explicitly or pass checked=False");
+    case loss::overflow:
+      if constexpr (detail::is_int_v<To>)
+        fail(error_kind::overflow, where, ", outside the range of ", name(to), " ", range_of<To>(),
+             "; clip the data first or pass checked=False (",
+             std::is_floating_point_v<From> || detail::is_small_float_v<From> || detail::is_complex_v<From>
+                 ? "out-of-range values saturate"
+                 : "values wrap around",
+             ")");
+      else
+        fail(error_kind::overflow, where, ", which overflows to infinity in ", name(to), " (finite range ",
+             range_of<To>(), "); scale the data or pass checked=False");
+    case loss::none: break;
+  }
+}
+
+// ---- the strided driver ---------------------------------------------------------------------
+
+#if TB_CAST_X86
+// The kernels convert with the default rounding (nearest even) and without flush-to-zero; a
+// caller (or a library it loaded) may have changed MXCSR on this thread, so the kernels run
+// under the default and the caller's state is restored afterwards.
+class fp_env_guard {
+ public:
+  fp_env_guard() : saved_(_mm_getcsr()) {
+    if ((saved_ & ~0x3fu) != 0x1f80u) _mm_setcsr(0x1f80u);
+  }
+  ~fp_env_guard() {
+    if ((saved_ & ~0x3fu) != 0x1f80u) _mm_setcsr(saved_);
+  }
+  fp_env_guard(const fp_env_guard&) = delete;
+  fp_env_guard& operator=(const fp_env_guard&) = delete;
+
+ private:
+  unsigned saved_;
+};
+#else
+struct fp_env_guard {};
+#endif
+
+// Elements per block when a strided run is staged through L1: 16 KiB of the widest dtype.
+constexpr std::int64_t block_elems = 1024;
+
+// Converts one run. Contiguous runs go straight to the kernel; strided ones are gathered into an
+// L1-resident block, converted, and scattered, so the copy and the cast remain one pass.
+void cast_run(detail::cast_kernel kernel, std::size_t src_size, std::size_t dst_size, const std::byte* s,
+              std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n) {
+  fp_env_guard guard;
+  const bool src_dense = src_step == static_cast<std::int64_t>(src_size);
+  const bool dst_dense = dst_step == static_cast<std::int64_t>(dst_size);
+  if (src_dense && dst_dense) {
+    kernel(s, d, n);
+    return;
+  }
+  alignas(64) std::byte src_block[block_elems * 16];
+  alignas(64) std::byte dst_block[block_elems * 16];
+  for (std::int64_t i = 0; i < n; i += block_elems) {
+    const std::int64_t m = std::min(block_elems, n - i);
+    const std::byte* from = s + i * src_step;
+    if (!src_dense) {
+      detail::copy_run(from, src_step, src_block, static_cast<std::int64_t>(src_size), m, src_size);
+      from = src_block;
+    }
+    std::byte* into = dst_dense ? d + i * dst_step : dst_block;
+    kernel(from, into, m);
+    if (!dst_dense) detail::copy_run(dst_block, static_cast<std::int64_t>(dst_size), d + i * dst_step, dst_step, m, dst_size);
+  }
+}
+
+// [lowest, highest) byte addresses that `t` touches.
+std::pair<std::uintptr_t, std::uintptr_t> byte_extent(const tensor& t) {
+  auto lo = reinterpret_cast<std::uintptr_t>(t.data()), hi = lo;
+  for (std::int64_t k = 0; k < t.ndim(); ++k) {
+    std::int64_t span = (t.shape()[k] - 1) * t.strides()[k] * static_cast<std::int64_t>(t.itemsize());
+    if (span < 0) lo -= static_cast<std::uintptr_t>(-span);
+    else hi += static_cast<std::uintptr_t>(span);
+  }
+  return {lo, hi + t.itemsize()};
+}
+
+bool overlaps(const tensor& a, const tensor& b) {
+  if (a.numel() == 0 || b.numel() == 0) return false;
+  auto [a_lo, a_hi] = byte_extent(a);
+  auto [b_lo, b_hi] = byte_extent(b);
+  return a_lo < b_hi && b_lo < a_hi;
+}
+
+}  // namespace
 
 void cast_into(const tensor& src, const tensor& dst, const cast_options& options) {
   options.validate();
   if (src.shape() != dst.shape())
-    fail(error_kind::value, "cast_into: source ", src.describe(), " and destination ", dst.describe(), " differ in shape");
-  if (dst.read_only()) fail(error_kind::value, "cast_into: the destination is read-only");
+    fail(error_kind::value, "cast_into: source ", src.describe(), " and destination ", dst.describe(),
+         " differ in shape");
+  if (dst.read_only()) fail(error_kind::value, "cast_into: the destination ", dst.describe(), " is read-only");
+  if (dst.has_overlap())
+    fail(error_kind::value, "cast_into: the destination ", dst.describe(),
+         " has a zero stride, so several elements would share one address; pass a writable array without "
+         "broadcast dimensions");
   if (!can_cast(src.dtype(), dst.dtype(), options.rule))
     fail(error_kind::type, "cannot cast ", name(src.dtype()), " to ", name(dst.dtype()), " under casting=\"",
-         to_string(options.rule), "\"");
-  auto layout = detail::make_row_layout(src, dst);
-  detail::visit_dtype(src.dtype(), [&](auto src_tag) {
-    using S = typename decltype(src_tag)::type;
-    detail::visit_dtype(dst.dtype(), [&](auto dst_tag) {
-      using D = typename decltype(dst_tag)::type;
-      detail::for_each_row(layout, static_cast<const std::byte*>(src.data()), static_cast<std::byte*>(dst.data()),
-                           dst.nbytes() + src.nbytes(), [&](const std::byte* s, std::byte* d, std::int64_t n) {
-                             for (std::int64_t i = 0; i < n; ++i) {
-                               S v;
-                               std::memcpy(&v, s + i * layout.src_step, sizeof(S));
-                               D out = convert<D>(v);
-                               std::memcpy(d + i * layout.dst_step, &out, sizeof(D));
-                             }
-                           });
+         to_string(options.rule), "\"",
+         can_cast(src.dtype(), dst.dtype(), casting::same_kind) ? "; casting=\"same_kind\" allows it"
+                                                                : "; casting=\"unsafe\" allows it");
+  if (src.numel() == 0) return;
+  if (options.checked && src.dtype() != dst.dtype())
+    detail::visit_dtype(src.dtype(), [&](auto src_tag) {
+      detail::visit_dtype(dst.dtype(), [&](auto dst_tag) {
+        check_cast<typename decltype(dst_tag)::type, typename decltype(src_tag)::type>(src, dst.dtype());
+      });
     });
-  });
+  if (overlaps(src, dst)) {  // read everything before anything is written
+    cast_into(src.copy(), dst, cast_options{casting::unsafe, false});
+    return;
+  }
+  if (src.dtype() == dst.dtype()) {
+    copy_into(src, dst);
+    return;
+  }
+  const detail::cast_kernel kernel = detail::active_cast_kernels().get(src.dtype(), dst.dtype());
+  const auto layout = detail::make_row_layout(src, dst);
+  const std::size_t src_size = src.itemsize(), dst_size = dst.itemsize();
+  detail::for_each_row(layout, static_cast<const std::byte*>(src.data()), static_cast<std::byte*>(dst.data()),
+                       src.nbytes() + dst.nbytes(), [&](const std::byte* s, std::byte* d, std::int64_t n) {
+                         cast_run(kernel, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n);
+                       });
 }
 
 tensor cast(const tensor& src, dtype to, const cast_options& options) {

@@ -81,8 +81,8 @@ dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, bool is_co
   return m;
 }
 
-dlpack_managed_tensor* to_dlpack_legacy(const tensor& t) {
-  if (t.read_only())
+dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, bool consumer_never_writes) {
+  if (t.read_only() && !consumer_never_writes)
     fail(error_kind::buffer,
          "cannot export a read-only tensor through the legacy (unversioned) DLPack protocol, which has no "
          "read-only flag; ask for max_version=(1, 0) or copy the tensor first");

@@ -76,3 +76,46 @@ std::optional<dtype> dtype_from_dlpack(std::uint8_t code, std::uint8_t bits, std
 }
 
 }  // namespace tb
+
+#include <bit>
+
+#include "tensorbridge/tensor.hpp"
+
+namespace tb {
+
+std::optional<dtype> dtype_from_buffer_format(std::string_view format, std::size_t itemsize, bool* byteswapped) {
+  bool swapped = false;
+  if (!format.empty()) {
+    constexpr bool little = std::endian::native == std::endian::little;
+    switch (format.front()) {
+      case '@':
+      case '=':
+        format.remove_prefix(1);
+        break;
+      case '<':
+        swapped = !little;
+        format.remove_prefix(1);
+        break;
+      case '>':
+      case '!':
+        swapped = little;
+        format.remove_prefix(1);
+        break;
+      default:
+        break;
+    }
+  }
+  if (byteswapped) *byteswapped = swapped;
+  dtype_kind kind;
+  if (format == "?") kind = dtype_kind::boolean;
+  else if (format.size() == 1 && std::string_view("bhilqn").find(format[0]) != std::string_view::npos) kind = dtype_kind::signed_int;
+  else if (format.size() == 1 && std::string_view("BHILQN").find(format[0]) != std::string_view::npos) kind = dtype_kind::unsigned_int;
+  else if (format == "e" || format == "f" || format == "d") kind = dtype_kind::floating;
+  else if (format == "Zf" || format == "Zd") kind = dtype_kind::complex;
+  else return std::nullopt;
+  for (const auto& row : all_dtypes())
+    if (row.kind == kind && row.itemsize == itemsize && row.dtype != dtype::bfloat16) return row.dtype;
+  return std::nullopt;
+}
+
+}  // namespace tb

@@ -172,6 +172,15 @@ tensor tensor::slice(std::int64_t begin, std::int64_t end, std::int64_t step) co
   return t;
 }
 
+tensor tensor::view(tb::dtype dtype) const {
+  if (tb::itemsize(dtype) != itemsize())
+    fail(error_kind::type, "view: cannot read ", tb::name(dtype_), " memory as ", tb::name(dtype),
+         ": the item sizes differ (", itemsize(), " and ", tb::itemsize(dtype), " bytes)");
+  tensor t = *this;
+  t.dtype_ = dtype;
+  return t;
+}
+
 tensor tensor::reshape(shape_t shape) const {
   std::int64_t known = 1, infer = -1;
   for (std::size_t i = 0; i < shape.size(); ++i) {

@@ -1,0 +1,261 @@
+#pragma once
+/// @file dataset.hpp
+/// The data pipeline: `from_tensor_slices -> shuffle -> batch -> map -> prefetch`, with `shard`,
+/// `repeat`, `take` and `skip`, yielding batches gathered in C++ on background threads.
+///
+/// The order of samples is a pure function of (seed, epoch, shard): it does not depend on the
+/// thread count or the prefetch depth. An iteration can be saved as a small `iterator_state` and
+/// resumed exactly where it stopped, in O(1).
+///
+/// Example:
+/// ```
+/// tb::dataset ds = tb::dataset::from_tensor_slices({{"x", x}, {"y", y}})
+///                      .shuffle({.enabled = true, .seed = 0})
+///                      .batch({.batch_size = 32})
+///                      .map(tb::map_op::cast(tb::dtype::float32), {0});
+/// auto it = ds.iterate({.depth = 2});
+/// while (auto b = it->next()) use((*b)[0], (*b)[1]);
+/// ```
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tensorbridge/tensor.hpp"
+
+namespace tb {
+
+/// One named column of a data set: a tensor whose first dimension indexes samples.
+struct dataset_field {
+  std::string name;  ///< the key in dict outputs ("0", "1"... for tuples)
+  tensor data;       ///< borrowed, never copied whole; shape (num_samples, ...)
+};
+
+/// What one field of an output element looks like (after native maps).
+struct field_spec {
+  std::string name;   ///< the field's name
+  tb::dtype dtype;    ///< element type of the output
+  shape_t shape;      ///< per-sample shape (without the batch dimension)
+};
+
+/// Options of `dataset::shuffle`.
+///
+/// - The shuffle is always an exact global shuffle: a pseudo-random bijection of the sample
+///   indices, keyed by (seed, epoch), evaluated per index in O(1) memory.
+struct shuffle_options {
+  bool enabled = true;                ///< false: keep the source order
+  std::uint64_t seed = 0;             ///< the order is a function of (seed, epoch) only
+  bool reshuffle_each_epoch = true;   ///< false: the same order in every epoch
+  /// tf.data's window size, accepted for compatibility; random-access sources are always shuffled
+  /// globally. 0 means "not given"; negative values are refused.
+  std::int64_t buffer_size = 0;
+  /// Throws `tb::error` (value) for a negative buffer size.
+  void validate() const;
+};
+
+/// Options of `dataset::batch`.
+struct batch_options {
+  std::int64_t batch_size = 1;   ///< samples per batch, >= 1
+  bool drop_remainder = false;   ///< drop the last, short batch of each epoch
+  /// Throws `tb::error` (value) for a batch size below 1.
+  void validate() const;
+};
+
+/// How `shard` makes every rank run the same number of steps.
+enum class shard_padding {
+  wrap,    ///< repeat samples from the start of the epoch's order (as torch's DistributedSampler)
+  drop,    ///< drop the last samples so that the count divides evenly
+  uneven,  ///< no padding: ranks may differ by one sample
+};
+
+/// Options of `dataset::shard`.
+///
+/// - Sharding always partitions each epoch's (shuffled) order: rank r takes positions
+///   r, r + n, r + 2n... So every rank sees a different subset each epoch, the ranks together
+///   see every sample, and no sample is seen twice except for `wrap` padding.
+struct shard_options {
+  std::int64_t num_shards = 1;              ///< the world size, >= 1
+  std::int64_t index = 0;                   ///< this rank, in [0, num_shards)
+  shard_padding padding = shard_padding::wrap;  ///< how to equalise the ranks
+  /// Throws `tb::error` (value) for a bad count or an index out of range.
+  void validate() const;
+};
+
+/// Background production of batches.
+struct prefetch_options {
+  /// Batches produced ahead of the consumer (the bounded queue's capacity); 0 computes each batch
+  /// in the consumer's `next()` call.
+  std::int64_t depth = 2;
+  /// Worker threads producing batches when `depth > 0`; 0 picks min(depth, tb::num_threads()).
+  std::int64_t num_threads = 0;
+  /// Throws `tb::error` (value) for negative values.
+  void validate() const;
+};
+
+/// Which native operation a `map_op` applies.
+enum class map_kind { cast, normalize, one_hot, permute, reshape };
+
+/// A native operation applied to whole batches of one or more fields, on the worker threads.
+///
+/// Shapes and axes are per sample (without the batch dimension), as in `tf.data`'s `map`.
+struct map_op {
+  map_kind kind = map_kind::cast;     ///< the operation
+  tb::dtype dtype = tb::dtype::float32;  ///< cast: target; normalize/one_hot: output dtype (floating for normalize)
+  std::vector<double> mean;           ///< normalize: one value, or one per element of the last axis
+  std::vector<double> std;            ///< normalize: same length as `mean`, all non-zero
+  std::int64_t depth = 0;             ///< one_hot: number of classes, >= 1
+  shape_t axes;                       ///< permute: a permutation of the per-sample axes
+  shape_t shape;                      ///< reshape: the new per-sample shape (one -1 is inferred)
+
+  /// `cast(to)`: converts elements with the unsafe rule (as `ndarray.astype`).
+  static map_op cast(tb::dtype to);
+  /// `(x - mean) / std` in `dtype` (float32 by default), broadcast along the last axis.
+  static map_op normalize(std::vector<double> mean, std::vector<double> std, tb::dtype dtype = tb::dtype::float32);
+  /// Integer labels of shape S to one-hot vectors of shape S + (depth,).
+  static map_op one_hot(std::int64_t depth, tb::dtype dtype = tb::dtype::float32);
+  /// Reorders the per-sample axes (the output is contiguous).
+  static map_op permute(shape_t axes);
+  /// Views each sample with a new shape of the same size.
+  static map_op reshape(shape_t shape);
+
+  /// Throws `tb::error` (value) for inconsistent parameters.
+  void validate() const;
+  /// The output spec for an input field spec; throws `tb::error` if the op does not apply to it.
+  field_spec output_spec(const field_spec& in) const;
+  /// Applies the op to a batch (first dimension = batch). The result is a new contiguous tensor
+  /// (or a view for reshape). Throws `tb::error` for out-of-range one-hot labels.
+  tensor apply(const tensor& batch) const;
+};
+
+/// Where an iteration stands; O(1) to save and to restore.
+///
+/// - The batch delivered next is number `yielded` of the iteration that started at
+///   `first_epoch`: epoch `first_epoch + yielded / batches_per_epoch`, cursor
+///   `yielded % batches_per_epoch`.
+struct iterator_state {
+  std::uint64_t fingerprint = 0;  ///< identifies the data set and pipeline the state belongs to
+  std::uint64_t seed = 0;         ///< the shuffle seed
+  std::int64_t first_epoch = 0;   ///< the epoch the iteration started at
+  std::int64_t yielded = 0;       ///< batches delivered so far by the iteration
+  std::int64_t epoch = 0;         ///< epoch of the next batch (derived, for people)
+  std::int64_t cursor = 0;        ///< batches of that epoch already delivered (derived)
+  std::int64_t num_shards = 1;    ///< the shard count of the pipeline
+  std::int64_t shard_index = 0;   ///< the rank the state was saved on
+};
+
+namespace detail {
+struct dataset_plan;
+class batch_arena;
+}  // namespace detail
+
+/// A running iteration: produces batches in order, ahead of time on worker threads.
+///
+/// - Destroying or closing it stops its threads promptly (within one batch's work).
+/// - Not thread-safe: one consumer calls `next()`.
+class dataset_iterator {
+ public:
+  dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
+                   const prefetch_options& prefetch);
+  ~dataset_iterator();
+  dataset_iterator(const dataset_iterator&) = delete;
+  dataset_iterator& operator=(const dataset_iterator&) = delete;
+
+  /// The next batch, one tensor per field, or nothing at the end. Rethrows a worker's error.
+  std::optional<std::vector<tensor>> next();
+  /// The state after the last batch `next()` returned.
+  iterator_state state() const;
+  /// Batches left in this iteration, or -1 if it repeats forever.
+  std::int64_t remaining() const;
+  /// Stops the worker threads; `next()` then returns nothing. Idempotent.
+  void close();
+
+ private:
+  class impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// A pipeline description: immutable, cheap to copy; every method returns a new dataset.
+///
+/// The stages always run in this order, whatever the order of the calls:
+/// source -> take/skip -> shuffle -> take/skip -> shard -> batch -> take/skip -> map -> repeat -> take.
+/// A call that would need another order (shuffle after batch, ...) throws `tb::error` (value).
+class dataset {
+ public:
+  /// A data set whose samples are the rows of `fields` (all first dimensions equal).
+  /// Throws `tb::error` (value) for no fields, 0-d tensors, mismatched first dimensions,
+  /// duplicate names, or non-CPU memory.
+  static dataset from_tensor_slices(std::vector<dataset_field> fields);
+
+  /// Shuffles samples globally each epoch. Only before `batch`.
+  dataset shuffle(const shuffle_options& options) const;
+  /// Groups samples into batches.
+  dataset batch(const batch_options& options) const;
+  /// Applies a native op to the fields at `fields` (empty: every field).
+  dataset map(const map_op& op, std::vector<std::int64_t> fields = {}) const;
+  /// Keeps this rank's part of each epoch. Only before `batch`.
+  dataset shard(const shard_options& options) const;
+  /// Runs `count` epochs per iteration (-1: forever).
+  dataset repeat(std::int64_t count = -1) const;
+  /// Keeps the first `n` elements (samples before `batch`, batches after it, all batches of the
+  /// iteration after `repeat`).
+  dataset take(std::int64_t n) const;
+  /// Skips the first `n` elements (samples before `batch`, batches after it; not after `repeat`).
+  dataset skip(std::int64_t n) const;
+
+  /// Number of rows of the source.
+  std::int64_t source_size() const;
+  /// Batches (or samples, when unbatched) per epoch on this shard.
+  std::int64_t batches_per_epoch() const;
+  /// Epochs per iteration (-1: forever).
+  std::int64_t epochs_per_iteration() const;
+  /// True once `batch` has been called.
+  bool batched() const;
+  /// The batch options (batch_size 1 when unbatched).
+  batch_options batching() const;
+  /// The shard options.
+  shard_options sharding() const;
+  /// The shuffle options (enabled = false when not shuffled).
+  shuffle_options shuffling() const;
+  /// The per-sample output of each field.
+  std::vector<field_spec> element_spec() const;
+  /// A hash of the source (shapes, dtypes, a few rows) and the pipeline, excluding the seed and
+  /// the shard index: states carry it to refuse being restored into another data set.
+  std::uint64_t fingerprint() const;
+
+  /// The state at the start of an iteration beginning at `epoch`.
+  iterator_state initial_state(std::int64_t epoch) const;
+  /// Starts an iteration at this data set's next epoch (each call advances it by the iteration's
+  /// epoch count, so every new iteration is a new epoch).
+  std::unique_ptr<dataset_iterator> iterate(const prefetch_options& prefetch = {}) const;
+  /// Resumes an iteration from a saved state. Throws `tb::error` (value) if the state belongs to
+  /// another data set, pipeline or shard. Advances the next epoch past the resumed iteration.
+  std::unique_ptr<dataset_iterator> resume(const iterator_state& state, const prefetch_options& prefetch = {}) const;
+
+  /// The source row indices of batch `batch` of `epoch` on this shard (empty past the end).
+  std::vector<std::int64_t> batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const;
+
+ private:
+  explicit dataset(std::shared_ptr<const detail::dataset_plan> plan);
+  std::shared_ptr<const detail::dataset_plan> plan_;
+  std::shared_ptr<std::atomic<std::int64_t>> next_epoch_;
+};
+
+/// Copies rows `indices` of `src` (shape (n, ...)) into `dst` (shape (len(indices), ...), same
+/// dtype, C-contiguous): one memcpy per row when a row is contiguous. Throws `tb::error` (value)
+/// for an index out of range, naming it.
+void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const tensor& dst);
+
+/// The raw gather limit, for benchmarks: seconds to gather every batch of `order` (consecutive
+/// runs of `batch_size` indices) from each of `fields` into reused C-contiguous buffers with
+/// `gather_rows`, on one thread.
+double time_gather(std::span<const tensor> fields, std::span<const std::int64_t> order, std::int64_t batch_size);
+
+/// A per-sample random seed derived from (seed, epoch, source index), for random augmentation
+/// that must not depend on thread count or batch composition.
+std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) noexcept;
+
+}  // namespace tb

@@ -1,0 +1,308 @@
+"""The conversion API: ``asarray``, ``to_numpy``/``to_torch``/``to_tf``/``to_jax``, ``convert``
+and ``explain``. Every conversion is planned by the C++ core (``tb::plan_export``) and carried out
+exactly as planned, so ``explain`` never disagrees with what a conversion does."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import _ext, frameworks
+from ._dtypes import dtype_name
+from ._tensor import Tensor
+from .errors import CastOverflowError, DTypeError, SharingError, _class_for_kind
+
+__all__ = ["asarray", "to_numpy", "to_torch", "to_tf", "to_jax", "convert", "explain", "Plan"]
+
+Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
+Target = Literal["numpy", "torch", "tensorflow", "tf", "jax"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a conversion will be done, decided without touching the data.
+
+    Attributes:
+        target: the framework the data goes to ("numpy", "torch", "tensorflow", "jax", "tensorbridge").
+        zero_copy: the result will share the source's memory.
+        reasons: why a copy is needed (empty for zero-copy).
+        bytes_to_copy: bytes written into new memory (0 for zero-copy).
+        lossy: the dtype change can lose information (a cast that is not "safe").
+        from_dtype / to_dtype: the source's dtype and the result's.
+        read_only: the result aliases memory its owner declared read-only.
+        checked: the cast raises on NaN/inf/overflow instead of losing data.
+    """
+
+    target: str
+    zero_copy: bool
+    reasons: tuple[str, ...]
+    bytes_to_copy: int
+    lossy: bool
+    from_dtype: str
+    to_dtype: str
+    read_only: bool
+    checked: bool = False
+    shape: tuple[int, ...] = field(default=())
+
+    def __str__(self) -> str:
+        head = f"{self.from_dtype}{list(self.shape)} -> {self.target} {self.to_dtype}: "
+        if self.zero_copy:
+            return head + "zero-copy" + (" (read-only)" if self.read_only else "")
+        lossy = ", lossy" if self.lossy else ""
+        return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons)
+
+
+def _import(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    """``obj`` as an extension tensor, and why it had to be copied ("" if it was not)."""
+    if isinstance(obj, Tensor):
+        return obj._c, ""
+    adapter = frameworks.adapter_for_object(obj)
+    if adapter is not None:
+        return adapter.import_tensor(obj, allow_copy)
+    if isinstance(obj, (bool, int, float, complex, list, tuple)):
+        if not allow_copy:
+            raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
+        return _from_python(obj), "built from Python values"
+    if hasattr(obj, "__dlpack__"):
+        try:
+            capsule = obj.__dlpack__(max_version=(1, 0))
+        except TypeError:
+            capsule = obj.__dlpack__()
+        return _ext.from_capsule(capsule), ""
+    if hasattr(obj, "__array_interface__") or hasattr(obj, "__array__"):
+        import numpy as np
+
+        return frameworks.target("numpy").import_tensor(np.asarray(obj), allow_copy)
+    try:
+        memoryview(obj)
+    except TypeError:
+        raise DTypeError(
+            f"cannot convert {type(obj).__module__}.{type(obj).__qualname__} to a tensor: it is not an "
+            "array (no __dlpack__, __array_interface__ or buffer protocol), a number or a list of numbers"
+        ) from None
+    return _ext.from_buffer(obj, allow_copy)
+
+
+def _from_python(obj: Any) -> Any:
+    """Python numbers and nested lists, with torch/TensorFlow's inference: bool -> bool,
+    int -> int64, float -> float32, complex -> complex64 (the widest kind present wins)."""
+    import numpy as np
+
+    try:
+        arr = np.asarray(obj)
+    except ValueError as e:
+        raise ValueError(f"cannot make a tensor of a ragged nested list: {e}") from None
+    if arr.dtype.kind == "O":
+        if any(isinstance(v, int) for v in _flat(obj)):
+            raise CastOverflowError("a Python int does not fit in int64; pass floats or smaller integers")
+        raise ValueError(
+            "cannot make a tensor of a ragged nested list or of non-numbers: every row must have the same "
+            "length and every element must be a bool, int, float or complex"
+        )
+    if arr.dtype.kind not in "biufc":
+        raise DTypeError(f"cannot make a tensor of Python values of type {arr.dtype}: expected numbers")
+    if arr.dtype.kind in "fc":
+        narrow = np.float32 if arr.dtype.kind == "f" else np.complex64
+        parts = (arr,) if arr.dtype.kind == "f" else (arr.real, arr.imag)
+        limit = float(np.finfo(np.float32).max)
+        for p in parts:
+            big = np.isfinite(p) & (np.abs(p) > limit)
+            if big.any():
+                value = p[big].flat[0]
+                raise CastOverflowError(
+                    f"the Python float {value!r} does not fit in float32, the default float dtype; "
+                    "pass dtype='float64' to keep it"
+                )
+        arr = arr.astype(narrow)
+    t, _ = _ext.from_buffer(arr, True)
+    return t
+
+
+def _flat(obj: Any):  # noqa: ANN202
+    if isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _flat(v)
+    else:
+        yield obj
+
+
+def _plan(
+    obj: Any,
+    adapter: Any,
+    dtype: Any,
+    copy: bool | None,
+    casting: str,
+    device: str,
+    checked: bool,
+) -> tuple[Any, Any, str]:
+    src, import_reason = _import(obj, allow_copy=copy is not False)
+    if dtype is None:
+        target, narrow_checked = adapter.default_dtype(src.dtype)
+        checked = checked or narrow_checked
+    else:
+        target = dtype_name(dtype)
+    # A copy made on import is already fresh: copy=True must not copy it twice.
+    export_copy = None if (import_reason and copy) else copy
+    plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked)
+    return src, plan, import_reason
+
+
+def _raise_for(plan: Any) -> None:
+    if plan.error:
+        raise _class_for_kind(plan.error_kind)(plan.error)
+
+
+def _convert(obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str, device: str, checked: bool) -> Any:
+    src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
+    _raise_for(plan)
+    return adapter.export(_ext.execute(src, plan), plan)
+
+
+class _Anything:
+    """The limits of a tb.Tensor as a consumer: it aliases anything."""
+
+    NAME = "tensorbridge"
+
+    @staticmethod
+    def limits() -> Any:
+        return _TB_LIMITS
+
+    @staticmethod
+    def default_dtype(dtype: str) -> tuple[str, bool]:
+        return dtype, False
+
+    @staticmethod
+    def export(t: Any, plan: Any) -> Tensor:
+        return Tensor._wrap(t)
+
+
+_TB_LIMITS = _ext.ConsumerLimits()
+
+
+def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
+    """Any array-like as a :class:`Tensor`, sharing memory where possible.
+
+    Args:
+        obj: a NumPy array, torch tensor, TensorFlow tensor or Variable, JAX array, pandas Series or
+            single-dtype DataFrame, ``tb.Tensor``, any object with ``__dlpack__``,
+            ``__array_interface__`` or the buffer protocol, or Python numbers and nested lists
+            (bool -> bool, int -> int64, float -> float32, complex -> complex64).
+        dtype: convert to this dtype (any spelling: "float32", np.float32, torch.float32...).
+        copy: ``None`` shares when possible, ``True`` always copies, ``False`` raises
+            ``BufferError`` if a copy is needed.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> t = tb.asarray(np.zeros((2, 3)))
+        >>> t.shape, t.dtype
+        ((2, 3), 'float64')
+    """
+    if dtype is None and copy is None:
+        src, _ = _import(obj, allow_copy=True)
+        return Tensor._wrap(src)
+    return _convert(obj, _Anything, dtype, copy, "unsafe" if dtype is None else "same_kind", "cpu", False)
+
+
+def _export_doc(name: str) -> str:
+    return f"""Converts ``x`` to a {name} tensor, sharing memory whenever {name} can alias it.
+
+    Args:
+        x: anything :func:`asarray` accepts.
+        dtype: the result's dtype (any spelling); None keeps the source's.
+        device: "cpu" (other devices raise ValueError on this machine).
+        copy: None shares when possible, True always copies, False raises BufferError naming why a
+            copy would be needed.
+        casting: which dtype changes are allowed: "no", "equiv", "safe", "same_kind" (default) or
+            "unsafe", with NumPy's meaning.
+        checked: raise OverflowError/ValueError on NaN, inf or out-of-range values instead of
+            losing data, naming the first bad index.
+
+    The copy and the cast, when needed, are one pass. :func:`explain` shows the plan first.
+    """
+
+
+def to_numpy(
+    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Any:
+    return _convert(x, frameworks.target("numpy"), dtype, copy, casting, device, checked)
+
+
+def to_torch(
+    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Any:
+    return _convert(x, frameworks.target("torch"), dtype, copy, casting, device, checked)
+
+
+def to_tf(
+    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Any:
+    return _convert(x, frameworks.target("tensorflow"), dtype, copy, casting, device, checked)
+
+
+def to_jax(
+    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Any:
+    return _convert(x, frameworks.target("jax"), dtype, copy, casting, device, checked)
+
+
+to_numpy.__doc__ = _export_doc("NumPy")
+to_torch.__doc__ = _export_doc("PyTorch")
+to_tf.__doc__ = _export_doc("TensorFlow")
+to_jax.__doc__ = _export_doc("JAX")
+
+
+def convert(
+    x: Any, to: Target, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Any:
+    """Converts ``x`` to framework ``to`` ("numpy", "torch", "tensorflow"/"tf", "jax").
+
+    The same as ``to_numpy``/``to_torch``/``to_tf``/``to_jax`` with the target as an argument.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> tb.convert(np.ones(3), to="torch", dtype="float32").dtype
+        torch.float32
+    """
+    return _convert(x, frameworks.target(to), dtype, copy, casting, device, checked)
+
+
+def explain(
+    x: Any, to: Target = "torch", dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    casting: Casting = "same_kind", checked: bool = False,
+) -> Plan:
+    """The plan of ``convert(x, to, dtype, ...)`` without doing it.
+
+    Raises the error the conversion would raise, if it cannot be done.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> print(tb.explain(np.zeros((4, 4))[::2], to="tensorflow"))   # doctest: +ELLIPSIS
+        float64[2, 4] -> tensorflow float64: copy 64 bytes because tensorflow needs C-contiguous memory...
+    """
+    adapter = frameworks.target(to)
+    src, plan, import_reason = _plan(x, adapter, dtype, copy, casting, device, checked)
+    _raise_for(plan)
+    reasons = tuple(([import_reason] if import_reason else []) + list(plan.reasons))
+    zero_copy = plan.zero_copy and not import_reason
+    nbytes = plan.bytes_to_copy + (src.nbytes if import_reason else 0)
+    return Plan(
+        target=adapter.NAME,
+        zero_copy=zero_copy,
+        reasons=reasons,
+        bytes_to_copy=nbytes,
+        lossy=plan.lossy,
+        from_dtype=plan.from_dtype,
+        to_dtype=plan.to_dtype,
+        read_only=plan.read_only,
+        checked=plan.checked,
+        shape=tuple(src.shape),
+    )
+
+
+del math

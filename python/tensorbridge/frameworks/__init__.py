@@ -1,0 +1,69 @@
+"""One adapter per framework, each a module with the same functions.
+
+Every adapter module defines:
+
+- ``NAME``: the framework's name in messages and in ``convert(x, to=NAME)``.
+- ``is_native(obj) -> bool``: whether ``obj`` is one of the framework's arrays (cheap; never
+  imports the framework).
+- ``import_tensor(obj, allow_copy) -> (ext_tensor, copy_reason)``: the object as a tensorbridge
+  tensor, zero-copy when possible; ``copy_reason`` is ``""`` for a view.
+- ``limits() -> ConsumerLimits``: what the framework can alias without a copy.
+- ``default_dtype(dtype) -> (dtype, checked)``: the dtype the framework gives data of ``dtype``
+  when the caller names none (JAX without 64-bit mode narrows), and whether that narrowing must be
+  checked for overflow.
+- ``export(ext_tensor, plan) -> native``: hands a planned tensor to the framework without copying.
+
+Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
+``import_tensor``.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+from typing import Any
+
+from . import jax as _jax
+from . import numpy as _numpy
+from . import pandas as _pandas
+from . import tf as _tf
+from . import torch as _torch
+
+__all__ = ["TARGETS", "adapter_for_object", "target"]
+
+#: Export targets by name.
+TARGETS: dict[str, ModuleType] = {
+    "numpy": _numpy,
+    "torch": _torch,
+    "tensorflow": _tf,
+    "jax": _jax,
+}
+_ALIASES = {"np": "numpy", "pytorch": "torch", "tf": "tensorflow", "jnp": "jax"}
+
+# Checked in this order; a framework not yet imported cannot own the object.
+_SOURCES: tuple[tuple[str, ModuleType], ...] = (
+    ("numpy", _numpy),
+    ("torch", _torch),
+    ("tensorflow", _tf),
+    ("jax", _jax),
+    ("pandas", _pandas),
+)
+
+
+def target(name: str) -> ModuleType:
+    """The adapter for ``to=name`` ("numpy", "torch", "tensorflow"/"tf", "jax")."""
+    key = _ALIASES.get(name, name)
+    try:
+        return TARGETS[key]
+    except KeyError:
+        raise ValueError(
+            f"unknown conversion target {name!r}; expected one of: numpy, torch, tensorflow (tf), jax"
+        ) from None
+
+
+def adapter_for_object(obj: Any) -> ModuleType | None:
+    """The adapter whose framework made ``obj``, or None."""
+    for module_name, adapter in _SOURCES:
+        if module_name in sys.modules and adapter.is_native(obj):
+            return adapter
+    return None

@@ -1,0 +1,26 @@
+"""Helpers shared by the framework adapters."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["require"]
+
+_INSTALL = {
+    "torch": "pip install torch",
+    "tensorflow": "pip install tensorflow-cpu",
+    "jax": "pip install jax",
+    "pandas": "pip install pandas",
+    "ml_dtypes": "pip install ml_dtypes",
+}
+
+
+def require(module: str) -> ModuleType:
+    """Imports ``module`` or raises ImportError saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(
+            f"this conversion needs {module}, which is not installed: {_INSTALL.get(module, 'pip install ' + module)}"
+        ) from e

@@ -1,0 +1,70 @@
+"""JAX adapter: DLPack both ways. JAX arrays are immutable (imported read-only); without 64-bit
+mode JAX holds 32-bit types only, so 64-bit data narrows as ``jnp.asarray`` would, with integer
+narrowing checked for overflow."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import _ext
+from ..errors import DTypeError
+from ._common import require
+
+NAME = "jax"
+
+_NARROW = {"float64": "float32", "int64": "int32", "uint64": "uint32", "complex128": "complex64"}
+
+
+def is_native(obj: Any) -> bool:
+    import jax
+
+    return isinstance(obj, jax.Array)
+
+
+def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    return _ext.from_capsule(obj.__dlpack__(max_version=(1, 0))).as_read_only(), ""
+
+
+@cache
+def limits() -> Any:
+    c = _ext.ConsumerLimits()
+    c.name = NAME
+    c.strided = False  # jax arrays are dense row-major; it would copy anything else itself
+    c.alignment = 64  # and it silently copies buffers that are not 64-byte aligned
+    return c
+
+
+def _x64() -> bool:
+    return bool(require("jax").config.read("jax_enable_x64"))
+
+
+def default_dtype(dtype: str) -> tuple[str, bool]:
+    if dtype in _NARROW and not _x64():
+        return _NARROW[dtype], dtype in ("int64", "uint64")
+    return dtype, False
+
+
+class _Export:
+    """Offers a planned tensor to ``jax.dlpack.from_dlpack``, which asks for the legacy protocol."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t: Any) -> None:
+        self.t = t
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
+        versioned = max_version is not None and max_version[0] >= 1
+        return _ext.to_capsule(self.t, versioned, consumer_never_writes=True)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.t.device
+
+
+def export(t: Any, plan: Any) -> Any:
+    if t.dtype in _NARROW and not _x64():
+        raise DTypeError(
+            f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
+            f"dtype={_NARROW[t.dtype]!r}, or enable them with jax.config.update('jax_enable_x64', True)"
+        )
+    return require("jax").dlpack.from_dlpack(_Export(t))

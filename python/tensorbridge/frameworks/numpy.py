@@ -1,0 +1,86 @@
+"""NumPy adapter: import through the buffer protocol, export through DLPack."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from .. import _ext
+from ..errors import DTypeError
+
+NAME = "numpy"
+
+_REFUSED_KINDS = {
+    "O": "it holds Python objects (ragged nested lists make such arrays); make it numeric first, "
+    "e.g. np.stack of equal-length rows, or pad the rows",
+    "U": "it holds strings; encode them as numbers first (e.g. categorical codes)",
+    "S": "it holds bytes strings; encode them as numbers first",
+    "M": "it holds datetimes; convert with arr.astype('int64') (nanoseconds since the epoch) first",
+    "m": "it holds timedeltas; convert with arr.astype('int64') first",
+}
+
+
+def is_native(obj: Any) -> bool:
+    return isinstance(obj, (np.ndarray, np.generic))
+
+
+@cache
+def _bfloat16() -> Any:
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    arr = obj if isinstance(obj, np.ndarray) else np.asarray(obj)
+    dt = arr.dtype
+    if dt.fields is not None:
+        raise DTypeError(
+            f"cannot convert a structured array (dtype {dt}) to one tensor: its elements are records; "
+            "use tb.from_structured(arr) for a dict of column tensors"
+        )
+    if dt.kind in _REFUSED_KINDS:
+        raise DTypeError(f"cannot convert a NumPy array of dtype {dt}: {_REFUSED_KINDS[dt.kind]}")
+    if dt.kind == "f" and dt.itemsize > 8:
+        raise DTypeError(
+            f"cannot convert a NumPy array of dtype {dt} (long double): no framework has it; "
+            "cast with arr.astype(np.float64) first"
+        )
+    if dt.kind == "V" and dt.name == "bfloat16":
+        t, reason = _ext.from_buffer(arr.view(np.uint16), allow_copy)
+        return t.view("bfloat16"), reason
+    return _ext.from_buffer(arr, allow_copy)
+
+
+@cache
+def limits() -> Any:
+    c = _ext.ConsumerLimits()
+    c.name = NAME
+    return c
+
+
+def default_dtype(dtype: str) -> tuple[str, bool]:
+    return dtype, False
+
+
+class _Export:
+    """Holds a planned tensor for ``np.from_dlpack`` (which wants an object, not a capsule)."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t: Any) -> None:
+        self.t = t
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
+        return _ext.to_capsule(self.t, True)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.t.device
+
+
+def export(t: Any, plan: Any) -> np.ndarray:
+    if t.dtype == "bfloat16":
+        return np.from_dlpack(_Export(t.view("uint16"))).view(_bfloat16())
+    return np.from_dlpack(_Export(t))

@@ -1,0 +1,42 @@
+"""TensorFlow adapter: legacy DLPack both ways. TensorFlow tensors are immutable, so they are
+imported read-only and may alias read-only memory."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import _ext
+from ._common import require
+
+NAME = "tensorflow"
+
+
+def is_native(obj: Any) -> bool:
+    import tensorflow as tf
+
+    return isinstance(obj, (tf.Tensor, tf.Variable))
+
+
+def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    tf = require("tensorflow")
+    x = obj.read_value() if isinstance(obj, tf.Variable) else obj
+    return _ext.from_capsule(tf.experimental.dlpack.to_dlpack(x)).as_read_only(), ""
+
+
+@cache
+def limits() -> Any:
+    c = _ext.ConsumerLimits()
+    c.name = NAME
+    c.strided = False  # its DLPack import takes compact row-major buffers only
+    c.alignment = 64  # Eigen's kernels assume 64-byte aligned buffers
+    return c
+
+
+def default_dtype(dtype: str) -> tuple[str, bool]:
+    return dtype, False
+
+
+def export(t: Any, plan: Any) -> Any:
+    tf = require("tensorflow")
+    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_never_writes=True))

@@ -1,0 +1,53 @@
+"""PyTorch adapter: DLPack both ways; tensors that require grad are detached without a copy."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .. import _ext
+from ..errors import DTypeError
+from ._common import require
+
+NAME = "torch"
+
+
+def is_native(obj: Any) -> bool:
+    import torch
+
+    return isinstance(obj, torch.Tensor)
+
+
+def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    if obj.layout != require("torch").strided:
+        raise DTypeError(f"cannot convert a {obj.layout} torch tensor; call .to_dense() first")
+    x = obj.detach()
+    reason = ""
+    if x.is_conj() or x.is_neg():
+        if not allow_copy:
+            raise _ext_sharing("the torch tensor is a lazy conjugate/negative view")
+        x, reason = x.resolve_conj().resolve_neg(), "the torch tensor was a lazy conjugate/negative view"
+    return _ext.from_capsule(x.__dlpack__(max_version=(1, 0))), reason
+
+
+def _ext_sharing(why: str) -> Exception:
+    from ..errors import SharingError
+
+    return SharingError(f"cannot share this tensor without a copy: {why}; pass copy=None to allow one")
+
+
+@cache
+def limits() -> Any:
+    c = _ext.ConsumerLimits()
+    c.name = NAME
+    c.negative_strides = False  # torch refuses negative strides
+    c.read_only = False  # torch has no read-only tensors
+    return c
+
+
+def default_dtype(dtype: str) -> tuple[str, bool]:
+    return dtype, False
+
+
+def export(t: Any, plan: Any) -> Any:
+    return require("torch").from_dlpack(_ext.to_capsule(t, True, plan.zero_copy is False))

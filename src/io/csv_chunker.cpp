@@ -1,0 +1,75 @@
+#include <algorithm>
+#include <exception>
+
+#include "core/parallel_internal.hpp"
+#include "io/csv_chunker_internal.hpp"
+#include "tensorbridge/threads.hpp"
+
+namespace tb::detail {
+namespace {
+
+// The row start a block guesses: right at the boundary if a line break precedes it, else after the
+// next line break.
+const char* guess_row_start(const csv_dialect& d, const char* boundary, const char* eof) {
+  if (boundary[-1] == '\n') return boundary;
+  if (boundary[-1] == '\r') return (boundary < eof && *boundary == '\n') ? boundary + 1 : boundary;
+  return csv_next_line(d, boundary, eof);
+}
+
+}  // namespace
+
+std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,
+                                        const char* end, std::size_t block_size, const csv_block_runner& run) {
+  const std::size_t bytes = static_cast<std::size_t>(end - begin);
+  block_size = std::max<std::size_t>(block_size, 1);
+  const std::size_t n = std::max<std::size_t>(1, (bytes + block_size - 1) / block_size);
+  std::vector<const char*> boundary(n + 1);
+  for (std::size_t i = 0; i <= n; ++i) boundary[i] = begin + bytes * i / n;
+
+  std::vector<const char*> start(n), finish(n);
+  std::vector<std::exception_ptr> errors(n);
+  start[0] = begin;
+  for (std::size_t i = 1; i < n; ++i) start[i] = std::min(guess_row_start(d, boundary[i], end), end);
+
+  // A wrong guess can take a line break inside quotes for a row end and open a "quoted field" that
+  // never closes; the limit keeps such a scan near its block. A real long quoted field that passes
+  // the limit is parsed again without one once its block's start is confirmed.
+  const std::size_t slack = std::max<std::size_t>(block_size, std::size_t{1} << 16);
+  parallel_for(static_cast<std::int64_t>(n), 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const char* stop = boundary[i + 1];
+      const char* limit = (i + 1 < static_cast<std::int64_t>(n) && static_cast<std::size_t>(end - stop) > slack)
+                              ? stop + slack
+                              : nullptr;
+      try {
+        finish[i] = run(static_cast<std::size_t>(i), start[i], std::max(stop, start[i]), limit);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        finish[i] = nullptr;
+      }
+    }
+  });
+
+  std::vector<csv_block> blocks(n);
+  const char* expected = begin;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* stop = std::max(boundary[i + 1], expected);
+    if (start[i] != expected || (finish[i] == nullptr && !errors[i])) {
+      finish[i] = run(i, expected, stop, nullptr);  // serial re-parse from the confirmed start; throws directly
+    } else if (errors[i]) {
+      std::rethrow_exception(errors[i]);
+    }
+    blocks[i] = {expected, finish[i]};
+    expected = finish[i];
+  }
+  return blocks;
+}
+
+void csv_run_blocks(const std::vector<csv_block>& blocks,
+                    const std::function<void(std::size_t block, const csv_block&)>& run) {
+  parallel_for(static_cast<std::int64_t>(blocks.size()), 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t i = lo; i < hi; ++i) run(static_cast<std::size_t>(i), blocks[static_cast<std::size_t>(i)]);
+  });
+}
+
+}  // namespace tb::detail

@@ -1,0 +1,148 @@
+#include <algorithm>
+#include <set>
+
+#include "io/file_internal.hpp"
+#include "io/npy_internal.hpp"
+#include "io/zip_internal.hpp"
+
+namespace tb {
+
+struct npz_reader::impl {
+  detail::file_handle file;
+  std::string path;
+  npy_load_options options;
+  std::vector<npz_member> members;
+
+  const npz_member& find(const std::string& key) const {
+    for (const auto& m : members)
+      if (m.key == key || m.member_name == key) return m;
+    std::string names;
+    for (const auto& m : members) names += (names.empty() ? "'" : ", '") + m.key + "'";
+    fail(error_kind::value, path, ": no array named '", key, "' in the archive; it holds ",
+         names.empty() ? std::string("no arrays") : names);
+  }
+
+  int fd() const {
+    if (file.fd() < 0) fail(error_kind::value, path, ": the npz archive is closed");
+    return file.fd();
+  }
+
+  std::string where(const npz_member& m) const { return path + ":" + m.member_name; }
+
+  // The member's .npy as (header, storage + data offset): stored members are read or mapped in
+  // place; deflated ones are inflated whole into one aligned buffer, header included, so the
+  // data sits at the header's (64-byte aligned) offset in it.
+  detail::npy_region_data read(const npz_member& m) const {
+    std::string at = where(m);
+    if (!m.compressed) {
+      auto header = detail::read_npy_region_header(fd(), m.data_offset, m.uncompressed_size, at, options);
+      return detail::read_npy_region(fd(), m.data_offset, header, at, options);
+    }
+    auto buffer = storage::allocate(static_cast<std::size_t>(m.uncompressed_size));
+    detail::zip_entry e{m.member_name, 8, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
+    detail::inflate_member(fd(), e, buffer->data(), at);
+    std::span<const std::byte> bytes(buffer->data(), static_cast<std::size_t>(m.uncompressed_size));
+    std::size_t total = detail::npy_header_size(bytes.first(std::min<std::size_t>(bytes.size(), detail::npy_min_prefix)),
+                                                m.uncompressed_size, at, options);
+    detail::npy_region_data out;
+    out.header = detail::parse_npy_header(bytes.first(total), m.uncompressed_size, at, options);
+    out.storage = std::move(buffer);
+    out.data_offset = out.header.data_offset;
+    return out;
+  }
+};
+
+npz_reader::npz_reader(const std::string& path, const npy_load_options& options) : impl_(std::make_unique<impl>()) {
+  options.validate();
+  impl_->path = path;
+  impl_->options = options;
+  impl_->file = detail::file_handle::open_read(path);
+  auto entries = detail::read_zip_directory(impl_->file.fd(), impl_->file.size(), path);
+  std::set<std::string> seen;
+  for (auto& e : entries) {
+    npz_member m;
+    m.member_name = e.name;
+    // np.savez names members "<key>.npy"; anything else keeps its full name as its key.
+    m.key = e.name.size() > 4 && e.name.ends_with(".npy") ? e.name.substr(0, e.name.size() - 4) : e.name;
+    m.compressed = e.method == 8;
+    m.compressed_size = e.compressed_size;
+    m.uncompressed_size = e.uncompressed_size;
+    m.data_offset = e.data_offset;
+    m.crc32 = e.crc32;
+    if (!seen.insert(m.key).second)
+      fail(error_kind::format, path, ": the archive holds two members named '", m.key, "'");
+    impl_->members.push_back(std::move(m));
+  }
+}
+
+npz_reader::~npz_reader() = default;
+npz_reader::npz_reader(npz_reader&&) noexcept = default;
+npz_reader& npz_reader::operator=(npz_reader&&) noexcept = default;
+
+const std::string& npz_reader::path() const noexcept { return impl_->path; }
+
+std::vector<std::string> npz_reader::keys() const {
+  std::vector<std::string> out;
+  for (const auto& m : impl_->members) out.push_back(m.key);
+  return out;
+}
+
+const std::vector<npz_member>& npz_reader::members() const noexcept { return impl_->members; }
+
+bool npz_reader::contains(const std::string& key) const noexcept {
+  return std::any_of(impl_->members.begin(), impl_->members.end(),
+                     [&](const npz_member& m) { return m.key == key || m.member_name == key; });
+}
+
+npy_header npz_reader::header(const std::string& key) const {
+  const npz_member& m = impl_->find(key);
+  if (!m.compressed)
+    return detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, impl_->where(m),
+                                          impl_->options);
+  return impl_->read(m).header;
+}
+
+tensor npz_reader::load(const std::string& key) const {
+  const npz_member& m = impl_->find(key);
+  std::string at = impl_->where(m);
+  if (!m.compressed)
+    detail::reject_structured(
+        detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, at, impl_->options), at);
+  auto region = impl_->read(m);
+  return detail::finish_npy_tensor(
+      detail::npy_view(region.header, std::move(region.storage), region.data_offset, region.read_only), region.header,
+      impl_->options, at);
+}
+
+std::vector<named_column> npz_reader::load_columns(const std::string& key) const {
+  const npz_member& m = impl_->find(key);
+  auto region = impl_->read(m);
+  return detail::npy_columns(region.header, std::move(region.storage), region.data_offset, region.read_only,
+                             impl_->options, impl_->where(m));
+}
+
+void npz_reader::close() noexcept { impl_->file.close(); }
+
+void npz_save_options::validate() const {
+  if (compression_level != -1 && (compression_level < 1 || compression_level > 9))
+    fail(error_kind::value, "npz_save_options: compression_level must be -1 (zlib's default) or 1..9, not ",
+         compression_level);
+}
+
+void save_npz(const std::string& path, std::span<const std::pair<std::string, tensor>> arrays,
+              const npz_save_options& options) {
+  options.validate();
+  std::set<std::string> names;
+  for (const auto& [name, t] : arrays) {
+    if (name.empty()) fail(error_kind::value, "save_npz: an array name is empty");
+    if (!names.insert(name).second) fail(error_kind::value, "save_npz: the name '", name, "' is given twice");
+  }
+  detail::zip_writer zip(path);
+  npy_save_options npy;
+  for (const auto& [name, t] : arrays)
+    zip.add(name + ".npy", detail::npy_size(t, npy), options.compress, options.compression_level,
+            [&](const detail::byte_sink& sink) { detail::write_npy(t, npy, sink); });
+  zip.finish();
+}
+
+}  // namespace tb

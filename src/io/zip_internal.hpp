@@ -1,0 +1,63 @@
+#pragma once
+// A minimal zip reader and writer for .npz: the central directory (with zip64 records and extra
+// fields), stored and deflated members. Every offset and size read from a file is checked against
+// the file before use: corrupt or hostile archives are tb::error (format), never a crash.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/file_internal.hpp"
+
+namespace tb::detail {
+
+/// One member of a zip archive, with its data located.
+struct zip_entry {
+  std::string name;                       // member name as stored (UTF-8 or CP437 bytes)
+  std::uint16_t method = 0;               // 0 stored, 8 deflated
+  std::uint32_t crc32 = 0;                // CRC-32 of the uncompressed bytes
+  std::uint64_t compressed_size = 0;      // bytes in the archive
+  std::uint64_t uncompressed_size = 0;    // bytes after inflating
+  std::uint64_t local_header_offset = 0;  // where the member's local header starts
+  std::uint64_t data_offset = 0;          // where its (compressed) data starts
+};
+
+/// The largest expansion deflate can achieve (a 258-byte match in about 2 bits): a member whose
+/// uncompressed size exceeds this times its compressed size is lying about its sizes.
+inline constexpr std::uint64_t max_deflate_ratio = 1032;
+
+/// Reads the central directory of the zip file `fd` (of `file_size` bytes) and locates every
+/// member's data. `where` names the archive in messages.
+std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::string_view where);
+
+/// Inflates a deflated member into `out` (exactly `entry.uncompressed_size` bytes), checking that
+/// the stream ends exactly there and that the CRC matches.
+void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where);
+
+/// Receives the bytes of a member as they are produced.
+using byte_sink = std::function<void(std::span<const std::byte>)>;
+
+/// Writes a zip archive member by member, as Python's zipfile writes with force_zip64=True
+/// (what np.savez does): zip64 extra fields on every member, zip64 end records when needed.
+class zip_writer {
+ public:
+  explicit zip_writer(const std::string& path);
+  /// Adds member `name` of `size` uncompressed bytes, which `produce(sink)` writes through `sink`
+  /// (in any number of pieces). `level`: zlib level, or -1; ignored when `compress` is false.
+  void add(const std::string& name, std::uint64_t size, bool compress, int level,
+           const std::function<void(const byte_sink&)>& produce);
+  /// Writes the central directory and end records; the archive is incomplete until then.
+  void finish();
+
+ private:
+  void put(std::span<const std::byte> bytes);
+  file_handle file_;
+  std::uint64_t position_ = 0;
+  std::vector<zip_entry> entries_;
+};
+
+}  // namespace tb::detail

@@ -1,0 +1,273 @@
+// Building a pipeline (the stage rules), fingerprints, and making one batch.
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "pipeline_internal.hpp"
+
+namespace tb {
+namespace detail {
+namespace {
+
+std::uint64_t hash_bytes(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = mix64(h ^ w);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, p + i, n - i);
+  return mix64(h ^ tail ^ (static_cast<std::uint64_t>(n) << 56));
+}
+
+std::uint64_t hash_value(std::uint64_t h, std::int64_t v) { return mix64(h ^ static_cast<std::uint64_t>(v)); }
+
+// Shapes, dtypes and up to 9 evenly spaced rows: O(1) work that tells data sets apart in practice.
+std::uint64_t hash_source(const std::vector<dataset_field>& fields, std::int64_t rows) {
+  std::uint64_t h = hash_value(0x6a09e667f3bcc908ull, rows);
+  std::vector<std::int64_t> picks;
+  for (std::int64_t i = 0; i < 9 && rows > 0; ++i) picks.push_back(rows == 1 ? 0 : i * (rows - 1) / 8);
+  for (const auto& f : fields) {
+    h = hash_bytes(h, f.name.data(), f.name.size());
+    h = hash_value(h, static_cast<std::int64_t>(f.data.dtype()));
+    for (auto d : f.data.shape()) h = hash_value(h, d);
+    shape_t shape = f.data.shape();
+    shape[0] = static_cast<std::int64_t>(picks.size());
+    tensor sample = tensor::empty(shape, f.data.dtype());
+    gather_rows(f.data, picks, sample);
+    h = hash_bytes(h, sample.data(), sample.nbytes());
+  }
+  return h;
+}
+
+std::uint64_t hash_window(std::uint64_t h, const window& w) { return hash_value(hash_value(h, w.skip), w.take); }
+
+}  // namespace
+
+std::int64_t iteration_length(const dataset_plan& plan) {
+  const std::int64_t per_epoch = batches_per_epoch(plan.order);
+  if (per_epoch == 0) return 0;
+  std::int64_t n = plan.repeat < 0 ? -1 : plan.repeat * per_epoch;
+  if (plan.limit >= 0) n = n < 0 ? plan.limit : std::min(n, plan.limit);
+  return n;
+}
+
+std::vector<tensor> make_batch(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed, std::int64_t epoch,
+                               std::int64_t b) {
+  epoch_order order(plan.order, seed, epoch);
+  std::vector<std::int64_t> rows;
+  rows.reserve(static_cast<std::size_t>(plan.order.batch.batch_size));
+  order.batch_rows(b, rows);
+  std::vector<tensor> out;
+  out.reserve(plan.fields.size());
+  for (const auto& f : plan.fields) {
+    shape_t shape = f.data.shape();
+    shape[0] = static_cast<std::int64_t>(rows.size());
+    tensor t = arena.empty(std::move(shape), f.data.dtype());
+    gather_rows(f.data, rows, t);
+    out.push_back(std::move(t));
+  }
+  for (const auto& step : plan.maps)
+    for (auto f : step.fields) out[static_cast<std::size_t>(f)] = apply_op(step.op, out[static_cast<std::size_t>(f)], &arena);
+  if (!plan.order.batched)
+    for (std::size_t f = 0; f < out.size(); ++f) out[f] = out[f].reshape(plan.specs[f].shape);
+  return out;
+}
+
+}  // namespace detail
+
+using detail::dataset_plan;
+
+dataset::dataset(std::shared_ptr<const dataset_plan> plan)
+    : plan_(std::move(plan)), next_epoch_(std::make_shared<std::atomic<std::int64_t>>(0)) {}
+
+dataset dataset::from_tensor_slices(std::vector<dataset_field> fields) {
+  if (fields.empty()) fail(error_kind::value, "from_tensor_slices: no arrays given; pass an array, a tuple or a dict");
+  auto plan = std::make_shared<dataset_plan>();
+  std::set<std::string> names;
+  const std::int64_t rows = fields[0].data.ndim() > 0 ? fields[0].data.shape()[0] : 0;
+  for (const auto& f : fields) {
+    if (f.data.ndim() == 0)
+      fail(error_kind::value, "from_tensor_slices: field '", f.name,
+           "' is a 0-d scalar; every array needs a first dimension that indexes samples");
+    if (!f.data.device().is_host())
+      fail(error_kind::type, "from_tensor_slices: field '", f.name, "' lives on ", to_string(f.data.device()),
+           "; move it to the CPU first");
+    if (f.data.shape()[0] != rows)
+      fail(error_kind::value, "from_tensor_slices: field '", f.name, "' has ", f.data.shape()[0],
+           " rows but field '", fields[0].name, "' has ", rows, "; every field needs the same first dimension");
+    if (!names.insert(f.name).second) fail(error_kind::value, "from_tensor_slices: duplicate field name '", f.name, "'");
+    plan->specs.push_back({f.name, f.data.dtype(), shape_t(f.data.shape().begin() + 1, f.data.shape().end())});
+  }
+  plan->order.num_rows = rows;
+  plan->order.shuffled = false;
+  plan->source_hash = detail::hash_source(fields, rows);
+  plan->fields = std::move(fields);
+  return dataset(std::move(plan));
+}
+
+dataset dataset::shuffle(const shuffle_options& options) const {
+  options.validate();
+  if (plan_->order.batched || plan_->repeated)
+    fail(error_kind::value, "shuffle() after ", plan_->order.batched ? "batch()" : "repeat()",
+         " is not supported: call shuffle() first; it shuffles samples globally, in every epoch");
+  if (plan_->order.shuffled) fail(error_kind::value, "shuffle() called twice; one global shuffle is already exact");
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  plan->order.shuffled = options.enabled;
+  plan->order.reshuffle_each_epoch = options.reshuffle_each_epoch;
+  plan->seed = options.seed;
+  return dataset(std::move(plan));
+}
+
+dataset dataset::batch(const batch_options& options) const {
+  options.validate();
+  if (plan_->order.batched) fail(error_kind::value, "batch() called twice; batching batches is not supported");
+  if (plan_->repeated)
+    fail(error_kind::value, "batch() after repeat() is not supported: call batch() before repeat() (batches never span epochs)");
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  plan->order.batched = true;
+  plan->order.batch = options;
+  return dataset(std::move(plan));
+}
+
+dataset dataset::map(const map_op& op, std::vector<std::int64_t> fields) const {
+  op.validate();
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  const auto nfields = static_cast<std::int64_t>(plan->fields.size());
+  if (fields.empty())
+    for (std::int64_t i = 0; i < nfields; ++i) fields.push_back(i);
+  for (auto f : fields) {
+    if (f < 0 || f >= nfields)
+      fail(error_kind::value, "map: field index ", f, " is out of range for ", nfields, " fields");
+    plan->specs[static_cast<std::size_t>(f)] = op.output_spec(plan->specs[static_cast<std::size_t>(f)]);
+  }
+  plan->maps.push_back({op, std::move(fields)});
+  return dataset(std::move(plan));
+}
+
+dataset dataset::shard(const shard_options& options) const {
+  options.validate();
+  if (plan_->sharded) fail(error_kind::value, "shard() called twice");
+  if (plan_->order.batched || plan_->repeated)
+    fail(error_kind::value, "shard() after ", plan_->order.batched ? "batch()" : "repeat()",
+         " is not supported: call shard() before batch() (it shards samples, so every rank gets whole batches)");
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  plan->sharded = true;
+  plan->order.shard = options;
+  return dataset(std::move(plan));
+}
+
+dataset dataset::repeat(std::int64_t count) const {
+  if (count < -1) fail(error_kind::value, "repeat: count must be -1 (forever) or >= 0, got ", count);
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  if (!plan->repeated) plan->repeat = count;
+  else plan->repeat = (plan->repeat < 0 || count < 0) ? -1 : plan->repeat * count;
+  plan->repeated = true;
+  return dataset(std::move(plan));
+}
+
+dataset dataset::take(std::int64_t n) const {
+  if (n < -1) fail(error_kind::value, "take: count must be -1 (all) or >= 0, got ", n);
+  if (n == -1) return *this;
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  auto& o = plan->order;
+  if (plan->repeated) plan->limit = plan->limit < 0 ? n : std::min(plan->limit, n);
+  else if (o.batched) o.batch_window = o.batch_window.then_take(n);
+  else if (plan->sharded)
+    fail(error_kind::value, "take() between shard() and batch() is not supported: call it before shard() or after batch()");
+  else if (o.shuffled) o.shuffled_window = o.shuffled_window.then_take(n);
+  else o.source_window = o.source_window.then_take(n);
+  return dataset(std::move(plan));
+}
+
+dataset dataset::skip(std::int64_t n) const {
+  if (n < 0) fail(error_kind::value, "skip: count must be >= 0, got ", n);
+  auto plan = std::make_shared<dataset_plan>(*plan_);
+  auto& o = plan->order;
+  if (plan->repeated)
+    fail(error_kind::value, "skip() after repeat() is not supported; to resume part-way, save and restore the iterator state");
+  else if (o.batched) o.batch_window = o.batch_window.then_skip(n);
+  else if (plan->sharded)
+    fail(error_kind::value, "skip() between shard() and batch() is not supported: call it before shard() or after batch()");
+  else if (o.shuffled) o.shuffled_window = o.shuffled_window.then_skip(n);
+  else o.source_window = o.source_window.then_skip(n);
+  return dataset(std::move(plan));
+}
+
+std::int64_t dataset::source_size() const { return plan_->order.num_rows; }
+std::int64_t dataset::batches_per_epoch() const { return detail::batches_per_epoch(plan_->order); }
+std::int64_t dataset::epochs_per_iteration() const { return plan_->repeat; }
+bool dataset::batched() const { return plan_->order.batched; }
+batch_options dataset::batching() const { return plan_->order.batch; }
+shard_options dataset::sharding() const { return plan_->order.shard; }
+shuffle_options dataset::shuffling() const {
+  return {.enabled = plan_->order.shuffled, .seed = plan_->seed, .reshuffle_each_epoch = plan_->order.reshuffle_each_epoch};
+}
+std::vector<field_spec> dataset::element_spec() const { return plan_->specs; }
+
+std::uint64_t dataset::fingerprint() const {
+  using detail::hash_value;
+  const auto& o = plan_->order;
+  std::uint64_t h = plan_->source_hash;
+  h = detail::hash_window(h, o.source_window);
+  h = hash_value(h, o.shuffled * 2 + o.reshuffle_each_epoch);
+  h = detail::hash_window(h, o.shuffled_window);
+  h = hash_value(hash_value(h, o.shard.num_shards), static_cast<std::int64_t>(o.shard.padding));
+  h = hash_value(hash_value(h, o.batched ? o.batch.batch_size : 0), o.batch.drop_remainder);
+  h = detail::hash_window(h, o.batch_window);
+  h = hash_value(hash_value(h, plan_->repeat), plan_->limit);
+  for (const auto& s : plan_->specs) {
+    h = hash_value(h, static_cast<std::int64_t>(s.dtype));
+    for (auto d : s.shape) h = hash_value(h, d);
+  }
+  return h;
+}
+
+iterator_state dataset::initial_state(std::int64_t epoch) const {
+  iterator_state s;
+  s.fingerprint = fingerprint();
+  s.seed = plan_->seed;
+  s.first_epoch = s.epoch = epoch;
+  s.num_shards = plan_->order.shard.num_shards;
+  s.shard_index = plan_->order.shard.index;
+  return s;
+}
+
+std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
+  prefetch.validate();
+  const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
+  return std::make_unique<dataset_iterator>(plan_, initial_state(next_epoch_->fetch_add(epochs)), prefetch);
+}
+
+std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
+  prefetch.validate();
+  if (state.fingerprint != fingerprint())
+    fail(error_kind::value, "cannot resume: the state was saved from another data set or pipeline (fingerprint ",
+         std::hex, state.fingerprint, ", this data set ", fingerprint(), std::dec,
+         "); restore it into the same arrays with the same shuffle/batch/shard/repeat options");
+  const auto& shard = plan_->order.shard;
+  if (state.num_shards != shard.num_shards || state.shard_index != shard.index)
+    fail(error_kind::value, "cannot resume: the state was saved on shard ", state.shard_index, " of ", state.num_shards,
+         ", this data set is shard ", shard.index, " of ", shard.num_shards, "; restore each rank's own state");
+  const std::int64_t length = detail::iteration_length(*plan_);
+  if (state.yielded < 0 || (length >= 0 && state.yielded > length) || state.first_epoch < 0)
+    fail(error_kind::value, "cannot resume: the state's position (first_epoch=", state.first_epoch,
+         ", yielded=", state.yielded, ") is outside this iteration of ", length, " batches");
+  const std::int64_t after = state.first_epoch + (plan_->repeat < 1 ? 1 : plan_->repeat);
+  std::int64_t cur = next_epoch_->load();
+  while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
+  }
+  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+std::vector<std::int64_t> dataset::batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const {
+  detail::epoch_order order(plan_->order, seed, epoch);
+  std::vector<std::int64_t> rows;
+  if (batch >= 0 && batch < order.batches()) order.batch_rows(batch, rows);
+  return rows;
+}
+
+}  // namespace tb

@@ -1,0 +1,115 @@
+// Gathering rows into a batch buffer: the one place the pipeline touches sample data in bulk.
+
+#include <chrono>
+#include <cstring>
+
+#include "core/parallel_internal.hpp"
+#include "tensorbridge/dataset.hpp"
+
+namespace tb {
+namespace {
+
+// A fixed-size memcpy compiles to a few loads and stores; a runtime-size one is a call. Small
+// rows (a feature vector, a label) are the common case and dominate at small batch sizes.
+template <std::size_t N>
+void gather_fixed(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
+                  std::byte* out) {
+  for (std::int64_t i = 0; i < n; ++i) std::memcpy(out + i * N, base + idx[i] * stride, N);
+}
+
+void gather_any(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
+                std::byte* out, std::size_t row) {
+  for (std::int64_t i = 0; i < n; ++i) std::memcpy(out + i * row, base + idx[i] * stride, row);
+}
+
+void gather_contiguous_rows(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
+                            std::byte* out, std::size_t row) {
+  switch (row) {
+    case 1: return gather_fixed<1>(base, stride, idx, n, out);
+    case 2: return gather_fixed<2>(base, stride, idx, n, out);
+    case 4: return gather_fixed<4>(base, stride, idx, n, out);
+    case 8: return gather_fixed<8>(base, stride, idx, n, out);
+    case 12: return gather_fixed<12>(base, stride, idx, n, out);
+    case 16: return gather_fixed<16>(base, stride, idx, n, out);
+    case 24: return gather_fixed<24>(base, stride, idx, n, out);
+    case 32: return gather_fixed<32>(base, stride, idx, n, out);
+    case 40: return gather_fixed<40>(base, stride, idx, n, out);
+    case 48: return gather_fixed<48>(base, stride, idx, n, out);
+    case 64: return gather_fixed<64>(base, stride, idx, n, out);
+    default: return gather_any(base, stride, idx, n, out, row);
+  }
+}
+
+// True if one row of `t` (all dimensions but the first) is C-contiguous.
+bool rows_contiguous(const tensor& t) {
+  std::int64_t expected = 1;
+  for (std::int64_t d = t.ndim() - 1; d >= 1; --d) {
+    if (t.shape()[d] != 1 && t.strides()[d] != expected) return false;
+    expected *= t.shape()[d];
+  }
+  return true;
+}
+
+}  // namespace
+
+void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const tensor& dst) {
+  const auto n = static_cast<std::int64_t>(indices.size());
+  if (src.ndim() < 1 || dst.ndim() != src.ndim() || dst.shape()[0] != n || src.dtype() != dst.dtype())
+    fail(error_kind::value, "gather_rows: expected a destination of shape (", n, ", ...) and dtype ",
+         name(src.dtype()), " for source ", src.describe(), ", got ", dst.describe());
+  for (std::int64_t d = 1; d < src.ndim(); ++d)
+    if (src.shape()[d] != dst.shape()[d])
+      fail(error_kind::value, "gather_rows: row shapes differ: source ", src.describe(), ", destination ",
+           dst.describe());
+  if (!dst.is_contiguous()) fail(error_kind::value, "gather_rows: the destination must be C-contiguous");
+  const std::int64_t rows = src.shape()[0];
+  for (std::int64_t i = 0; i < n; ++i)
+    if (indices[i] < 0 || indices[i] >= rows)
+      fail(error_kind::value, "gather_rows: index ", indices[i], " at position ", i, " is out of range for ",
+           rows, " rows");
+  const std::size_t row_bytes = dst.nbytes() / static_cast<std::size_t>(std::max<std::int64_t>(n, 1));
+  if (n == 0 || row_bytes == 0) return;
+
+  if (rows_contiguous(src)) {
+    const auto* base = static_cast<const std::byte*>(src.data());
+    const std::int64_t stride = src.strides()[0] * static_cast<std::int64_t>(src.itemsize());
+    auto* out = static_cast<std::byte*>(dst.data());
+    auto body = [&](std::int64_t begin, std::int64_t end) {
+      gather_contiguous_rows(base, stride, indices.data() + begin, end - begin,
+                             out + static_cast<std::size_t>(begin) * row_bytes, row_bytes);
+    };
+    // Split only large batches: below a few hundred KB the hand-off costs more than it saves.
+    constexpr std::size_t parallel_bytes = std::size_t{1} << 19;
+    if (dst.nbytes() < parallel_bytes) {
+      body(0, n);
+    } else {
+      auto min_rows = static_cast<std::int64_t>(parallel_bytes / 2 / row_bytes) + 1;
+      detail::parallel_for(n, min_rows, body);
+    }
+    return;
+  }
+  // Rows with gaps or odd strides (a transposed or sliced source): a strided copy per row.
+  for (std::int64_t i = 0; i < n; ++i)
+    copy_into(src.slice(indices[i], indices[i] + 1), dst.slice(i, i + 1));
+}
+
+double time_gather(std::span<const tensor> fields, std::span<const std::int64_t> order, std::int64_t batch_size) {
+  if (batch_size < 1) fail(error_kind::value, "time_gather: batch_size must be at least 1, got ", batch_size);
+  std::vector<tensor> buffers;
+  for (const tensor& f : fields) {
+    shape_t shape = f.shape();
+    shape[0] = batch_size;
+    buffers.push_back(tensor::empty(shape, f.dtype()));
+  }
+  const auto total = static_cast<std::int64_t>(order.size());
+  auto start = std::chrono::steady_clock::now();
+  for (std::int64_t first = 0; first < total; first += batch_size) {
+    const std::int64_t n = std::min(batch_size, total - first);
+    for (std::size_t f = 0; f < fields.size(); ++f)
+      gather_rows(fields[f], order.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(n)),
+                  n == batch_size ? buffers[f] : buffers[f].slice(0, n));
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace tb

@@ -1,0 +1,46 @@
+#pragma once
+// The resolved pipeline shared by a dataset and its iterators, and the one function that makes a
+// batch out of it.
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "arena_internal.hpp"
+#include "sampler_internal.hpp"
+#include "tensorbridge/dataset.hpp"
+
+namespace tb::detail {
+
+/// One `map` call: the op and the fields it applies to.
+struct map_step {
+  map_op op;
+  std::vector<std::int64_t> fields;
+};
+
+/// Everything a dataset is; immutable once built.
+struct dataset_plan {
+  std::vector<dataset_field> fields;  // the source
+  std::vector<field_spec> specs;      // per-sample output after the maps
+  order_spec order;
+  std::uint64_t seed = 0;
+  std::vector<map_step> maps;
+  bool sharded = false;
+  bool repeated = false;
+  std::int64_t repeat = 1;            // epochs per iteration, -1: forever
+  std::int64_t limit = -1;            // batches per iteration (take after repeat), -1: no limit
+  std::uint64_t source_hash = 0;      // shapes, dtypes and a few rows of the source
+};
+
+/// Applies `op` to `batch`, allocating its output from `arena` (or fresh memory when null).
+tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena);
+
+/// Batch `b` of `epoch` (which must exist): gathered, mapped, squeezed when unbatched.
+std::vector<tensor> make_batch(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed,
+                               std::int64_t epoch, std::int64_t b);
+
+/// Batches in one iteration of `plan` (-1: forever).
+std::int64_t iteration_length(const dataset_plan& plan);
+
+}  // namespace tb::detail
