@@ -117,7 +117,7 @@ class tensor {
   bool is_contiguous() const noexcept;
   /// True if the elements are laid out in Fortran order without gaps.
   bool is_f_contiguous() const noexcept;
-  /// True if some stride is negative (over a dimension of more than one element).
+  /// True if some stride is negative (over any dimension, as consumers check).
   bool has_negative_strides() const noexcept;
   /// True if two distinct indices share an address (a zero stride over a dimension > 1).
   bool has_overlap() const noexcept;

@@ -67,6 +67,36 @@ struct held_buffer {
   Py_buffer view;
 };
 
+// The Py_buffer as a tb::buffer_view (without a release), or the reason it has no tensorbridge dtype.
+buffer_view describe_buffer(const Py_buffer& v, std::string* unsupported) {
+  buffer_view bv;
+  bool swapped = false;
+  const char* format = v.format ? v.format : "B";
+  auto dtype = dtype_from_buffer_format(format, static_cast<std::size_t>(v.itemsize), &swapped);
+  if (!dtype) {
+    *unsupported = detail::cat("unsupported element format \"", format, "\" (", v.itemsize,
+                               " bytes) in the buffer; tensorbridge reads bool, integers, float16/32/64 and "
+                               "complex64/128 (not strings, objects, long double or records)");
+    return bv;
+  }
+  bv.data = v.buf;
+  bv.dtype = *dtype;
+  bv.read_only = v.readonly != 0;
+  bv.byteswapped = swapped;
+  bv.shape.assign(v.shape, v.shape + v.ndim);
+  if (v.strides) {
+    bv.byte_strides.assign(v.strides, v.strides + v.ndim);
+  } else {
+    bv.byte_strides.resize(v.ndim);
+    std::int64_t step = v.itemsize;
+    for (int i = v.ndim; i-- > 0;) {
+      bv.byte_strides[i] = step;
+      step *= v.shape[i];
+    }
+  }
+  return bv;
+}
+
 nb::tuple from_buffer(nb::handle obj, bool allow_copy) {
   auto* held = new held_buffer{};
   if (PyObject_GetBuffer(obj.ptr(), &held->view, PyBUF_RECORDS_RO) != 0) {
@@ -78,36 +108,40 @@ nb::tuple from_buffer(nb::handle obj, bool allow_copy) {
     PyBuffer_Release(&held->view);
     delete held;
   };
-  const Py_buffer& v = held->view;
-  bool swapped = false;
-  const char* format = v.format ? v.format : "B";
-  auto dtype = dtype_from_buffer_format(format, static_cast<std::size_t>(v.itemsize), &swapped);
-  if (!dtype) {
-    std::string f = format;
+  std::string unsupported;
+  buffer_view bv = describe_buffer(held->view, &unsupported);
+  if (!unsupported.empty()) {
     release();
-    fail(error_kind::type, "unsupported element format \"", f, "\" (", v.itemsize,
-         " bytes) in the buffer; tensorbridge reads bool, integers, float16/32/64 and complex64/128 "
-         "(not strings, objects, long double or records)");
-  }
-  buffer_view bv;
-  bv.data = v.buf;
-  bv.dtype = *dtype;
-  bv.read_only = v.readonly != 0;
-  bv.byteswapped = swapped;
-  for (int i = 0; i < v.ndim; ++i) {
-    bv.shape.push_back(v.shape[i]);
-    bv.byte_strides.push_back(v.strides ? v.strides[i] : 0);
-  }
-  if (!v.strides && v.ndim > 0) {
-    std::int64_t step = v.itemsize;
-    for (int i = v.ndim; i-- > 0;) {
-      bv.byte_strides[i] = step;
-      step *= v.shape[i];
-    }
+    throw error(error_kind::type, unsupported);
   }
   bv.release = release;
   import_result r = import_buffer(std::move(bv), allow_copy);
   return nb::make_tuple(std::move(r.value), std::move(r.copy_reason));
+}
+
+// Whether `obj`'s buffer can be handed as it is (no cast, no copy) to a consumer with these limits:
+// the plan behind the frameworks' own zero-copy calls (torch.from_numpy...).
+bool can_share_buffer(nb::handle obj, const consumer_limits& limits) {
+  Py_buffer view;
+  if (PyObject_GetBuffer(obj.ptr(), &view, PyBUF_RECORDS_RO) != 0) {
+    PyErr_Clear();
+    return false;
+  }
+  std::string unsupported;
+  buffer_view bv = describe_buffer(view, &unsupported);
+  bool ok = false;
+  if (unsupported.empty()) {
+    try {
+      tensor t = import_buffer(std::move(bv), /*allow_copy=*/false).value;
+      export_request req;
+      req.consumer = limits;
+      ok = plan_export(t, req).zero_copy;
+    } catch (const error&) {
+      ok = false;  // a copy would be needed
+    }
+  }
+  PyBuffer_Release(&view);
+  return ok;
 }
 
 copy_mode to_copy_mode(std::optional<bool> copy) {
@@ -151,6 +185,7 @@ void register_tensor(nb::module_& m) {
   m.def("from_capsule", &from_capsule);
   m.def("from_buffer", &from_buffer, nb::arg("obj"), nb::arg("allow_copy") = true);
   m.def("live_storages", &storage::live_count);
+  m.def("can_share_buffer", &can_share_buffer, nb::arg("obj"), nb::arg("limits"));
   m.def("dtype_names", [] {
     std::vector<std::string> names;
     for (const auto& row : all_dtypes()) names.emplace_back(row.name);

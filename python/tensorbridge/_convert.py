@@ -53,8 +53,11 @@ class Plan:
         return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons)
 
 
-def _import(obj: Any, allow_copy: bool) -> tuple[Any, str]:
-    """``obj`` as an extension tensor, and why it had to be copied ("" if it was not)."""
+def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any, str]:
+    """``obj`` as an extension tensor, and why it had to be copied ("" if it was not).
+
+    Python values become float32/complex64 by default; when the caller names a dtype
+    (``dtype_given``) they are read at full precision and the conversion's cast applies instead."""
     if isinstance(obj, Tensor):
         return obj._c, ""
     adapter = frameworks.adapter_for_object(obj)
@@ -63,7 +66,7 @@ def _import(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     if isinstance(obj, (bool, int, float, complex, list, tuple)):
         if not allow_copy:
             raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
-        return _from_python(obj), "built from Python values"
+        return _from_python(obj, narrow=not dtype_given), "built from Python values"
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
@@ -84,7 +87,7 @@ def _import(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     return _ext.from_buffer(obj, allow_copy)
 
 
-def _from_python(obj: Any) -> Any:
+def _from_python(obj: Any, narrow: bool = True) -> Any:
     """Python numbers and nested lists, with torch/TensorFlow's inference: bool -> bool,
     int -> int64, float -> float32, complex -> complex64 (the widest kind present wins)."""
     import numpy as np
@@ -102,14 +105,14 @@ def _from_python(obj: Any) -> Any:
         )
     if arr.dtype.kind not in "biufc":
         raise DTypeError(f"cannot make a tensor of Python values of type {arr.dtype}: expected numbers")
-    if arr.dtype.kind in "fc":
+    if narrow and arr.dtype.kind in "fc":
         narrow = np.float32 if arr.dtype.kind == "f" else np.complex64
         parts = (arr,) if arr.dtype.kind == "f" else (arr.real, arr.imag)
         limit = float(np.finfo(np.float32).max)
         for p in parts:
             big = np.isfinite(p) & (np.abs(p) > limit)
             if big.any():
-                value = p[big].flat[0]
+                value = float(p[big].flat[0])
                 raise CastOverflowError(
                     f"the Python float {value!r} does not fit in float32, the default float dtype; "
                     "pass dtype='float64' to keep it"
@@ -136,7 +139,7 @@ def _plan(
     device: str,
     checked: bool,
 ) -> tuple[Any, Any, str]:
-    src, import_reason = _import(obj, allow_copy=copy is not False)
+    src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None)
     if dtype is None:
         target, narrow_checked = adapter.default_dtype(src.dtype)
         checked = checked or narrow_checked
@@ -154,6 +157,10 @@ def _raise_for(plan: Any) -> None:
 
 
 def _convert(obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str, device: str, checked: bool) -> Any:
+    if dtype is None and copy is None and not checked and device == "cpu":
+        shared = adapter.share_native(obj)
+        if shared is not None:
+            return shared
     src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
     return adapter.export(_ext.execute(src, plan), plan)
@@ -176,8 +183,13 @@ class _Anything:
     def export(t: Any, plan: Any) -> Tensor:
         return Tensor._wrap(t)
 
+    @staticmethod
+    def share_native(obj: Any) -> None:
+        return None
+
 
 _TB_LIMITS = _ext.ConsumerLimits()
+_NUMPY, _TORCH, _TF, _JAX = (frameworks.target(n) for n in ("numpy", "torch", "tensorflow", "jax"))
 
 
 def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
@@ -226,28 +238,28 @@ def to_numpy(
     x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
-    return _convert(x, frameworks.target("numpy"), dtype, copy, casting, device, checked)
+    return _convert(x, _NUMPY, dtype, copy, casting, device, checked)
 
 
 def to_torch(
     x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
-    return _convert(x, frameworks.target("torch"), dtype, copy, casting, device, checked)
+    return _convert(x, _TORCH, dtype, copy, casting, device, checked)
 
 
 def to_tf(
     x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
-    return _convert(x, frameworks.target("tensorflow"), dtype, copy, casting, device, checked)
+    return _convert(x, _TF, dtype, copy, casting, device, checked)
 
 
 def to_jax(
     x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
-    return _convert(x, frameworks.target("jax"), dtype, copy, casting, device, checked)
+    return _convert(x, _JAX, dtype, copy, casting, device, checked)
 
 
 to_numpy.__doc__ = _export_doc("NumPy")

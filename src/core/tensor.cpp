@@ -89,8 +89,10 @@ bool tensor::is_f_contiguous() const noexcept {
 }
 
 bool tensor::has_negative_strides() const noexcept {
-  for (std::size_t i = 0; i < shape_.size(); ++i)
-    if (shape_[i] > 1 && strides_[i] < 0) return true;
+  // Any negative stride counts, even over a dimension of one element: consumers such as
+  // torch.from_numpy reject them without looking at the extent.
+  for (auto s : strides_)
+    if (s < 0) return true;
   return false;
 }
 

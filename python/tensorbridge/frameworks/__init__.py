@@ -12,6 +12,9 @@ Every adapter module defines:
   when the caller names none (JAX without 64-bit mode narrows), and whether that narrowing must be
   checked for overflow.
 - ``export(ext_tensor, plan) -> native``: hands a planned tensor to the framework without copying.
+- ``share_native(obj) -> native | None``: the framework's own zero-copy call (``torch.from_numpy``,
+  ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only
+  makes the common case cheaper; the result is what ``export`` would give.
 
 Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
 ``import_tensor``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 
 __all__ = ["require"]
@@ -18,6 +19,9 @@ _INSTALL = {
 
 def require(module: str) -> ModuleType:
     """Imports ``module`` or raises ImportError saying how to install it."""
+    loaded = sys.modules.get(module)
+    if loaded is not None:
+        return loaded
     try:
         return importlib.import_module(module)
     except ImportError as e:

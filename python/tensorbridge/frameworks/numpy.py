@@ -80,6 +80,18 @@ class _Export:
         return self.t.device
 
 
+def share_native(obj: Any) -> Any:
+    if type(obj) is np.ndarray:
+        return obj if _ext.can_share_buffer(obj, limits()) else None
+    if type(obj).__module__.startswith("torch"):
+        import torch
+
+        if isinstance(obj, torch.Tensor) and obj.device.type == "cpu" and obj.layout == torch.strided:
+            if obj.dtype is not torch.bfloat16 and not obj.is_conj() and not obj.is_neg():
+                return obj.detach().numpy()
+    return None
+
+
 def export(t: Any, plan: Any) -> np.ndarray:
     if t.dtype == "bfloat16":
         return np.from_dlpack(_Export(t.view("uint16"))).view(_bfloat16())

@@ -5,11 +5,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from .. import _ext
 from ..errors import DTypeError
 from ._common import require
 
 NAME = "torch"
+_ndarray = np.ndarray
 
 
 def is_native(obj: Any) -> bool:
@@ -47,6 +50,20 @@ def limits() -> Any:
 
 def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
+
+
+def share_native(obj: Any) -> Any:
+    if type(obj) is _ndarray and _can_share(obj, limits()):
+        try:
+            return require("torch").from_numpy(obj)
+        except ValueError:
+            # NumPy's buffer export normalises the stride of a one-element dimension, but
+            # from_numpy reads ndarray.strides and rejects a negative one there; DLPack takes it.
+            return None
+    return None
+
+
+_can_share = _ext.can_share_buffer
 
 
 def export(t: Any, plan: Any) -> Any:
