@@ -63,6 +63,9 @@ enum class cast_target {
 /// "scalar", "avx2", "avx512".
 std::string_view to_string(cast_target target) noexcept;
 
+/// Parses "scalar", "avx2", "avx512"; throws `tb::error` (value) naming the valid ones otherwise.
+cast_target cast_target_from_name(std::string_view name);
+
 /// The targets that are compiled in and that this CPU can run, worst first.
 std::vector<cast_target> available_cast_targets();
 

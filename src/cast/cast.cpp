@@ -18,6 +18,8 @@
 #include "core/strided_internal.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#include <emmintrin.h>
 #include <xmmintrin.h>
 #define TB_CAST_X86 1
 #endif
@@ -66,8 +68,10 @@ bool is_safe(dtype from, dtype to) noexcept {
   if (from == to || a.kind == dtype_kind::boolean) return true;
   if (b.kind == dtype_kind::boolean) return false;
   if (is_integer(from)) {
-    if (is_integer(to) && a.kind == dtype_kind::signed_int && b.kind == dtype_kind::unsigned_int) return false;
-    return b.digits >= a.digits;  // into an int of enough bits, or a float whose mantissa holds them
+    if (is_integer(to)) return !(a.kind == dtype_kind::signed_int && b.kind == dtype_kind::unsigned_int) && b.digits >= a.digits;
+    // Into a float whose mantissa holds every value; NumPy also calls (u)int64 -> float64 and
+    // complex128 safe although values above 2^53 round, and tensorbridge agrees with NumPy.
+    return b.digits >= a.digits || b.digits == 53;
   }
   if (is_integer(to)) return false;                      // from a float or complex
   if (is_complex(from) && !is_complex(to)) return false;  // drops the imaginary part
@@ -112,11 +116,27 @@ std::string_view to_string(cast_target target) noexcept {
   return "unknown";
 }
 
+cast_target cast_target_from_name(std::string_view name) {
+  for (cast_target t : {cast_target::scalar, cast_target::avx2, cast_target::avx512})
+    if (to_string(t) == name) return t;
+  fail(error_kind::value, "unknown cast target \"", name, "\"; expected \"scalar\", \"avx2\" or \"avx512\"");
+}
+
+#if TB_CAST_X86
+namespace {
+// Asked of CPUID directly: clang 14 does not know "f16c" as a __builtin_cpu_supports feature.
+bool has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+}  // namespace
+#endif
+
 std::vector<cast_target> available_cast_targets() {
   std::vector<cast_target> out{cast_target::scalar};
 #if TB_CAST_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c()) {
     out.push_back(cast_target::avx2);
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
@@ -187,7 +207,12 @@ std::string format_value(T v) {
     return format_value(detail::to_float(v));
   } else if constexpr (is_complex_v<T>) {
     std::string im = format_value(v.imag());
-    return "(" + format_value(v.real()) + (im[0] == '-' ? "" : "+") + im + "j)";
+    std::string out = "(";
+    out += format_value(v.real());
+    if (im[0] != '-') out += '+';
+    out += im;
+    out += "j)";
+    return out;
   } else if constexpr (std::is_same_v<T, bool>) {
     return v ? "True" : "False";
   } else if constexpr (std::is_floating_point_v<T>) {
@@ -344,17 +369,44 @@ class fp_env_guard {
 struct fp_env_guard {};
 #endif
 
-// Elements per block when a strided run is staged through L1: 16 KiB of the widest dtype.
+// Elements per block when a run is staged through L1: 16 KiB of the widest dtype.
 constexpr std::int64_t block_elems = 1024;
 
+// Destinations at least this large are written with non-temporal stores: they would not stay in
+// cache anyway, and streaming skips the read-for-ownership of every destination line, which is
+// what lets a cast reach memcpy's bandwidth (glibc's memcpy streams above a similar size).
+constexpr std::size_t stream_threshold = std::size_t{16} << 20;
+
+#if TB_CAST_X86
+// Copies `n` bytes from an L1-resident block to `dst` with non-temporal stores.
+void stream_copy(std::byte* dst, const std::byte* src, std::size_t n) {
+  std::size_t head = std::min(n, static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(dst) & 15u));
+  std::memcpy(dst, src, head);
+  std::size_t i = head;
+  for (; i + 64 <= n; i += 64)
+    for (std::size_t k = 0; k < 64; k += 16)
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i + k),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i + k)));
+  for (; i + 16 <= n; i += 16)
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+  std::memcpy(dst + i, src + i, n - i);
+}
+void stream_fence() { _mm_sfence(); }
+#else
+void stream_copy(std::byte* dst, const std::byte* src, std::size_t n) { std::memcpy(dst, src, n); }
+void stream_fence() {}
+#endif
+
 // Converts one run. Contiguous runs go straight to the kernel; strided ones are gathered into an
-// L1-resident block, converted, and scattered, so the copy and the cast remain one pass.
+// L1-resident block, converted, and scattered, so the copy and the cast remain one pass. With
+// `stream`, dense output goes through an L1 block and non-temporal stores.
 void cast_run(detail::cast_kernel kernel, std::size_t src_size, std::size_t dst_size, const std::byte* s,
-              std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n) {
+              std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n, bool stream) {
   fp_env_guard guard;
   const bool src_dense = src_step == static_cast<std::int64_t>(src_size);
   const bool dst_dense = dst_step == static_cast<std::int64_t>(dst_size);
-  if (src_dense && dst_dense) {
+  stream = stream && dst_dense;
+  if (src_dense && dst_dense && !stream) {
     kernel(s, d, n);
     return;
   }
@@ -367,10 +419,13 @@ void cast_run(detail::cast_kernel kernel, std::size_t src_size, std::size_t dst_
       detail::copy_run(from, src_step, src_block, static_cast<std::int64_t>(src_size), m, src_size);
       from = src_block;
     }
-    std::byte* into = dst_dense ? d + i * dst_step : dst_block;
+    std::byte* into = dst_dense && !stream ? d + i * dst_step : dst_block;
     kernel(from, into, m);
-    if (!dst_dense) detail::copy_run(dst_block, static_cast<std::int64_t>(dst_size), d + i * dst_step, dst_step, m, dst_size);
+    if (stream) stream_copy(d + i * dst_step, dst_block, static_cast<std::size_t>(m) * dst_size);
+    else if (!dst_dense)
+      detail::copy_run(dst_block, static_cast<std::int64_t>(dst_size), d + i * dst_step, dst_step, m, dst_size);
   }
+  if (stream) stream_fence();  // make the streamed lines visible before the join
 }
 
 // [lowest, highest) byte addresses that `t` touches.
@@ -391,6 +446,13 @@ bool overlaps(const tensor& a, const tensor& b) {
   return a_lo < b_hi && b_lo < a_hi;
 }
 
+// Throws the error that names the rule, the pair, and the rule that would allow it.
+void require_rule(dtype from, dtype to, casting rule) {
+  if (!can_cast(from, to, rule))
+    fail(error_kind::type, "cannot cast ", name(from), " to ", name(to), " under casting=\"", to_string(rule), "\"",
+         can_cast(from, to, casting::same_kind) ? "; casting=\"same_kind\" allows it" : "; casting=\"unsafe\" allows it");
+}
+
 }  // namespace
 
 void cast_into(const tensor& src, const tensor& dst, const cast_options& options) {
@@ -403,13 +465,10 @@ void cast_into(const tensor& src, const tensor& dst, const cast_options& options
     fail(error_kind::value, "cast_into: the destination ", dst.describe(),
          " has a zero stride, so several elements would share one address; pass a writable array without "
          "broadcast dimensions");
-  if (!can_cast(src.dtype(), dst.dtype(), options.rule))
-    fail(error_kind::type, "cannot cast ", name(src.dtype()), " to ", name(dst.dtype()), " under casting=\"",
-         to_string(options.rule), "\"",
-         can_cast(src.dtype(), dst.dtype(), casting::same_kind) ? "; casting=\"same_kind\" allows it"
-                                                                : "; casting=\"unsafe\" allows it");
+  require_rule(src.dtype(), dst.dtype(), options.rule);
   if (src.numel() == 0) return;
-  if (options.checked && src.dtype() != dst.dtype())
+  // A "safe" pair cannot lose anything that checked mode refuses, so it needs no scan.
+  if (options.checked && !can_cast(src.dtype(), dst.dtype(), casting::safe))
     detail::visit_dtype(src.dtype(), [&](auto src_tag) {
       detail::visit_dtype(dst.dtype(), [&](auto dst_tag) {
         check_cast<typename decltype(dst_tag)::type, typename decltype(src_tag)::type>(src, dst.dtype());
@@ -426,13 +485,16 @@ void cast_into(const tensor& src, const tensor& dst, const cast_options& options
   const detail::cast_kernel kernel = detail::active_cast_kernels().get(src.dtype(), dst.dtype());
   const auto layout = detail::make_row_layout(src, dst);
   const std::size_t src_size = src.itemsize(), dst_size = dst.itemsize();
+  const bool stream = dst.nbytes() >= stream_threshold;
   detail::for_each_row(layout, static_cast<const std::byte*>(src.data()), static_cast<std::byte*>(dst.data()),
                        src.nbytes() + dst.nbytes(), [&](const std::byte* s, std::byte* d, std::int64_t n) {
-                         cast_run(kernel, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n);
+                         cast_run(kernel, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n, stream);
                        });
 }
 
 tensor cast(const tensor& src, dtype to, const cast_options& options) {
+  options.validate();
+  require_rule(src.dtype(), to, options.rule);  // before allocating the output
   tensor out = tensor::empty(src.shape(), to);
   cast_into(src, out, options);
   return out;

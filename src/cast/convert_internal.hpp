@@ -78,18 +78,21 @@ constexpr std::uint16_t narrow_float_bits(F v) noexcept {
   return static_cast<std::uint16_t>(sign | static_cast<std::uint32_t>(shift_round_even(mant, shift + (1 - bias - e))));
 }
 
-/// float16 bits to float (exact).
+/// float16 bits to float: exact; a signalling NaN becomes quiet (as F16C's vcvtph2ps does).
 constexpr float to_float(half h) noexcept {
   std::uint32_t sign = static_cast<std::uint32_t>(h.bits & 0x8000u) << 16;
   std::uint32_t exp = (h.bits >> 10) & 0x1fu, man = h.bits & 0x3ffu;
-  if (exp == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (man << 13));
+  if (exp == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0u));
   if (exp != 0) return std::bit_cast<float>(sign | ((exp + 112) << 23) | (man << 13));
   // zero or subnormal: man * 2^-24 is exact in float
   float mag = static_cast<float>(man) * 5.9604644775390625e-08f;
   return sign ? -mag : mag;
 }
-/// bfloat16 bits to float (exact).
-constexpr float to_float(bfloat16 b) noexcept { return std::bit_cast<float>(static_cast<std::uint32_t>(b.bits) << 16); }
+/// bfloat16 bits to float: exact; a signalling NaN becomes quiet.
+constexpr float to_float(bfloat16 b) noexcept {
+  std::uint32_t x = static_cast<std::uint32_t>(b.bits) << 16;
+  return std::bit_cast<float>((x & 0x7fffffffu) > 0x7f800000u ? x | 0x400000u : x);
+}
 
 /// A double equal to `v`, or for |v| >= 2^53 one whose lowest bit is sticky (set when any
 /// dropped bit was), so that rounding it once more to <= 51 bits equals rounding `v` directly.

@@ -82,8 +82,11 @@ void bfloat16_to_float32(const void* src, void* dst, std::int64_t n) {
   auto* d = static_cast<float*>(dst);
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), _mm256_slli_epi32(w, 16));
+    __m256i x = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))), 16);
+    const __m256i abs = _mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff));
+    const __m256i nan = _mm256_cmpgt_epi32(abs, _mm256_set1_epi32(0x7f800000));
+    x = _mm256_or_si256(x, _mm256_and_si256(nan, _mm256_set1_epi32(0x400000)));  // quiet the NaNs
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), x);
   }
   tail(s, d, i, n);
 }

@@ -19,6 +19,8 @@
                              apply_to = function)
 #else
 #pragma GCC push_options
+// GCC 12 warns about the deliberately undefined register behind every masked intrinsic.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")
 #endif
 
@@ -41,15 +43,19 @@ void float32_to_float16(const void* src, void* dst, std::int64_t n) {
   for (; i < n; i += 16) {
     __mmask16 m = tail_mask(n - i < 16 ? n - i : 16);
     __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, s + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm256_mask_storeu_epi16(d + i, m, h);
+    if (m == 0xffff) _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), h);
+    else _mm256_mask_storeu_epi16(d + i, m, h);
   }
 }
 
 void float16_to_float32(const void* src, void* dst, std::int64_t n) {
   const auto* s = static_cast<const half*>(src);
   auto* d = static_cast<float*>(dst);
-  for (std::int64_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i < 16 ? n - i : 16);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(d + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+  if (i < n) {  // masked loads and stores only for the tail: they cost more than plain ones
+    __mmask16 m = tail_mask(n - i);
     _mm512_mask_storeu_ps(d + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, s + i)));
   }
 }
@@ -67,19 +73,31 @@ __m256i bfloat16_bits(__m512i x) {
 void float32_to_bfloat16(const void* src, void* dst, std::int64_t n) {
   const auto* s = static_cast<const float*>(src);
   auto* d = static_cast<bfloat16*>(dst);
-  for (std::int64_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i < 16 ? n - i : 16);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), bfloat16_bits(_mm512_loadu_si512(s + i)));
+  if (i < n) {
+    __mmask16 m = tail_mask(n - i);
     _mm256_mask_storeu_epi16(d + i, m, bfloat16_bits(_mm512_maskz_loadu_epi32(m, s + i)));
   }
+}
+
+__m512i widen_bfloat16(__m256i b) {
+  __m512i x = _mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16);
+  const __mmask16 nan =
+      _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  return _mm512_mask_or_epi32(x, nan, x, _mm512_set1_epi32(0x400000));  // quiet the NaNs
 }
 
 void bfloat16_to_float32(const void* src, void* dst, std::int64_t n) {
   const auto* s = static_cast<const bfloat16*>(src);
   auto* d = static_cast<float*>(dst);
-  for (std::int64_t i = 0; i < n; i += 16) {
-    __mmask16 m = tail_mask(n - i < 16 ? n - i : 16);
-    __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, s + i));
-    _mm512_mask_storeu_epi32(d + i, m, _mm512_slli_epi32(w, 16));
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_si512(d + i, widen_bfloat16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+  if (i < n) {
+    __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_epi32(d + i, m, widen_bfloat16(_mm256_maskz_loadu_epi16(m, s + i)));
   }
 }
 
