@@ -56,7 +56,7 @@ std::vector<named_column> npy_columns(const npy_header& header, std::shared_ptr<
 /// A .npy's header and the storage + offset of its data.
 struct npy_region_data {
   npy_header header;
-  std::shared_ptr<storage> storage;
+  std::shared_ptr<tb::storage> storage;
   std::uint64_t data_offset = 0;  // bytes from storage->data() to the first element
   bool read_only = false;
 };

@@ -96,10 +96,20 @@ bool npz_reader::contains(const std::string& key) const noexcept {
 
 npy_header npz_reader::header(const std::string& key) const {
   const npz_member& m = impl_->find(key);
+  std::string at = impl_->where(m);
   if (!m.compressed)
-    return detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, impl_->where(m),
-                                          impl_->options);
-  return impl_->read(m).header;
+    return detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, at, impl_->options);
+  // Inflate just enough for the header: the prefix first, then the whole header if it is long.
+  detail::zip_entry e{m.member_name, 8, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
+  std::vector<std::byte> head(static_cast<std::size_t>(std::min<std::uint64_t>(m.uncompressed_size, 4096)));
+  detail::inflate_member_prefix(impl_->fd(), e, head.data(), head.size(), at);
+  std::size_t total = detail::npy_header_size(head, m.uncompressed_size, at, impl_->options);
+  if (total > head.size()) {
+    head.resize(total);
+    detail::inflate_member_prefix(impl_->fd(), e, head.data(), total, at);
+  }
+  return detail::parse_npy_header(std::span<const std::byte>(head.data(), total), m.uncompressed_size, at,
+                                  impl_->options);
 }
 
 tensor npz_reader::load(const std::string& key) const {
@@ -139,9 +149,11 @@ void save_npz(const std::string& path, std::span<const std::pair<std::string, te
   }
   detail::zip_writer zip(path);
   npy_save_options npy;
-  for (const auto& [name, t] : arrays)
-    zip.add(name + ".npy", detail::npy_size(t, npy), options.compress, options.compression_level,
+  for (const auto& item : arrays) {
+    const tensor& t = item.second;
+    zip.add(item.first + ".npy", detail::npy_size(t, npy), options.compress, options.compression_level,
             [&](const detail::byte_sink& sink) { detail::write_npy(t, npy, sink); });
+  }
   zip.finish();
 }
 

@@ -204,7 +204,12 @@ std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::
   return entries;
 }
 
-void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where) {
+namespace {
+
+// Inflates until `limit` bytes are out; with `limit` == the declared size it also checks the
+// stream's end and CRC.
+void inflate_into(int fd, const zip_entry& entry, std::byte* out, std::uint64_t limit, std::string_view where) {
+  const bool whole = limit == entry.uncompressed_size;
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail(error_kind::value, where, ": cannot initialise zlib");
   struct guard {
@@ -212,13 +217,14 @@ void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_
     ~guard() { inflateEnd(z); }
   } g{&z};
   constexpr std::size_t chunk = std::size_t{1} << 22;
-  std::vector<std::byte> input(static_cast<std::size_t>(std::min<std::uint64_t>(chunk, entry.compressed_size)));
+  std::vector<std::byte> input(static_cast<std::size_t>(
+      std::min<std::uint64_t>(whole ? chunk : std::max<std::uint64_t>(limit, 4096), entry.compressed_size)));
   std::uint64_t consumed = 0;
   std::uint64_t produced = 0;
   std::uint32_t crc = static_cast<std::uint32_t>(crc32(0, nullptr, 0));
   std::byte overflow[1];
   bool done = false;
-  while (!done) {
+  while (!done && (whole || produced < limit)) {
     if (z.avail_in == 0 && consumed < entry.compressed_size) {
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(input.size(), entry.compressed_size - consumed));
       pread_exact(fd, input.data(), n, entry.data_offset + consumed, where);
@@ -228,7 +234,7 @@ void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_
     }
     // Output goes straight into the tensor; one spare byte past the declared size detects a
     // member that inflates to more than its directory claims.
-    std::uint64_t room = entry.uncompressed_size - produced;
+    std::uint64_t room = limit - produced;
     std::byte* dst = room > 0 ? out + produced : overflow;
     uInt avail = room > 0 ? static_cast<uInt>(std::min<std::uint64_t>(room, 1u << 30)) : 1;
     z.next_out = reinterpret_cast<Bytef*>(dst);
@@ -251,12 +257,29 @@ void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_
               detail::cat("invalid deflate data in member '", entry.name, "'", z.msg ? ": " : "", z.msg ? z.msg : ""));
     }
   }
+  if (!whole) {
+    if (produced < limit)
+      corrupt(where, entry.data_offset,
+              detail::cat("member '", entry.name, "' inflates to ", produced, " bytes but its directory entry declares ",
+                          entry.uncompressed_size));
+    return;
+  }
   if (produced != entry.uncompressed_size)
     corrupt(where, entry.data_offset,
             detail::cat("member '", entry.name, "' inflates to ", produced, " bytes but its directory entry declares ",
                         entry.uncompressed_size));
   if (crc != entry.crc32)
     corrupt(where, entry.data_offset, detail::cat("CRC-32 mismatch in member '", entry.name, "'"));
+}
+
+}  // namespace
+
+void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where) {
+  inflate_into(fd, entry, out, entry.uncompressed_size, where);
+}
+
+void inflate_member_prefix(int fd, const zip_entry& entry, std::byte* out, std::size_t n, std::string_view where) {
+  inflate_into(fd, entry, out, std::min<std::uint64_t>(n, entry.uncompressed_size), where);
 }
 
 namespace {

@@ -38,6 +38,10 @@ std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::
 /// the stream ends exactly there and that the CRC matches.
 void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where);
 
+/// Inflates only the first `n` bytes (n <= `entry.uncompressed_size`) of a deflated member into
+/// `out` (to read a header without inflating the data); the CRC is not checked.
+void inflate_member_prefix(int fd, const zip_entry& entry, std::byte* out, std::size_t n, std::string_view where);
+
 /// Receives the bytes of a member as they are produced.
 using byte_sink = std::function<void(std::span<const std::byte>)>;
 

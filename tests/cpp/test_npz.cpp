@@ -1,0 +1,215 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tensorbridge/npy.hpp"
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  auto dir = std::filesystem::path(testing::TempDir()) / "tb_test_npz";
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+tb::tensor patterned(tb::shape_t shape, tb::dtype t, int seed = 0) {
+  tb::tensor x = tb::tensor::empty(std::move(shape), t);
+  auto* p = static_cast<unsigned char*>(x.data());
+  for (std::size_t i = 0; i < x.nbytes(); ++i) p[i] = static_cast<unsigned char>((i / 64) * 3 + seed);
+  return x;
+}
+
+bool same_bytes(const tb::tensor& a, const tb::tensor& b) {
+  tb::tensor ca = a.contiguous(), cb = b.contiguous();
+  return ca.shape() == cb.shape() && ca.dtype() == cb.dtype() && std::memcmp(ca.data(), cb.data(), ca.nbytes()) == 0;
+}
+
+std::string error_of(const std::function<void()>& f, tb::error_kind* kind = nullptr) {
+  try {
+    f();
+  } catch (const tb::error& e) {
+    if (kind) *kind = e.kind();
+    return e.what();
+  }
+  return "no error";
+}
+
+std::uint32_t u32_at(const std::string& s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
+  return v;
+}
+
+void put_u32(std::string& s, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+void put_u64(std::string& s, std::size_t at, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) s[at + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+std::vector<std::pair<std::string, tb::tensor>> sample_arrays() {
+  return {{"train_x", patterned({100, 7}, tb::dtype::float32, 1)},
+          {"train_y", patterned({100}, tb::dtype::int64, 2)},
+          {"scalar", patterned({}, tb::dtype::float64, 3)},
+          {"empty", patterned({0, 4}, tb::dtype::int16, 4)},
+          {"fortran", patterned({5, 3}, tb::dtype::complex64, 5).transpose()}};
+}
+
+TEST(Npz, RoundTripStoredAndDeflated) {
+  auto arrays = sample_arrays();
+  for (bool compress : {false, true}) {
+    std::string path = temp_path(compress ? "c.npz" : "s.npz");
+    tb::npz_save_options opts;
+    opts.compress = compress;
+    tb::save_npz(path, arrays, opts);
+    tb::npz_reader reader(path);
+    ASSERT_EQ(reader.keys().size(), arrays.size());
+    for (std::size_t i = 0; i < arrays.size(); ++i) {
+      EXPECT_EQ(reader.keys()[i], arrays[i].first);
+      EXPECT_EQ(reader.members()[i].compressed, compress);
+      EXPECT_TRUE(reader.contains(arrays[i].first));
+      EXPECT_TRUE(reader.contains(arrays[i].first + ".npy"));
+      tb::tensor y = reader.load(arrays[i].first);
+      EXPECT_TRUE(same_bytes(arrays[i].second, y)) << arrays[i].first;
+      EXPECT_TRUE(y.is_aligned()) << arrays[i].first;
+    }
+    EXPECT_FALSE(reader.contains("nope"));
+    EXPECT_NE(error_of([&] { reader.load("nope"); }).find("'train_x'"), std::string::npos);
+    if (compress) EXPECT_LT(reader.members()[0].compressed_size, reader.members()[0].uncompressed_size);
+  }
+}
+
+TEST(Npz, StoredMembersAreMappedAndOutliveTheReader) {
+  std::string path = temp_path("m.npz");
+  auto arrays = sample_arrays();
+  tb::save_npz(path, arrays);
+  tb::npy_load_options opts;
+  opts.mmap = true;
+  tb::tensor y;
+  {
+    tb::npz_reader reader(path, opts);
+    y = reader.load("train_x");
+    reader.close();
+    EXPECT_THROW(reader.load("train_y"), tb::error);
+  }
+  EXPECT_TRUE(y.read_only());
+  EXPECT_FALSE(y.storage()->owned());
+  EXPECT_TRUE(same_bytes(arrays[0].second, y));
+}
+
+TEST(Npz, HeadersAndColumns) {
+  std::string path = temp_path("h.npz");
+  tb::save_npz(path, sample_arrays(), {.compress = true});
+  tb::npz_reader reader(path);
+  EXPECT_EQ(reader.header("train_x").shape, (tb::shape_t{100, 7}));
+  EXPECT_TRUE(reader.header("fortran").fortran_order);
+  auto cols = reader.load_columns("train_y");
+  ASSERT_EQ(cols.size(), 1u);
+  EXPECT_EQ(cols[0].values.shape(), (tb::shape_t{100}));
+}
+
+TEST(Npz, SaveRejectsBadNames) {
+  std::vector<std::pair<std::string, tb::tensor>> dup = {{"a", tb::tensor()}, {"a", tb::tensor()}};
+  EXPECT_THROW(tb::save_npz(temp_path("d.npz"), dup), tb::error);
+  std::vector<std::pair<std::string, tb::tensor>> empty = {{"", tb::tensor()}};
+  EXPECT_THROW(tb::save_npz(temp_path("d.npz"), empty), tb::error);
+  tb::npz_save_options level;
+  level.compression_level = 12;
+  EXPECT_THROW(level.validate(), tb::error);
+}
+
+// Positions in an archive of one member "a.npy" as save_npz writes it.
+struct layout {
+  std::string bytes;
+  std::size_t cd;   // central directory entry
+  std::size_t end;  // end of central directory record
+};
+
+layout one_member(bool compress) {
+  std::string path = temp_path("one.npz");
+  std::vector<std::pair<std::string, tb::tensor>> arrays = {{"a", patterned({1000}, tb::dtype::int32)}};
+  tb::save_npz(path, arrays, {.compress = compress});
+  layout l;
+  l.bytes = read_file(path);
+  l.end = l.bytes.size() - 22;
+  l.cd = u32_at(l.bytes, l.end + 16);
+  return l;
+}
+
+TEST(Npz, CorruptArchivesAreFormatErrors) {
+  struct bad {
+    const char* name;
+    bool compress;
+    std::function<void(layout&)> damage;
+    const char* expect;
+  };
+  std::vector<bad> cases = {
+      {"empty file", false, [](layout& l) { l.bytes.clear(); }, "not a zip archive"},
+      {"no end record", false, [](layout& l) { l.bytes[l.end] = 'X'; }, "no end of central directory"},
+      {"truncated", false, [](layout& l) { l.bytes.resize(l.bytes.size() / 2); }, "not a zip archive"},
+      {"directory past end", false, [](layout& l) { put_u32(l.bytes, l.end + 16, 0x7FFFFFF0); }, "point past"},
+      {"bad entry signature", false, [](layout& l) { l.bytes[l.cd] = 'Q'; }, "central directory entry signature"},
+      {"bad local signature", false, [](layout& l) { l.bytes[0] = 'Q'; }, "local header signature"},
+      {"entry count lies", false, [](layout& l) { l.bytes[l.end + 10] = 9; }, "entry count"},
+      {"local offset past data", false, [](layout& l) { put_u64(l.bytes, l.cd + 46 + 5 + 4 + 16, 1u << 30); },
+       "local header offset"},
+      {"size lies (stored)", false,
+       [](layout& l) {
+         put_u64(l.bytes, l.cd + 46 + 5 + 4, 1u << 30);
+         put_u64(l.bytes, l.cd + 46 + 5 + 4 + 8, 1u << 30);
+       },
+       "runs past the data area"},
+      {"stored sizes differ", false, [](layout& l) { put_u64(l.bytes, l.cd + 46 + 5 + 4, 7); }, "different compressed"},
+      {"zip bomb", true, [](layout& l) { put_u64(l.bytes, l.cd + 46 + 5 + 4, std::uint64_t{1} << 40); }, "zip bomb"},
+      {"inflates short", true, [](layout& l) { put_u64(l.bytes, l.cd + 46 + 5 + 4, 4300); }, "inflates to"},
+      {"inflates long", true, [](layout& l) { put_u64(l.bytes, l.cd + 46 + 5 + 4, 100); }, "more than the 100 bytes"},
+      {"crc", true, [](layout& l) { l.bytes[l.cd + 16] ^= 1; }, "CRC-32"},
+      {"deflate garbage", true, [](layout& l) { std::memset(l.bytes.data() + 30 + 5 + 20, 0xFF, 8); },
+       "invalid deflate data"},
+      {"method", false, [](layout& l) { l.bytes[l.cd + 10] = 12; }, "compression method 12"},
+      {"missing zip64 extra", false, [](layout& l) { l.bytes[l.cd + 46 + 5] = 9; }, "no zip64 extra field"},
+  };
+  for (auto& c : cases) {
+    layout l = one_member(c.compress);
+    c.damage(l);
+    std::string path = temp_path("bad.npz");
+    write_file(path, l.bytes);
+    tb::error_kind kind{};
+    std::string msg = error_of(
+        [&] {
+          tb::npz_reader reader(path);
+          for (const auto& k : reader.keys()) reader.load(k);
+        },
+        &kind);
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
+    EXPECT_NE(msg.find(path), std::string::npos) << c.name << ": " << msg;
+    EXPECT_EQ(kind, tb::error_kind::format) << c.name << ": " << msg;
+  }
+}
+
+TEST(Npz, MemberWithBadNpyContentNamesTheMember) {
+  layout l = one_member(false);
+  l.bytes[30 + 5 + 20 + 1] = 'X';  // inside the magic string of a.npy
+  std::string path = temp_path("badnpy.npz");
+  write_file(path, l.bytes);
+  tb::npz_reader reader(path);
+  EXPECT_NE(error_of([&] { reader.load("a"); }).find("badnpy.npz:a.npy"), std::string::npos);
+}
+
+}  // namespace
