@@ -18,11 +18,16 @@ const char* guess_row_start(const csv_dialect& d, const char* boundary, const ch
 
 }  // namespace
 
+std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept {
+  block_size = std::max<std::size_t>(block_size, 1);
+  return std::max<std::size_t>(1, (bytes + block_size - 1) / block_size);
+}
+
 std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,
                                         const char* end, std::size_t block_size, const csv_block_runner& run) {
   const std::size_t bytes = static_cast<std::size_t>(end - begin);
   block_size = std::max<std::size_t>(block_size, 1);
-  const std::size_t n = std::max<std::size_t>(1, (bytes + block_size - 1) / block_size);
+  const std::size_t n = csv_block_count(bytes, block_size);
   std::vector<const char*> boundary(n + 1);
   for (std::size_t i = 0; i <= n; ++i) boundary[i] = begin + bytes * i / n;
 

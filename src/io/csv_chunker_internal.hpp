@@ -30,6 +30,9 @@ struct csv_block {
 using csv_block_runner =
     std::function<const char*(std::size_t block, const char* begin, const char* stop, const char* limit)>;
 
+/// How many blocks `csv_parse_blocks` cuts `bytes` bytes into (the runner's block indices are below it).
+std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept;
+
 /// Splits [begin, end) into blocks of about `block_size` bytes, runs them in parallel and returns
 /// their exact extents (blocks may be empty). Rethrows the first error in file order.
 std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,

@@ -57,7 +57,7 @@ std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far) {
     if (csv_parse_number(text, i) == csv_parse_status::ok) return csv_saw_int;
   }
   double d;
-  if (csv_parse_number(text, d) == csv_parse_status::ok) return csv_saw_float;
+  if (csv_parse_number(text, d) == csv_parse_status::ok) return std::isnan(d) ? csv_saw_na : csv_saw_float;
   bool b;
   if (csv_parse_bool(text, b)) return csv_saw_bool;
   return csv_saw_text;
@@ -116,6 +116,23 @@ void csv_convert_sink::field(std::int64_t index, csv_field f) {
   const csv_column_out& col = (*out)[static_cast<std::size_t>(o)];
   const std::string_view text = field_text(*ctx.dialect, f, scratch);
   const auto r = static_cast<std::size_t>(row);
+  if (col.type.kind == column_kind::tensor && !ctx.na->has_numeric()) {
+    // Numbers first: only text that does not parse can be a missing value (see csv_infer_sink).
+    const bool stored = visit_dtype(col.type.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+        T v;
+        if (csv_parse_number(text, v) != csv_parse_status::ok) return false;
+        if constexpr (std::is_floating_point_v<T>) {
+          if (std::isnan(v) && col.valid != nullptr) return false;  // "nan" is missing: let the mask see it
+        }
+        reinterpret_cast<T*>(col.data)[r] = v;
+        return true;
+      }
+      return false;
+    });
+    if (stored) return;
+  }
   const bool missing = ctx.na->contains(text);
   if (missing && col.valid != nullptr) col.valid[r] = false;
   if (col.type.kind != column_kind::tensor) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -59,6 +60,61 @@ inline std::string_view csv_trim(std::string_view s) noexcept {
   return s;
 }
 
+/// The common decimal form (`-12.345e-6`, at most 19 digits, a result exactly computable by one
+/// correctly rounded division or multiplication: Clinger's fast path) parsed without `from_chars`.
+/// Returns the end of the number, or nullptr when the text needs the general parser (which then
+/// decides). For float, a double result that lies exactly halfway between two floats also defers,
+/// so that rounding twice can never differ from rounding once.
+template <class T>
+inline const char* csv_parse_float_fast(const char* p, const char* eof, T& out) noexcept {
+  static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const bool negative = p < eof && *p == '-';
+  if (negative) ++p;
+  std::uint64_t m = 0;
+  int digits = 0;
+  const char* start = p;
+  while (p < eof && static_cast<unsigned>(*p - '0') < 10) {
+    m = m * 10 + static_cast<unsigned>(*p - '0');
+    ++p;
+  }
+  digits = static_cast<int>(p - start);
+  int exponent = 0;
+  if (p < eof && *p == '.') {
+    ++p;
+    const char* frac = p;
+    while (p < eof && static_cast<unsigned>(*p - '0') < 10) {
+      m = m * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+    }
+    exponent = -static_cast<int>(p - frac);
+    digits += static_cast<int>(p - frac);
+  }
+  if (digits == 0 || digits > 19) return nullptr;
+  if (p < eof && (*p == 'e' || *p == 'E')) {
+    const char* q = p + 1;
+    bool eneg = false;
+    if (q < eof && (*q == '-' || *q == '+')) eneg = *q++ == '-';
+    int e = 0;
+    const char* edigits = q;
+    while (q < eof && static_cast<unsigned>(*q - '0') < 10 && e < 10000) e = e * 10 + (*q++ - '0');
+    if (q == edigits) return nullptr;
+    exponent += eneg ? -e : e;
+    p = q;
+  }
+  if (m > (std::uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
+  double d = static_cast<double>(m);
+  d = exponent < 0 ? d / pow10[-exponent] : d * pow10[exponent];
+  if constexpr (std::is_same_v<T, float>) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    if ((bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28)) return nullptr;  // a float midpoint
+    if (d != 0 && (d < 1.2e-38 || d > 3.4e38)) return nullptr;  // subnormal or overflowing floats
+  }
+  out = static_cast<T>(negative ? -d : d);
+  return p;
+}
+
 /// Parses a whole field as a number of type T (blanks around it and a leading '+' allowed; floats
 /// also take inf/infinity/nan in any case, and overflow to +-inf as pandas does).
 template <class T>
@@ -71,6 +127,9 @@ csv_parse_status csv_parse_number(std::string_view s, T& out) {
     if (b < e && (*b == '-' || *b == '+')) return csv_parse_status::invalid;
   }
   if (b == e) return csv_parse_status::invalid;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (csv_parse_float_fast(b, e, out) == e) return csv_parse_status::ok;
+  }
   auto [ptr, ec] = std::from_chars(b, e, out);
   if (ptr != e) return csv_parse_status::invalid;
   if (ec == std::errc::result_out_of_range) {
@@ -134,12 +193,21 @@ struct csv_infer_sink {
     if (out < 0) return;
     std::uint8_t& fl = flags[static_cast<std::size_t>(out)];
     const std::string_view text = field_text(*ctx.dialect, f, scratch);
+    const bool inferred = !ctx.layout->types[static_cast<std::size_t>(out)] && !(fl & csv_saw_text);
+    // Hashing every field against the NA set is the slow part; a field that reads as a number or a
+    // bool cannot be missing unless some NA string is itself a number.
+    if (inferred && !ctx.na->has_numeric()) {
+      const std::uint8_t kind = csv_classify(text, fl);
+      if (kind != csv_saw_text) {
+        fl |= kind;
+        return;
+      }
+    }
     if (ctx.na->contains(text)) {
       fl |= csv_saw_na;
       return;
     }
-    if (ctx.layout->types[static_cast<std::size_t>(out)] || (fl & csv_saw_text)) return;
-    fl |= csv_classify(text, fl);
+    if (inferred) fl |= csv_classify(text, fl);
   }
   bool end_row(const char* row_begin, std::int64_t fields) {
     if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
@@ -193,8 +261,12 @@ struct csv_matrix_sink {
     if (!fast || index >= ctx.layout->file_columns) return false;
     if (!all_columns && ctx.layout->out_of_file[static_cast<std::size_t>(index)] < 0) return false;
     T v;
-    auto [ptr, ec] = std::from_chars(p, eof, v);
-    if (ec != std::errc{} || ptr == p) return false;
+    const char* ptr = csv_parse_float_fast(p, eof, v);
+    if (ptr == nullptr) {
+      auto [end, ec] = std::from_chars(p, eof, v);
+      if (ec != std::errc{} || end == p) return false;
+      ptr = end;
+    }
     if (ptr < eof) {
       const std::uint8_t c = ctx.dialect->at(*ptr);
       if (c != csv_sep && c != csv_lf && c != csv_cr) return false;

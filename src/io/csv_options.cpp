@@ -28,7 +28,7 @@ csv_column_type csv_column_type::from_name(std::string_view name) {
   const std::string n = lower(name);
   if (n == "str" || n == "string" || n == "object" || n == "o") return {column_kind::strings, dtype::float64};
   if (n == "category") return {column_kind::categorical, dtype::int32};
-  const dtype t = dtype_from_name(name);
+  const tb::dtype t = dtype_from_name(name);
   if (t == dtype::float16 || t == dtype::bfloat16 || is_complex(t))
     fail(error_kind::type, "read_csv cannot parse ", tb::name(t),
          " columns; read them as \"float32\" and cast afterwards (tb.cast)");

@@ -1,0 +1,119 @@
+// Binds the CSV reader and tb::table (tensorbridge/csv.hpp, tensorbridge/table.hpp). No logic:
+// Python's tensorbridge/csv.py builds the options and tensorbridge/table.py wraps the table.
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/string_view.h>
+#include <nanobind/stl/vector.h>
+
+#include "bindings.hpp"
+#include "tensorbridge/csv.hpp"
+
+namespace nb = nanobind;
+
+namespace tb::python {
+namespace {
+
+// Option characters travel as one-character strings ("" = none).
+std::string char_to_str(char c) { return c == '\0' ? std::string() : std::string(1, c); }
+char str_to_char(const std::string& s, const char* what) {
+  if (s.size() > 1) fail(error_kind::value, "read_csv: ", what, " must be one character (or None), got \"", s, "\"");
+  return s.empty() ? '\0' : s[0];
+}
+
+const char* kind_name(column_kind k) {
+  switch (k) {
+    case column_kind::tensor: return "tensor";
+    case column_kind::strings: return "strings";
+    case column_kind::categorical: return "categorical";
+  }
+  return "tensor";
+}
+
+}  // namespace
+
+void register_csv(nb::module_& m) {
+  using release = nb::call_guard<nb::gil_scoped_release>;
+
+  nb::class_<csv_options>(m, "CsvOptions", "tb::csv_options")
+      .def(nb::init<>())
+      .def_prop_rw("sep", [](const csv_options& o) { return char_to_str(o.sep); },
+                   [](csv_options& o, const std::string& s) { o.sep = str_to_char(s, "sep"); })
+      .def_prop_rw("quotechar", [](const csv_options& o) { return char_to_str(o.quotechar); },
+                   [](csv_options& o, const std::string& s) { o.quotechar = str_to_char(s, "quotechar"); })
+      .def_prop_rw("escapechar", [](const csv_options& o) { return char_to_str(o.escapechar); },
+                   [](csv_options& o, const std::string& s) { o.escapechar = str_to_char(s, "escapechar"); })
+      .def_prop_rw("comment", [](const csv_options& o) { return char_to_str(o.comment); },
+                   [](csv_options& o, const std::string& s) { o.comment = str_to_char(s, "comment"); })
+      .def_rw("doublequote", &csv_options::doublequote)
+      .def_rw("header", &csv_options::header)
+      .def_rw("names", &csv_options::names)
+      .def_rw("usecols", &csv_options::usecols)
+      .def_rw("usecols_index", &csv_options::usecols_index)
+      .def_rw("skiprows", &csv_options::skiprows)
+      .def_rw("na_values", &csv_options::na_values)
+      .def_rw("keep_default_na", &csv_options::keep_default_na)
+      .def_rw("skip_blank_lines", &csv_options::skip_blank_lines)
+      .def_rw("encoding", &csv_options::encoding)
+      .def_rw("block_size", &csv_options::block_size)
+      .def("set_dtype", [](csv_options& o, const std::string& t) { o.dtype = csv_column_type::from_name(t); })
+      .def("set_column_dtype",
+           [](csv_options& o, const std::string& column, const std::string& t) {
+             o.dtypes.emplace_back(column, csv_column_type::from_name(t));
+           })
+      .def("validate", &csv_options::validate);
+
+  nb::class_<table>(m, "Table", "tb::table: ordered named columns of equal length")
+      .def(nb::init<>())
+      .def_prop_ro("num_rows", &table::num_rows)
+      .def_prop_ro("num_columns", &table::num_columns)
+      .def("names", &table::names)
+      .def("kind", [](const table& t, std::int64_t i) { return kind_name(t.at(i).kind); })
+      .def("values", [](const table& t, std::int64_t i) { return t.at(i).values; })
+      .def("strings", [](const table& t, std::int64_t i) { return t.at(i).strings; })
+      .def("valid", [](const table& t, std::int64_t i) { return t.at(i).valid; })
+      .def("add_tensor", [](table& t, const std::string& name, const tensor& values, std::optional<tensor> valid) {
+             t.add_column(column{name, column_kind::tensor, values, {}, std::move(valid)});
+           }, nb::arg("name"), nb::arg("values"), nb::arg("valid") = nb::none())
+      .def("add_strings", [](table& t, const std::string& name, std::vector<std::string> strings,
+                             std::optional<tensor> valid) {
+             t.add_column(column{name, column_kind::strings, tensor(), std::move(strings), std::move(valid)});
+           }, nb::arg("name"), nb::arg("strings"), nb::arg("valid") = nb::none())
+      .def("add_categorical", [](table& t, const std::string& name, const tensor& codes,
+                                 std::vector<std::string> categories, std::optional<tensor> valid) {
+             t.add_column(column{name, column_kind::categorical, codes, std::move(categories), std::move(valid)});
+           }, nb::arg("name"), nb::arg("codes"), nb::arg("categories"), nb::arg("valid") = nb::none())
+      .def("to_tensor",
+           [](const table& t, const std::vector<std::string>& columns, const std::string& d) {
+             const dtype target = dtype_from_name(d);
+             nb::gil_scoped_release unlocked;
+             return t.to_tensor(columns, target);
+           },
+           nb::arg("columns"), nb::arg("dtype"));
+
+  m.def("read_csv", &read_csv, nb::arg("path"), nb::arg("options"), release());
+  m.def("read_csv_bytes",
+        [](nb::bytes text, const csv_options& o) {
+          const std::string_view view(text.c_str(), text.size());
+          nb::gil_scoped_release unlocked;
+          return read_csv_string(view, o);
+        },
+        nb::arg("text"), nb::arg("options"));
+  m.def("read_csv_tensor",
+        [](const std::string& path, const std::string& d, const csv_options& o) {
+          const dtype target = dtype_from_name(d);
+          nb::gil_scoped_release unlocked;
+          return read_csv_tensor(path, target, o);
+        },
+        nb::arg("path"), nb::arg("dtype"), nb::arg("options"));
+
+  nb::class_<csv_batch_reader>(m, "CsvBatchReader", "tb::csv_batch_reader")
+      .def(nb::init<const std::string&, std::int64_t, const csv_options&>(), nb::arg("path"), nb::arg("rows"),
+           nb::arg("options"), release())
+      .def("next", &csv_batch_reader::next, release())
+      .def("names", &csv_batch_reader::names);
+}
+
+}  // namespace tb::python

@@ -1,0 +1,192 @@
+"""Reading CSV into tables or one tensor, on several threads (the C++ reader, with the GIL released).
+
+Keyword names follow :func:`pandas.read_csv` wherever the meaning is the same::
+
+    >>> import tensorbridge as tb
+    >>> t = tb.read_csv("data.csv", usecols=["age", "income"], na_values=["n/a"])
+    >>> x = tb.read_csv("features.csv", dtype="float32").to_tensor()   # parsed straight into one matrix
+    >>> for batch in tb.iter_csv("huge.csv", rows=1_000_000):             # larger than memory
+    ...     train(batch.to_torch())
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+from . import _ext
+from ._dtypes import dtype_name
+from ._tensor import Tensor
+from .errors import InvalidValueError
+from .table import Table
+
+__all__ = ["iter_csv", "read_csv", "read_csv_tensor"]
+
+PathOrText = str | os.PathLike | Any
+DTypeSpec = str | Any | Mapping[str, Any] | None
+
+_TEXT_TYPES = {"str", "string", "object", "o"}
+
+
+def _type_name(t: Any) -> str:
+    """A column type as the C++ reader names it: a dtype name, "str" or "category"."""
+    if t is str or t is object:
+        return "str"
+    if isinstance(t, str):
+        if t.lower() in _TEXT_TYPES:
+            return "str"
+        if t == "category":
+            return "category"
+        return t
+    if type(t).__name__ == "CategoricalDtype":
+        return "category"
+    if type(t).__name__ == "StringDtype":
+        return "str"
+    try:
+        import numpy as np
+
+        if np.dtype(t).kind == "O":
+            return "str"
+    except TypeError:
+        pass
+    return dtype_name(t)
+
+
+def _options(
+    *, sep: str, delimiter: str | None, header: int | Literal["infer"] | None, names: Sequence[str] | None,
+    usecols: Sequence[str] | Sequence[int] | None, skiprows: int | None, comment: str | None,
+    na_values: str | Sequence[str] | None, keep_default_na: bool, skip_blank_lines: bool, dtype: DTypeSpec,
+    quotechar: str | None, doublequote: bool, escapechar: str | None, encoding: str | None,
+    block_size: int | None,
+) -> _ext.CsvOptions:
+    o = _ext.CsvOptions()
+    o.sep = delimiter if delimiter is not None else sep
+    o.quotechar = quotechar or ""
+    o.escapechar = escapechar or ""
+    o.comment = comment or ""
+    o.doublequote = doublequote
+    if header == "infer":
+        o.header = -2
+    elif header is None:
+        o.header = -1
+    elif isinstance(header, int) and not isinstance(header, bool) and header >= 0:
+        o.header = header
+    else:
+        raise InvalidValueError(f"header must be a row number >= 0, None or 'infer', not {header!r}")
+    if names is not None:
+        o.names = [str(n) for n in names]
+    if usecols is not None:
+        cols = list(usecols)
+        if all(isinstance(c, int) and not isinstance(c, bool) for c in cols):
+            o.usecols_index = cols
+        elif all(isinstance(c, str) for c in cols):
+            o.usecols = cols
+        else:
+            raise InvalidValueError(f"usecols must be all names or all positions, not {usecols!r}")
+    if skiprows is not None:
+        if not isinstance(skiprows, int) or isinstance(skiprows, bool):
+            raise InvalidValueError(
+                f"skiprows must be a number of lines, not {skiprows!r} (lists of rows are not supported)"
+            )
+        o.skiprows = skiprows
+    if na_values is not None:
+        o.na_values = [na_values] if isinstance(na_values, str) else [str(v) for v in na_values]
+    o.keep_default_na = keep_default_na
+    o.skip_blank_lines = skip_blank_lines
+    if encoding is not None:
+        o.encoding = encoding
+    if block_size is not None:
+        o.block_size = block_size
+    if isinstance(dtype, Mapping):
+        for column, t in dtype.items():
+            o.set_column_dtype(str(column), _type_name(t))
+    elif dtype is not None:
+        o.set_dtype(_type_name(dtype))
+    o.validate()
+    return o
+
+
+def read_csv(
+    filepath_or_buffer: PathOrText,
+    *,
+    sep: str = ",",
+    delimiter: str | None = None,
+    header: int | Literal["infer"] | None = "infer",
+    names: Sequence[str] | None = None,
+    usecols: Sequence[str] | Sequence[int] | None = None,
+    skiprows: int | None = None,
+    comment: str | None = None,
+    na_values: str | Sequence[str] | None = None,
+    keep_default_na: bool = True,
+    skip_blank_lines: bool = True,
+    dtype: DTypeSpec = None,
+    quotechar: str | None = '"',
+    doublequote: bool = True,
+    escapechar: str | None = None,
+    encoding: str | None = "utf-8",
+    block_size: int | None = None,
+) -> Table:
+    """Reads a CSV file (a path, or a text/binary file object) into a :class:`Table`.
+
+    Args:
+        filepath_or_buffer: a path (memory-mapped and parsed on ``tb.num_threads()`` threads) or an
+            object with ``read()``.
+        sep, delimiter: the field delimiter, one character (``delimiter`` wins, as in pandas).
+        header: the row holding the names (after ``skiprows``), ``None`` for no header (columns
+            named "0", "1", ...), or "infer" (row 0 unless ``names`` is given).
+        names: names for the columns, one per field.
+        usecols: only these columns, by name or by position; they keep file order (as in pandas).
+        skiprows: a number of lines to skip at the start.
+        comment: the rest of a line after this character is ignored.
+        na_values: more strings read as missing (pandas' defaults, including the empty field, stay
+            unless ``keep_default_na=False``).
+        dtype: one type for every column or a dict per column: a dtype ("float32", np.int64, ...),
+            ``str`` for strings or "category" for integer codes. Unnamed columns are inferred as bool,
+            int64, float64 (also int with missing values) or strings. A single float dtype parses
+            everything straight into one matrix that :meth:`Table.to_tensor` returns without copying.
+        quotechar, doublequote, escapechar: quoting rules (``quotechar=None`` turns quoting off).
+        encoding: only UTF-8 (a byte order mark is skipped); anything else raises ValueError.
+        block_size: bytes per parallel work unit (tests use tiny blocks to cross boundaries).
+
+    Missing values are NaN in float columns; other columns get a validity mask
+    (:meth:`Table.mask`) and strings read as ``None``.
+
+    Raises:
+        FormatError: malformed input, with file, line, field number, column name and what to do.
+        ReadError: the file cannot be opened or read.
+    """
+    o = _options(
+        sep=sep, delimiter=delimiter, header=header, names=names, usecols=usecols, skiprows=skiprows,
+        comment=comment, na_values=na_values, keep_default_na=keep_default_na,
+        skip_blank_lines=skip_blank_lines, dtype=dtype, quotechar=quotechar, doublequote=doublequote,
+        escapechar=escapechar, encoding=encoding, block_size=block_size,
+    )
+    if hasattr(filepath_or_buffer, "read"):
+        text = filepath_or_buffer.read()
+        return Table(_ext.read_csv_bytes(text.encode("utf-8") if isinstance(text, str) else bytes(text), o))
+    return Table(_ext.read_csv(os.fspath(filepath_or_buffer), o))
+
+
+def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: Any) -> Tensor:
+    """Reads a CSV file of numbers straight into one ``(rows, columns)`` tensor of ``dtype``
+    (float32 or float64); missing values become NaN. Takes :func:`read_csv`'s other keywords."""
+    o = _options(**{**_DEFAULTS, **options, "dtype": None})
+    return Tensor._wrap(_ext.read_csv_tensor(os.fspath(path), dtype_name(dtype), o))
+
+
+def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> Iterator[Table]:
+    """Reads a CSV file in :class:`Table` batches of ``rows`` rows (the last one may be shorter),
+    for files larger than memory. Takes :func:`read_csv`'s keywords; columns are typed per batch
+    unless ``dtype`` is given (as pandas' ``chunksize``)."""
+    o = _options(**{**_DEFAULTS, **options})
+    reader = _ext.CsvBatchReader(os.fspath(path), rows, o)
+    while (batch := reader.next()) is not None:
+        yield Table(batch)
+
+
+_DEFAULTS: dict[str, Any] = {
+    "sep": ",", "delimiter": None, "header": "infer", "names": None, "usecols": None, "skiprows": None,
+    "comment": None, "na_values": None, "keep_default_na": True, "skip_blank_lines": True, "dtype": None,
+    "quotechar": '"', "doublequote": True, "escapechar": None, "encoding": "utf-8", "block_size": None,
+}

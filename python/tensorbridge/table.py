@@ -1,0 +1,226 @@
+"""Tables: ordered, named columns of equal length (what :func:`read_csv` returns), and
+:func:`from_dataframe` to turn a pandas DataFrame into one without copying numeric columns.
+
+A column is a :class:`~tensorbridge.Tensor` (numbers, bools), a ``list`` of ``str`` (``None`` where
+missing), or a :class:`Categorical` (int32 codes into a vocabulary)::
+
+    >>> import tensorbridge as tb
+    >>> t = tb.read_csv("iris.csv")
+    >>> t.columns, len(t)
+    (['sepal_length', ..., 'species'], 150)
+    >>> x = t.to_tensor(["sepal_length", "sepal_width"])   # one (150, 2) float32 tensor
+    >>> cols = t.to_torch()                               # dict of torch tensors
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import _ext
+from ._tensor import Tensor
+from .errors import DTypeError
+
+__all__ = ["Categorical", "Table", "from_dataframe"]
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """A column of strings stored as codes: ``categories[codes[i]]`` is row ``i`` (code -1 = missing)."""
+
+    codes: Tensor
+    categories: list[str]
+
+
+Column = Tensor | list | Categorical
+
+
+class Table:
+    """Ordered named columns of equal length, backed by the C++ ``tb::table``.
+
+    ``table["age"]`` (or ``table[0]``) gives a column, ``table.columns`` the names, ``len(table)``
+    and ``table.num_rows`` the row count. :meth:`to_tensor` stacks columns into one 2-D tensor;
+    :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of columns.
+    """
+
+    __slots__ = ("_c", "_names")
+
+    def __init__(self, native: _ext.Table) -> None:
+        self._c = native
+        self._names: list[str] = native.names()
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._names)
+
+    @property
+    def num_rows(self) -> int:
+        """The number of rows."""
+        return self._c.num_rows
+
+    def __len__(self) -> int:
+        return self._c.num_rows
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def _index(self, key: str | int) -> int:
+        if isinstance(key, int):
+            n = len(self._names)
+            if not -n <= key < n:
+                raise IndexError(f"column index {key} is out of range for a table of {n} columns")
+            return key % n
+        try:
+            return self._names.index(key)
+        except ValueError:
+            raise KeyError(f"no column named {key!r}; the columns are {self._names}") from None
+
+    def __getitem__(self, key: str | int) -> Column:
+        i = self._index(key)
+        kind = self._c.kind(i)
+        if kind == "tensor":
+            return Tensor._wrap(self._c.values(i))
+        if kind == "categorical":
+            return Categorical(Tensor._wrap(self._c.values(i)), self._c.strings(i))
+        strings: list[Any] = self._c.strings(i)
+        valid = self._c.valid(i)
+        if valid is not None:
+            for r in _missing_rows(valid):
+                strings[r] = None
+        return strings
+
+    def mask(self, key: str | int) -> Tensor | None:
+        """The bool validity mask of a column (False where a value is missing), or None when no value
+        is missing. Float columns hold NaN for missing values and have no mask."""
+        valid = self._c.valid(self._index(key))
+        return None if valid is None else Tensor._wrap(valid)
+
+    def items(self) -> Iterator[tuple[str, Column]]:
+        """(name, column) pairs in order."""
+        for name in self._names:
+            yield name, self[name]
+
+    def to_tensor(self, columns: Sequence[str] | None = None, dtype: Any = "float32") -> Tensor:
+        """The chosen columns (all by default) as one C-contiguous ``(num_rows, k)`` tensor.
+
+        Numbers and bools are converted to ``dtype``; categorical columns give their codes; string
+        columns raise :class:`DTypeError`. A table read with one float dtype for every column returns
+        the matrix it was parsed into, without a copy.
+        """
+        from ._dtypes import dtype_name
+
+        return Tensor._wrap(self._c.to_tensor(list(columns or []), dtype_name(dtype)))
+
+    def _export(self, convert: Any, columns: Sequence[str] | None, text: Any) -> dict[str, Any]:
+        out = {}
+        for name in columns if columns is not None else self._names:
+            col = self[name]
+            if isinstance(col, Tensor):
+                out[name] = convert(col)
+            elif isinstance(col, Categorical):
+                out[name] = convert(col.codes)
+            else:
+                out[name] = text(name, col)
+        return out
+
+    def to_numpy(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays)."""
+        import numpy as np
+
+        from ._convert import to_numpy
+
+        return self._export(to_numpy, columns, lambda _name, col: np.array(col, dtype=object))
+
+    def to_torch(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """A dict of torch tensors (zero-copy where torch can alias the memory)."""
+        from ._convert import to_torch
+
+        return self._export(to_torch, columns, _no_strings("torch"))
+
+    def to_tf(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """A dict of TensorFlow tensors (string columns become tf.string tensors)."""
+        from ._convert import to_tf
+
+        def text(_name: str, col: list) -> Any:
+            import tensorflow as tf
+
+            return tf.constant(["" if s is None else s for s in col], dtype=tf.string)
+
+        return self._export(to_tf, columns, text)
+
+    def to_jax(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
+        """A dict of JAX arrays."""
+        from ._convert import to_jax
+
+        return self._export(to_jax, columns, _no_strings("jax"))
+
+    def __repr__(self) -> str:
+        kinds = []
+        for i, name in enumerate(self._names):
+            kind = self._c.kind(i)
+            kinds.append(f"{name}: {self._c.values(i).dtype if kind == 'tensor' else kind}")
+        return f"Table({self.num_rows} rows; {', '.join(kinds)})"
+
+
+def _missing_rows(valid: _ext.Tensor) -> list[int]:
+    import numpy as np
+
+    return np.flatnonzero(~np.from_dlpack(Tensor._wrap(valid))).tolist()
+
+
+def _no_strings(framework: str) -> Any:
+    def fail(name: str, _col: list) -> Any:
+        raise DTypeError(
+            f"column {name!r} holds strings, which {framework} has no tensor type for; read it with "
+            f'dtype={{{name!r}: "category"}} for integer codes, or pass columns=[...] without it'
+        )
+
+    return fail
+
+
+def from_dataframe(df: Any) -> Table:
+    """A pandas DataFrame as a :class:`Table`, sharing memory with numeric columns.
+
+    - Numeric and bool columns become tensors, zero-copy whenever pandas' own array allows it
+      (``Series.to_numpy(copy=False)`` is a view of the DataFrame's block).
+    - Nullable pandas dtypes (``Int64``, ``boolean``...) become a tensor plus a validity mask.
+    - ``category`` columns become :class:`Categorical`; other object or string columns become lists
+      of ``str`` (``None`` where missing). Column labels become ``str``.
+
+    Example:
+        >>> t = tb.from_dataframe(df)
+        >>> x = t.to_tensor()          # (len(df), n_columns) float32
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ._convert import asarray
+
+    native = _ext.Table()
+    for label in df.columns:
+        name = str(label)
+        s = df[label]
+        dtype = s.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy().astype(np.int32)
+            valid = asarray(codes >= 0)._c if (codes < 0).any() else None
+            native.add_categorical(name, asarray(codes)._c, [str(c) for c in dtype.categories], valid)
+            continue
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
+            missing = s.isna().to_numpy()
+            numpy_dtype = np.dtype(dtype.numpy_dtype)
+            values = s.to_numpy(dtype=numpy_dtype, na_value=np.nan if numpy_dtype.kind == "f" else 0)
+            native.add_tensor(name, asarray(values)._c, asarray(~missing)._c if missing.any() else None)
+            continue
+        if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+            native.add_tensor(name, asarray(s.to_numpy(copy=False))._c)
+            continue
+        missing = s.isna().to_numpy()
+        strings = ["" if m else str(v) for v, m in zip(s.tolist(), missing.tolist())]
+        native.add_strings(name, strings, asarray(~missing)._c if missing.any() else None)
+    return Table(native)

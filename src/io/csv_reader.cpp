@@ -1,0 +1,357 @@
+// The CSV reader: maps the file, reads the header into a layout, then runs the block parser in the
+// fused matrix mode (one float type for everything) or in two passes (infer + convert into columns).
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "core/parallel_internal.hpp"
+#include "io/csv_chunker_internal.hpp"
+#include "io/csv_converter_internal.hpp"
+#include "io/file_internal.hpp"
+#include "tensorbridge/csv.hpp"
+
+namespace tb {
+namespace detail {
+namespace {
+
+// The bytes being read and what keeps them alive.
+struct csv_text {
+  std::shared_ptr<storage> keep;  // the mapping (files); empty for strings
+  csv_source source;
+};
+
+csv_text map_csv_file(const std::string& path) {
+  file_handle f = file_handle::open_read(path);
+  const std::uint64_t size = f.size();
+  csv_text t;
+  t.source.where = path;
+  if (size == 0) {
+    static const char nothing = '\0';
+    t.source.data = t.source.eof = &nothing;
+    return t;
+  }
+  t.keep = map_region(f.fd(), 0, size, false, path);
+  t.source.data = reinterpret_cast<const char*>(t.keep->data());
+  t.source.eof = t.source.data + size;
+  return t;
+}
+
+// Collects the fields of one row as strings.
+struct csv_row_collector {
+  const csv_dialect* dialect;
+  std::vector<std::string> fields;
+  std::vector<const char*> starts;
+  std::string scratch;
+  bool got = false;
+  void field(std::int64_t, csv_field f) {
+    fields.emplace_back(field_text(*dialect, f, scratch));
+    starts.push_back(f.begin);
+  }
+  bool end_row(const char*, std::int64_t) {
+    got = true;
+    return false;
+  }
+};
+
+[[noreturn]] void fail_no_data(const csv_source& src, bool had_header) {
+  if (had_header)
+    fail(error_kind::format, src.where, ": the file has a header but no data rows; add rows, or check skiprows/header");
+  fail(error_kind::format, src.where,
+       ": the file is empty (no header and no data rows); check the path, or skiprows/comment if they skip everything");
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "\"" : ", \"") + n + "\"";
+  return s;
+}
+
+csv_layout make_layout(const csv_dialect& d, const csv_source& src, const csv_options& options, const char* begin) {
+  const char* p = begin;
+  for (std::int64_t i = 0; i < options.skiprows && p < src.eof; ++i) p = csv_next_line(d, p, src.eof);
+
+  const std::int64_t header = options.header == csv_options::header_infer
+                                  ? (options.names.empty() ? 0 : csv_options::header_none)
+                                  : options.header;
+  csv_layout layout;
+  csv_row_collector first{&d};
+  if (header >= 0) {
+    csv_row_counter skip{0, header};
+    if (header > 0) p = csv_tokenize(d, src, p, src.eof, nullptr, skip);
+    if (skip.rows < header) fail_no_data(src, false);
+    p = csv_tokenize(d, src, p, src.eof, nullptr, first);
+    if (!first.got) fail_no_data(src, false);
+    layout.ragged_hint_header = true;
+    for (std::size_t i = 0; i < first.fields.size(); ++i)
+      if (!is_valid_utf8(first.fields[i]))
+        csv_fail(src, first.starts[i], static_cast<std::int64_t>(i) + 1,
+                 "invalid UTF-8 in the header; tensorbridge reads UTF-8 only: convert the file first (e.g. iconv -f "
+                 "latin1 -t utf-8)");
+  } else {
+    csv_tokenize(d, src, p, src.eof, nullptr, first);  // only to count the fields; p stays
+    if (!first.got) fail_no_data(src, false);
+  }
+  layout.file_columns = static_cast<std::int64_t>(first.fields.size());
+  layout.data_begin = p;
+
+  std::vector<std::string> names;
+  if (!options.names.empty()) {
+    if (static_cast<std::int64_t>(options.names.size()) != layout.file_columns)
+      fail(error_kind::value, src.where, ": names has ", options.names.size(), " entries but the file has ",
+           layout.file_columns, " columns; give one name per column");
+    names = options.names;
+  } else if (header >= 0) {
+    names = first.fields;
+  } else {
+    for (std::int64_t i = 0; i < layout.file_columns; ++i) names.push_back(std::to_string(i));
+  }
+  // pandas' rules: an empty name becomes "Unnamed: i", a repeated one gets ".1", ".2", ...
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i].empty()) names[i] = "Unnamed: " + std::to_string(i);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string base = names[i];
+    for (int k = 1; std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+                    names.begin() + static_cast<std::ptrdiff_t>(i);
+         ++k)
+      names[i] = base + "." + std::to_string(k);
+  }
+
+  std::vector<bool> keep(names.size(), options.usecols.empty() && options.usecols_index.empty());
+  for (const std::string& n : options.usecols) {
+    auto it = std::find(names.begin(), names.end(), n);
+    if (it == names.end())
+      fail(error_kind::value, src.where, ": usecols names \"", n, "\" but the columns are ", quoted_list(names));
+    keep[static_cast<std::size_t>(it - names.begin())] = true;
+  }
+  for (std::int64_t i : options.usecols_index) {
+    if (i >= layout.file_columns)
+      fail(error_kind::value, src.where, ": usecols position ", i, " is out of range; the file has ",
+           layout.file_columns, " columns");
+    keep[static_cast<std::size_t>(i)] = true;
+  }
+  for (const auto& [n, type] : options.dtypes)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      fail(error_kind::value, src.where, ": dtype names column \"", n, "\" but the columns are ", quoted_list(names));
+
+  layout.out_of_file.assign(names.size(), -1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!keep[i]) continue;
+    layout.out_of_file[i] = static_cast<std::int64_t>(layout.names.size());
+    layout.file_of_out.push_back(static_cast<std::int64_t>(i));
+    layout.names.push_back(names[i]);
+    std::optional<csv_column_type> type = options.dtype;
+    for (const auto& [n, t] : options.dtypes)
+      if (n == names[i]) type = t;
+    layout.types.push_back(type);
+  }
+  return layout;
+}
+
+const char* skip_bom(const csv_source& src) {
+  const char* p = src.data;
+  if (src.eof - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  return p;
+}
+
+// The float type every read column has, if there is one (then the fused matrix path applies).
+std::optional<dtype> matrix_dtype(const csv_layout& layout) {
+  if (layout.types.empty()) return std::nullopt;
+  std::optional<dtype> t;
+  for (const auto& type : layout.types) {
+    if (!type || type->kind != column_kind::tensor ||
+        (type->dtype != dtype::float32 && type->dtype != dtype::float64))
+      return std::nullopt;
+    if (t && *t != type->dtype) return std::nullopt;
+    t = type->dtype;
+  }
+  return t;
+}
+
+template <class T>
+table read_matrix(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
+  const csv_layout& layout = *ctx.layout;
+  const auto ncols = static_cast<std::int64_t>(layout.names.size());
+  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
+  std::vector<csv_matrix_sink<T>> sinks(nblocks, csv_matrix_sink<T>{ctx});
+  // A number is at least two bytes with its delimiter: reserve for that, rounded down a bit.
+  const std::size_t reserve = std::min<std::size_t>(options.block_size, static_cast<std::size_t>(end - begin)) / 4 + 16;
+  for (auto& s : sinks) {
+    s.fast = !ctx.na->has_numeric();
+    s.all_columns = ncols == layout.file_columns;
+  }
+  const auto blocks = csv_parse_blocks(
+      *ctx.dialect, *ctx.source, begin, end, options.block_size,
+      [&](std::size_t b, const char* from, const char* stop, const char* limit) {
+        sinks[b].reset(reserve);
+        return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, sinks[b]);
+      });
+  std::vector<std::int64_t> first_row(nblocks + 1, 0);
+  for (std::size_t b = 0; b < nblocks; ++b) first_row[b + 1] = first_row[b] + sinks[b].rows;
+  const std::int64_t rows = first_row[nblocks];
+  tensor matrix = tensor::empty({rows, ncols}, std::is_same_v<T, float> ? dtype::float32 : dtype::float64);
+  T* dst = static_cast<T*>(matrix.data());
+  csv_run_blocks(blocks, [&](std::size_t b, const csv_block&) {
+    std::memcpy(dst + first_row[b] * ncols, sinks[b].values.data(), sinks[b].values.size() * sizeof(T));
+    std::vector<T>().swap(sinks[b].values);
+  });
+  table out;
+  for (std::int64_t j = 0; j < ncols; ++j) {
+    column c;
+    c.name = layout.names[static_cast<std::size_t>(j)];
+    c.values = tensor(matrix.storage(), matrix.dtype(), {rows}, {ncols}, matrix.byte_offset() + j * static_cast<std::int64_t>(sizeof(T)));
+    out.add_column(std::move(c));
+  }
+  out.set_matrix(matrix);
+  return out;
+}
+
+table read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
+  const csv_layout& layout = *ctx.layout;
+  const std::size_t ncols = layout.names.size();
+  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
+  std::vector<csv_infer_sink> infer(nblocks, csv_infer_sink{ctx});
+  const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
+                                       [&](std::size_t b, const char* from, const char* stop, const char* limit) {
+                                         infer[b].reset();
+                                         return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, infer[b]);
+                                       });
+  std::vector<std::int64_t> first_row(nblocks + 1, 0);
+  std::vector<std::uint8_t> flags(ncols, 0);
+  for (std::size_t b = 0; b < nblocks; ++b) {
+    first_row[b + 1] = first_row[b] + infer[b].rows;
+    for (std::size_t j = 0; j < ncols; ++j) flags[j] |= infer[b].flags[j];
+  }
+  const std::int64_t rows = first_row[nblocks];
+
+  std::vector<column> columns(ncols);
+  std::vector<csv_column_out> outs(ncols);
+  for (std::size_t j = 0; j < ncols; ++j) {
+    column& c = columns[j];
+    csv_column_out& o = outs[j];
+    c.name = layout.names[j];
+    o.type = layout.types[j] ? *layout.types[j] : csv_inferred_type(flags[j]);
+    const bool is_float = o.type.kind == column_kind::tensor && is_floating(o.type.dtype);
+    if (o.type.kind == column_kind::tensor) {
+      c.values = tensor::empty({rows}, o.type.dtype);
+      o.data = static_cast<std::byte*>(c.values.data());
+    } else {
+      c.kind = column_kind::strings;
+      c.strings.resize(static_cast<std::size_t>(rows));
+      o.strings = &c.strings;
+    }
+    if ((flags[j] & csv_saw_na) && !is_float) {
+      c.valid = tensor::empty({rows}, dtype::bool_);
+      std::memset(c.valid->data(), 1, static_cast<std::size_t>(rows));
+      o.valid = static_cast<bool*>(c.valid->data());
+    }
+  }
+  csv_run_blocks(blocks, [&](std::size_t b, const csv_block& block) {
+    csv_convert_sink sink{ctx, &outs, first_row[b], {}};
+    csv_tokenize(*ctx.dialect, *ctx.source, block.begin, block.end, nullptr, sink);
+  });
+  table out;
+  for (std::size_t j = 0; j < ncols; ++j) {
+    if (outs[j].type.kind == column_kind::categorical) out.add_column(to_categorical(columns[j]));
+    else out.add_column(std::move(columns[j]));
+  }
+  return out;
+}
+
+// Reads the rows in [begin, end) of a prepared source.
+table read_range(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
+  if (auto t = matrix_dtype(*ctx.layout)) {
+    return *t == dtype::float32 ? read_matrix<float>(ctx, options, begin, end)
+                                : read_matrix<double>(ctx, options, begin, end);
+  }
+  return read_columns(ctx, options, begin, end);
+}
+
+table read_all(const csv_source& src, const csv_options& options) {
+  options.validate();
+  const csv_dialect d = csv_dialect::from(options);
+  const csv_layout layout = make_layout(d, src, options, skip_bom(src));
+  const csv_na_set na(options);
+  const csv_context ctx{&d, &src, &layout, &na};
+  table t = read_range(ctx, options, layout.data_begin, src.eof);
+  if (t.num_rows() == 0) fail_no_data(src, true);
+  return t;
+}
+
+}  // namespace
+}  // namespace detail
+
+csv_table read_csv(const std::string& path, const csv_options& options) {
+  options.validate();
+  detail::csv_text text = detail::map_csv_file(path);
+  return detail::read_all(text.source, options);
+}
+
+csv_table read_csv_string(std::string_view text, const csv_options& options) {
+  detail::csv_source src;
+  src.data = text.data();
+  src.eof = text.data() + text.size();
+  src.where = "<string>";
+  return detail::read_all(src, options);
+}
+
+tensor read_csv_tensor(const std::string& path, dtype dtype, csv_options options) {
+  if (dtype != dtype::float32 && dtype != dtype::float64)
+    fail(error_kind::type, "read_csv_tensor reads float32 or float64, not ", name(dtype),
+         "; read float32 and cast afterwards");
+  if (!options.dtypes.empty())
+    fail(error_kind::value, "read_csv_tensor reads every column as ", name(dtype),
+         "; per-column dtypes need read_csv(...).to_tensor()");
+  options.dtype = csv_column_type{column_kind::tensor, dtype};
+  return read_csv(path, options).to_tensor({}, dtype);
+}
+
+struct csv_batch_reader::state {
+  detail::csv_text text;
+  csv_options options;
+  detail::csv_dialect dialect;
+  detail::csv_layout layout;
+  std::unique_ptr<detail::csv_na_set> na;
+  const char* pos = nullptr;
+  std::int64_t rows_per_batch = 0;
+};
+
+csv_batch_reader::csv_batch_reader(const std::string& path, std::int64_t rows_per_batch, const csv_options& options)
+    : state_(std::make_unique<state>()) {
+  options.validate();
+  if (rows_per_batch <= 0)
+    fail(error_kind::value, "csv_batch_reader: rows per batch must be >= 1, got ", rows_per_batch);
+  state_->text = detail::map_csv_file(path);
+  state_->options = options;
+  state_->dialect = detail::csv_dialect::from(options);
+  state_->layout =
+      detail::make_layout(state_->dialect, state_->text.source, options, detail::skip_bom(state_->text.source));
+  state_->na = std::make_unique<detail::csv_na_set>(options);
+  state_->pos = state_->layout.data_begin;
+  state_->rows_per_batch = rows_per_batch;
+}
+
+csv_batch_reader::~csv_batch_reader() = default;
+csv_batch_reader::csv_batch_reader(csv_batch_reader&&) noexcept = default;
+csv_batch_reader& csv_batch_reader::operator=(csv_batch_reader&&) noexcept = default;
+
+std::optional<csv_table> csv_batch_reader::next() {
+  state& s = *state_;
+  const detail::csv_source& src = s.text.source;
+  if (s.pos >= src.eof) return std::nullopt;
+  // The end of the batch is found by a serial scan that only tracks quotes and line breaks.
+  detail::csv_row_counter counter{0, s.rows_per_batch};
+  const char* end = detail::csv_tokenize(s.dialect, src, s.pos, src.eof, nullptr, counter);
+  if (counter.rows == 0) {
+    s.pos = src.eof;
+    return std::nullopt;
+  }
+  const detail::csv_context ctx{&s.dialect, &src, &s.layout, s.na.get()};
+  table t = detail::read_range(ctx, s.options, s.pos, end);
+  s.pos = end;
+  return t;
+}
+
+const std::vector<std::string>& csv_batch_reader::names() const { return state_->layout.names; }
+
+}  // namespace tb
