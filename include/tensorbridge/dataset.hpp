@@ -32,7 +32,10 @@ namespace tb {
 /// One named column of a data set: a tensor whose first dimension indexes samples.
 struct dataset_field {
   std::string name;  ///< the key in dict outputs ("0", "1"... for tuples)
-  tensor data;       ///< borrowed, never copied whole; shape (num_samples, ...)
+  tensor data;       ///< borrowed, never copied whole; shape (rows, ...)
+  /// More tensors concatenated after `data` along axis 0 (same dtype and row shape), e.g. the
+  /// memory-mapped `.npy` files of a data set larger than RAM. Never copied either.
+  std::vector<tensor> continued = {};
 };
 
 /// What one field of an output element looks like (after native maps).
@@ -185,9 +188,9 @@ class dataset_iterator {
 /// A call that would need another order (shuffle after batch, ...) throws `tb::error` (value).
 class dataset {
  public:
-  /// A data set whose samples are the rows of `fields` (all first dimensions equal).
-  /// Throws `tb::error` (value) for no fields, 0-d tensors, mismatched first dimensions,
-  /// duplicate names, or non-CPU memory.
+  /// A data set whose samples are the rows of `fields` (all first dimensions equal, counting
+  /// `continued` parts). Throws `tb::error` (value) for no fields, 0-d tensors, mismatched first
+  /// dimensions, parts whose dtype or row shape differ, duplicate names, or non-CPU memory.
   static dataset from_tensor_slices(std::vector<dataset_field> fields);
 
   /// Shuffles samples globally each epoch. Only before `batch`.

@@ -26,18 +26,20 @@ std::uint64_t hash_bytes(std::uint64_t h, const void* data, std::size_t n) {
 std::uint64_t hash_value(std::uint64_t h, std::int64_t v) { return mix64(h ^ static_cast<std::uint64_t>(v)); }
 
 // Shapes, dtypes and up to 9 evenly spaced rows: O(1) work that tells data sets apart in practice.
-std::uint64_t hash_source(const std::vector<dataset_field>& fields, std::int64_t rows) {
+std::uint64_t hash_source(const std::vector<dataset_field>& fields, const std::vector<std::vector<std::int64_t>>& offsets,
+                          std::int64_t rows) {
   std::uint64_t h = hash_value(0x6a09e667f3bcc908ull, rows);
   std::vector<std::int64_t> picks;
   for (std::int64_t i = 0; i < 9 && rows > 0; ++i) picks.push_back(rows == 1 ? 0 : i * (rows - 1) / 8);
-  for (const auto& f : fields) {
+  for (std::size_t k = 0; k < fields.size(); ++k) {
+    const auto& f = fields[k];
     h = hash_bytes(h, f.name.data(), f.name.size());
     h = hash_value(h, static_cast<std::int64_t>(f.data.dtype()));
     for (auto d : f.data.shape()) h = hash_value(h, d);
     shape_t shape = f.data.shape();
     shape[0] = static_cast<std::int64_t>(picks.size());
     tensor sample = tensor::empty(shape, f.data.dtype());
-    gather_rows(f.data, picks, sample);
+    gather_field(f, offsets[k], picks, sample);
     h = hash_bytes(h, sample.data(), sample.nbytes());
   }
   return h;
@@ -63,11 +65,12 @@ std::vector<tensor> make_batch(const dataset_plan& plan, batch_arena& arena, std
   order.batch_rows(b, rows);
   std::vector<tensor> out;
   out.reserve(plan.fields.size());
-  for (const auto& f : plan.fields) {
+  for (std::size_t k = 0; k < plan.fields.size(); ++k) {
+    const auto& f = plan.fields[k];
     shape_t shape = f.data.shape();
     shape[0] = static_cast<std::int64_t>(rows.size());
     tensor t = arena.empty(std::move(shape), f.data.dtype());
-    gather_rows(f.data, rows, t);
+    gather_field(f, plan.offsets[k], rows, t);
     out.push_back(std::move(t));
   }
   for (const auto& step : plan.maps)
@@ -88,23 +91,35 @@ dataset dataset::from_tensor_slices(std::vector<dataset_field> fields) {
   if (fields.empty()) fail(error_kind::value, "from_tensor_slices: no arrays given; pass an array, a tuple or a dict");
   auto plan = std::make_shared<dataset_plan>();
   std::set<std::string> names;
-  const std::int64_t rows = fields[0].data.ndim() > 0 ? fields[0].data.shape()[0] : 0;
-  for (const auto& f : fields) {
-    if (f.data.ndim() == 0)
-      fail(error_kind::value, "from_tensor_slices: field '", f.name,
-           "' is a 0-d scalar; every array needs a first dimension that indexes samples");
-    if (!f.data.device().is_host())
-      fail(error_kind::type, "from_tensor_slices: field '", f.name, "' lives on ", to_string(f.data.device()),
-           "; move it to the CPU first");
-    if (f.data.shape()[0] != rows)
-      fail(error_kind::value, "from_tensor_slices: field '", f.name, "' has ", f.data.shape()[0],
+  std::int64_t rows = 0;
+  for (std::size_t k = 0; k < fields.size(); ++k) {
+    const auto& f = fields[k];
+    for (std::size_t p = 0; p <= f.continued.size(); ++p) {
+      const tensor& part = p == 0 ? f.data : f.continued[p - 1];
+      if (part.ndim() == 0)
+        fail(error_kind::value, "from_tensor_slices: field '", f.name,
+             "' is a 0-d scalar; every array needs a first dimension that indexes samples");
+      if (!part.device().is_host())
+        fail(error_kind::type, "from_tensor_slices: field '", f.name, "' lives on ", to_string(part.device()),
+             "; move it to the CPU first");
+      if (p > 0 && (part.dtype() != f.data.dtype() ||
+                    shape_t(part.shape().begin() + 1, part.shape().end()) !=
+                        shape_t(f.data.shape().begin() + 1, f.data.shape().end())))
+        fail(error_kind::value, "from_tensor_slices: part ", p, " of field '", f.name, "' is ", part.describe(),
+             ", but part 0 is ", f.data.describe(), "; concatenated parts need the same dtype and row shape");
+    }
+    plan->offsets.push_back(detail::part_offsets(f));
+    const std::int64_t n = plan->offsets.back().back();
+    if (k == 0) rows = n;
+    if (n != rows)
+      fail(error_kind::value, "from_tensor_slices: field '", f.name, "' has ", n,
            " rows but field '", fields[0].name, "' has ", rows, "; every field needs the same first dimension");
     if (!names.insert(f.name).second) fail(error_kind::value, "from_tensor_slices: duplicate field name '", f.name, "'");
     plan->specs.push_back({f.name, f.data.dtype(), shape_t(f.data.shape().begin() + 1, f.data.shape().end())});
   }
   plan->order.num_rows = rows;
   plan->order.shuffled = false;
-  plan->source_hash = detail::hash_source(fields, rows);
+  plan->source_hash = detail::hash_source(fields, plan->offsets, rows);
   plan->fields = std::move(fields);
   return dataset(std::move(plan));
 }

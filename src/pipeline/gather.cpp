@@ -1,10 +1,11 @@
 // Gathering rows into a batch buffer: the one place the pipeline touches sample data in bulk.
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
 #include "core/parallel_internal.hpp"
-#include "tensorbridge/dataset.hpp"
+#include "pipeline_internal.hpp"
 
 namespace tb {
 namespace {
@@ -92,6 +93,33 @@ void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const
   for (std::int64_t i = 0; i < n; ++i)
     copy_into(src.slice(indices[i], indices[i] + 1), dst.slice(i, i + 1));
 }
+
+namespace detail {
+
+std::vector<std::int64_t> part_offsets(const dataset_field& field) {
+  std::vector<std::int64_t> offsets{0, field.data.ndim() ? field.data.shape()[0] : 0};
+  for (const tensor& part : field.continued) offsets.push_back(offsets.back() + (part.ndim() ? part.shape()[0] : 0));
+  return offsets;
+}
+
+void gather_field(const dataset_field& field, const std::vector<std::int64_t>& offsets,
+                  std::span<const std::int64_t> rows, const tensor& dst) {
+  if (field.continued.empty()) return gather_rows(field.data, rows, dst);
+  // Several parts (memory-mapped files): find each row's part; a page fault costs far more than
+  // the per-row view made here.
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const std::int64_t r = rows[i];
+    if (r < 0 || r >= offsets.back())
+      fail(error_kind::value, "gather: index ", r, " is out of range for ", offsets.back(), " rows");
+    auto part = static_cast<std::size_t>(std::upper_bound(offsets.begin(), offsets.end(), r) - offsets.begin() - 1);
+    const tensor& src = part == 0 ? field.data : field.continued[part - 1];
+    const std::int64_t local = r - offsets[part];
+    const auto i64 = static_cast<std::int64_t>(i);
+    gather_rows(src, std::span<const std::int64_t>(&local, 1), dst.slice(i64, i64 + 1));
+  }
+}
+
+}  // namespace detail
 
 double time_gather(std::span<const tensor> fields, std::span<const std::int64_t> order, std::int64_t batch_size) {
   if (batch_size < 1) fail(error_kind::value, "time_gather: batch_size must be at least 1, got ", batch_size);

@@ -22,6 +22,7 @@ struct map_step {
 /// Everything a dataset is; immutable once built.
 struct dataset_plan {
   std::vector<dataset_field> fields;  // the source
+  std::vector<std::vector<std::int64_t>> offsets;  // per field: first row of each part, then the total
   std::vector<field_spec> specs;      // per-sample output after the maps
   order_spec order;
   std::uint64_t seed = 0;
@@ -32,6 +33,13 @@ struct dataset_plan {
   std::int64_t limit = -1;            // batches per iteration (take after repeat), -1: no limit
   std::uint64_t source_hash = 0;      // shapes, dtypes and a few rows of the source
 };
+
+/// Rows of a field counting its continued parts, and the first row of each part.
+std::vector<std::int64_t> part_offsets(const dataset_field& field);
+
+/// `gather_rows` over a field made of several parts (`offsets` from `part_offsets`).
+void gather_field(const dataset_field& field, const std::vector<std::int64_t>& offsets,
+                  std::span<const std::int64_t> rows, const tensor& dst);
 
 /// Applies `op` to `batch`, allocating its output from `arena` (or fresh memory when null).
 tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena);

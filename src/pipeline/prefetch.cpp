@@ -52,7 +52,11 @@ class dataset_iterator::impl {
     std::unique_lock lock(mutex_);
     if (closed_ || consumed_ >= end_) return std::nullopt;
     slot& s = ring_[static_cast<std::size_t>(consumed_ % static_cast<std::int64_t>(ring_.size()))];
-    ready_.wait(lock, [&] { return closed_ || (s.full && s.seq == consumed_); });
+    if (!(s.full && s.seq == consumed_)) {
+      ++consumer_waiting_;
+      ready_.wait(lock, [&] { return closed_ || (s.full && s.seq == consumed_); });
+      --consumer_waiting_;
+    }
     if (closed_) return std::nullopt;
     std::vector<tensor> batch = std::move(s.batch);
     std::exception_ptr error = s.error;
@@ -66,8 +70,12 @@ class dataset_iterator::impl {
       std::rethrow_exception(error);
     }
     ++consumed_;
+    // Wake blocked workers only once half the ring is free: one wake-up per several small batches
+    // instead of a context switch per batch.
+    const auto depth = static_cast<std::int64_t>(ring_.size());
+    const bool wake = workers_waiting_ > 0 && next_claim_ + (depth + 1) / 2 <= consumed_ + depth;
     lock.unlock();
-    space_.notify_all();
+    if (wake) space_.notify_all();
     return batch;
   }
 
@@ -119,7 +127,13 @@ class dataset_iterator::impl {
       std::int64_t k;
       {
         std::unique_lock lock(mutex_);
-        space_.wait(lock, [&] { return closed_ || next_claim_ >= end_ || next_claim_ < consumed_ + depth; });
+        if (!(closed_ || next_claim_ >= end_ || next_claim_ < consumed_ + depth)) {
+          ++workers_waiting_;
+          space_.wait(lock, [&] {
+            return closed_ || next_claim_ >= end_ || next_claim_ + (depth + 1) / 2 <= consumed_ + depth;
+          });
+          --workers_waiting_;
+        }
         if (closed_ || next_claim_ >= end_) return;
         k = next_claim_++;
       }
@@ -137,6 +151,7 @@ class dataset_iterator::impl {
         s.batch = std::move(batch);
         s.error = error;
         s.full = true;
+        if (consumer_waiting_ == 0) continue;  // nobody to wake: skip the syscall
       }
       ready_.notify_all();
     }
@@ -155,6 +170,8 @@ class dataset_iterator::impl {
   std::int64_t consumed_;
   std::int64_t next_claim_;
   bool closed_ = false;
+  int consumer_waiting_ = 0;  // the consumer is blocked on ready_
+  int workers_waiting_ = 0;   // workers blocked on space_
   std::vector<std::thread> workers_;
 };
 

@@ -1,0 +1,160 @@
+// Binds the data pipeline (tb::dataset, its iterator and native map ops). No logic: the GIL is
+// released around every call that gathers or waits.
+
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include "bindings.hpp"
+#include "tensorbridge/dataset.hpp"
+
+namespace nb = nanobind;
+
+namespace tb::python {
+namespace {
+
+shard_padding padding_from_name(const std::string& name) {
+  if (name == "wrap") return shard_padding::wrap;
+  if (name == "drop") return shard_padding::drop;
+  if (name == "uneven") return shard_padding::uneven;
+  fail(error_kind::value, "shard: padding must be \"wrap\", \"drop\" or \"uneven\", got \"", name, "\"");
+}
+
+// The batch as a tuple of extension tensors, built directly: this runs once per batch.
+nb::object batch_tuple(std::optional<std::vector<tensor>>&& batch) {
+  if (!batch) return nb::none();
+  nb::tuple out = nb::steal<nb::tuple>(PyTuple_New(static_cast<Py_ssize_t>(batch->size())));
+  for (std::size_t i = 0; i < batch->size(); ++i)
+    PyTuple_SET_ITEM(out.ptr(), i, nb::cast(std::move((*batch)[i])).release().ptr());
+  return out;
+}
+
+}  // namespace
+
+void register_pipeline(nb::module_& m) {
+  nb::class_<iterator_state>(m, "IteratorState", "Where an iteration stands (tb::iterator_state).")
+      .def(nb::init<>())
+      .def_rw("fingerprint", &iterator_state::fingerprint)
+      .def_rw("seed", &iterator_state::seed)
+      .def_rw("first_epoch", &iterator_state::first_epoch)
+      .def_rw("yielded", &iterator_state::yielded)
+      .def_rw("epoch", &iterator_state::epoch)
+      .def_rw("cursor", &iterator_state::cursor)
+      .def_rw("num_shards", &iterator_state::num_shards)
+      .def_rw("shard_index", &iterator_state::shard_index);
+
+  nb::class_<map_op>(m, "MapOp", "A native batch operation (tb::map_op).")
+      .def_static("cast", [](const std::string& d) { return map_op::cast(dtype_from_name(d)); })
+      .def_static("normalize",
+                  [](std::vector<double> mean, std::vector<double> std, const std::string& d) {
+                    return map_op::normalize(std::move(mean), std::move(std), dtype_from_name(d));
+                  })
+      .def_static("one_hot",
+                  [](std::int64_t depth, const std::string& d) { return map_op::one_hot(depth, dtype_from_name(d)); })
+      .def_static("permute", &map_op::permute)
+      .def_static("reshape", &map_op::reshape)
+      .def("validate", &map_op::validate)
+      .def("apply", &map_op::apply, nb::call_guard<nb::gil_scoped_release>());
+
+  nb::class_<dataset_iterator>(m, "DatasetIterator", "A running iteration (tb::dataset_iterator).")
+      .def("next",
+           [](dataset_iterator& it) {
+             std::optional<std::vector<tensor>> batch;
+             {
+               nb::gil_scoped_release release;
+               batch = it.next();
+             }
+             return batch_tuple(std::move(batch));
+           })
+      .def("state", &dataset_iterator::state)
+      .def("remaining", &dataset_iterator::remaining)
+      .def("close", &dataset_iterator::close, nb::call_guard<nb::gil_scoped_release>());
+
+  nb::class_<dataset>(m, "Dataset", "A pipeline description (tb::dataset).")
+      .def_static(
+          "from_tensor_slices",
+          [](const std::vector<std::pair<std::string, std::vector<tensor>>>& fields) {
+            std::vector<dataset_field> f;
+            for (const auto& [name, parts] : fields) {
+              if (parts.empty()) fail(error_kind::value, "from_tensor_slices: field '", name, "' has no arrays");
+              f.push_back({name, parts[0], std::vector<tensor>(parts.begin() + 1, parts.end())});
+            }
+            return dataset::from_tensor_slices(std::move(f));
+          },
+          nb::call_guard<nb::gil_scoped_release>())
+      .def(
+          "shuffle",
+          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::int64_t buffer_size) {
+            return d.shuffle({enabled, seed, reshuffle, buffer_size});
+          },
+          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size"))
+      .def(
+          "batch",
+          [](const dataset& d, std::int64_t size, bool drop) { return d.batch({size, drop}); },
+          nb::arg("batch_size"), nb::arg("drop_remainder"))
+      .def("map", &dataset::map, nb::arg("op"), nb::arg("fields"))
+      .def(
+          "shard",
+          [](const dataset& d, std::int64_t n, std::int64_t i, const std::string& padding) {
+            return d.shard({n, i, padding_from_name(padding)});
+          },
+          nb::arg("num_shards"), nb::arg("index"), nb::arg("padding"))
+      .def("repeat", &dataset::repeat)
+      .def("take", &dataset::take)
+      .def("skip", &dataset::skip)
+      .def_prop_ro("source_size", &dataset::source_size)
+      .def_prop_ro("batches_per_epoch", &dataset::batches_per_epoch)
+      .def_prop_ro("epochs_per_iteration", &dataset::epochs_per_iteration)
+      .def_prop_ro("batched", &dataset::batched)
+      .def_prop_ro("batch_size", [](const dataset& d) { return d.batching().batch_size; })
+      .def_prop_ro("drop_remainder", [](const dataset& d) { return d.batching().drop_remainder; })
+      .def_prop_ro("num_shards", [](const dataset& d) { return d.sharding().num_shards; })
+      .def_prop_ro("shard_index", [](const dataset& d) { return d.sharding().index; })
+      .def_prop_ro("seed", [](const dataset& d) { return d.shuffling().seed; })
+      .def_prop_ro("element_spec",
+                   [](const dataset& d) {
+                     nb::list out;
+                     for (const auto& s : d.element_spec())
+                       out.append(nb::make_tuple(s.name, std::string(name(s.dtype)), nb::tuple(nb::cast(s.shape))));
+                     return out;
+                   })
+      .def_prop_ro("fingerprint", &dataset::fingerprint)
+      .def("initial_state", &dataset::initial_state)
+      .def(
+          "iterate",
+          [](const dataset& d, std::int64_t depth, std::int64_t threads) { return d.iterate({depth, threads}); },
+          nb::arg("depth"), nb::arg("num_threads"))
+      .def(
+          "resume",
+          [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads) {
+            return d.resume(s, {depth, threads});
+          },
+          nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"))
+      .def("batch_indices", &dataset::batch_indices);
+
+  m.def(
+      "gather_rows",
+      [](const tensor& src, const tensor& indices, const tensor& dst) {
+        const tensor idx = indices.contiguous();
+        if (idx.dtype() != dtype::int64 || idx.ndim() != 1)
+          fail(error_kind::type, "gather_rows: indices must be a 1-d int64 tensor, got ", idx.describe());
+        gather_rows(src, {static_cast<const std::int64_t*>(idx.data()), static_cast<std::size_t>(idx.numel())}, dst);
+      },
+      nb::call_guard<nb::gil_scoped_release>());
+  m.def(
+      "time_gather",
+      [](const std::vector<tensor>& fields, const tensor& order, std::int64_t batch_size) {
+        const tensor idx = order.contiguous();
+        if (idx.dtype() != dtype::int64 || idx.ndim() != 1)
+          fail(error_kind::type, "time_gather: order must be a 1-d int64 tensor, got ", idx.describe());
+        return time_gather(fields, {static_cast<const std::int64_t*>(idx.data()), static_cast<std::size_t>(idx.numel())},
+                           batch_size);
+      },
+      nb::call_guard<nb::gil_scoped_release>());
+  m.def("sample_seed", &sample_seed);
+}
+
+}  // namespace tb::python

@@ -1,0 +1,78 @@
+"""Native batch operations for :meth:`tensorbridge.Dataset.map`.
+
+Each function returns a descriptor that the pipeline runs in C++ on its worker threads, on whole
+batches. Shapes and axes are per sample (without the batch dimension), as in ``tf.data``::
+
+    ds = ds.batch(32).map(tb.ops.cast("float32"), on=0).map(tb.ops.one_hot(10), on=1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from . import _ext
+from ._dtypes import dtype_name
+
+__all__ = ["Op", "cast", "normalize", "one_hot", "permute", "reshape"]
+
+
+class Op:
+    """A native map operation (made by the functions of this module)."""
+
+    __slots__ = ("_native", "_text")
+
+    def __init__(self, native: _ext.MapOp, text: str) -> None:
+        self._native = native
+        self._text = text
+
+    def __call__(self, batch: Any) -> Any:
+        """Applies the op to one batch (any array; the result is a :class:`tensorbridge.Tensor`)."""
+        from ._convert import asarray
+        from ._tensor import Tensor
+
+        return Tensor._wrap(self._native.apply(asarray(batch)._c))
+
+    def __repr__(self) -> str:
+        return f"tb.ops.{self._text}"
+
+
+def cast(dtype: Any) -> Op:
+    """Converts elements to ``dtype`` (unsafe rule, like ``ndarray.astype``)."""
+    name = dtype_name(dtype)
+    return Op(_ext.MapOp.cast(name), f"cast({name!r})")
+
+
+def _floats(v: float | Sequence[float]) -> list[float]:
+    return [float(x) for x in v] if isinstance(v, Sequence) or hasattr(v, "__len__") else [float(v)]
+
+
+def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype: Any = "float32") -> Op:
+    """``(x - mean) / std`` in a floating ``dtype``; per-channel values apply along the last axis."""
+    op = _ext.MapOp.normalize(_floats(mean), _floats(std), dtype_name(dtype))
+    op.validate()
+    return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})")
+
+
+def one_hot(depth: int, dtype: Any = "float32") -> Op:
+    """Integer labels of shape S to one-hot vectors of shape S + (depth,); labels outside
+    ``[0, depth)`` raise ``ValueError`` naming the label."""
+    op = _ext.MapOp.one_hot(int(depth), dtype_name(dtype))
+    op.validate()
+    return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})")
+
+
+def permute(*axes: int | Sequence[int]) -> Op:
+    """Reorders the per-sample axes, e.g. ``permute(2, 0, 1)`` turns HWC images into CHW."""
+    flat = list(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else list(axes)
+    op = _ext.MapOp.permute([int(a) for a in flat])
+    op.validate()
+    return Op(op, f"permute{tuple(flat)}")
+
+
+def reshape(*shape: int | Sequence[int]) -> Op:
+    """Views each sample with a new shape of the same size (one ``-1`` is inferred)."""
+    flat = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else list(shape)
+    op = _ext.MapOp.reshape([int(d) for d in flat])
+    op.validate()
+    return Op(op, f"reshape{tuple(flat)}")
