@@ -1,0 +1,1 @@
+"""The subcommands of the ``tensorbridge`` command line, one module each (see :mod:`tensorbridge.cli`)."""

@@ -1,0 +1,62 @@
+"""Which frameworks the command line can use, imported lazily and only once."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from typing import Any
+
+#: (tensorbridge target name, module to import, what the user installs).
+FRAMEWORKS: tuple[tuple[str, str, str], ...] = (
+    ("numpy", "numpy", "numpy"),
+    ("torch", "torch", "torch"),
+    ("tensorflow", "tensorflow", "tensorflow-cpu"),
+    ("jax", "jax", "jax[cpu]"),
+)
+
+_missing: dict[str, str] = {}
+
+
+class MissingFramework(RuntimeError):
+    """A framework the user asked for is not installed."""
+
+
+def required() -> bool:
+    """True when ``TB_REQUIRE_FRAMEWORKS=1`` (CI): a missing framework is an error, not a skip."""
+    return os.environ.get("TB_REQUIRE_FRAMEWORKS", "") not in ("", "0")
+
+
+def load(name: str) -> Any | None:
+    """The framework's module, or None (with the reason kept for :func:`why_missing`)."""
+    module = dict((n, m) for n, m, _ in FRAMEWORKS)[name]
+    if name in _missing:
+        return None
+    if module == "tensorflow":
+        # TensorFlow prints several lines of C++ start-up chatter (oneDNN, CUDA probing) on import.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        with warnings.catch_warnings():
+            # Importing TensorFlow/JAX on a CPU-only machine may emit third-party deprecation
+            # warnings from their own dependencies; they say nothing about the user's data.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return importlib.import_module(module)
+    except ImportError as e:
+        _missing[name] = str(e)
+        if required():
+            raise MissingFramework(
+                f"{name} is not installed but TB_REQUIRE_FRAMEWORKS=1: install it with "
+                f"'pip install {dict((n, p) for n, _, p in FRAMEWORKS)[name]}' ({e})"
+            ) from None
+        return None
+
+
+def why_missing(name: str) -> str:
+    """How to install a framework that :func:`load` could not import."""
+    pip = dict((n, p) for n, _, p in FRAMEWORKS)[name]
+    return f"{name} is not installed (pip install {pip}): {_missing.get(name, '')}"
+
+
+def available() -> list[str]:
+    """The frameworks that import, in the fixed order numpy, torch, tensorflow, jax."""
+    return [name for name, _, _ in FRAMEWORKS if load(name) is not None]

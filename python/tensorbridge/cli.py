@@ -1,0 +1,59 @@
+"""The ``tensorbridge`` command line (also ``python -m tensorbridge``).
+
+Subcommands, one module each in :mod:`tensorbridge._cli`:
+
+- ``demo``: the main job (``make demo``): read CSV and ``.npy``, convert between frameworks,
+  train in PyTorch/TensorFlow/JAX from one pipeline, compare throughput.
+- ``inspect``: shape, dtype, statistics and per-framework conversion cost of ``.npy``/``.npz``/CSV files.
+- ``convert``: CSV <-> ``.npy`` <-> ``.npz``, with an optional dtype.
+- ``bench``: runs ``bench/`` and writes a Markdown report with plots.
+
+Exit status: 0 on success, 1 when the work failed (the message says why), 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    from ._cli import bench, convert, demo, inspect
+
+    parser = argparse.ArgumentParser(
+        prog="tensorbridge",
+        description="Move arrays between NumPy, PyTorch, TensorFlow and JAX; inspect, convert and benchmark data files.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"tensorbridge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (demo, inspect, convert, bench):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    from ._cli.data import UsageError
+    from ._cli.frameworks import MissingFramework
+    from .errors import TensorbridgeError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (UsageError, MissingFramework, TensorbridgeError, OSError) as e:
+        print(f"tensorbridge {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tensorbridge {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
