@@ -8,12 +8,12 @@ PIP := $(VENV)/bin/pip
 CMAKE := $(VENV)/bin/cmake
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build system cpp-test cpp-asan py-test examples bench clean
+.PHONY: demo test build system cpp-test cpp-asan cpp-tsan fuzz py-test bench clean
 
 demo: build
 	$(VENV)/bin/tensorbridge demo
 
-test: cpp-test cpp-asan py-test
+test: cpp-test cpp-asan cpp-tsan fuzz py-test
 
 system:
 	@bash scripts/ensure-system.sh
@@ -38,6 +38,18 @@ cpp-asan: system $(VENV)/.stamp-deps
 	  -DTB_BUILD_PYTHON=OFF -DTB_SANITIZE=address,undefined >/dev/null
 	$(CMAKE) --build build/asan
 	cd build/asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j2 -LE slow
+
+# The threaded C++ tests under ThreadSanitizer.
+cpp-tsan: system $(VENV)/.stamp-deps
+	$(CMAKE) -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTB_BUILD_TESTS=ON \
+	  -DTB_BUILD_PYTHON=OFF -DTB_SANITIZE=thread >/dev/null
+	$(CMAKE) --build build/tsan
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j2 -L threaded -LE slow
+
+# Each libFuzzer target for a bounded time (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 20
+fuzz: system
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 py-test: build
 	$(PY) -m pytest -q tests/python

@@ -7,5 +7,9 @@ namespace tb::python {
 
 void register_errors(nanobind::module_& m);
 void register_tensor(nanobind::module_& m);
+void register_cast(nanobind::module_& m);
+void register_io(nanobind::module_& m);
+void register_csv(nanobind::module_& m);
+void register_pipeline(nanobind::module_& m);
 
 }  // namespace tb::python

@@ -4,4 +4,8 @@ NB_MODULE(_ext, m) {
   m.doc() = "tensorbridge's C++ core (private; use the tensorbridge package)";
   tb::python::register_errors(m);
   tb::python::register_tensor(m);
+  tb::python::register_cast(m);
+  tb::python::register_io(m);
+  tb::python::register_csv(m);
+  tb::python::register_pipeline(m);
 }

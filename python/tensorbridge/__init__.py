@@ -16,6 +16,11 @@ from __future__ import annotations
 from ._convert import Plan, asarray, convert, explain, to_jax, to_numpy, to_tf, to_torch
 from ._dtypes import DTYPES, dtype_name
 from ._tensor import Tensor
+from .cast import CASTING_RULES, can_cast, cast, cast_into, num_threads, set_num_threads
+from . import ops
+from .csv import iter_csv, read_csv, read_csv_tensor
+from .dataset import Dataset, DatasetIterator
+from .table import Categorical, Table, from_dataframe
 from .errors import (
     CastOverflowError,
     DTypeError,
@@ -25,15 +30,40 @@ from .errors import (
     SharingError,
     TensorbridgeError,
 )
+from .io import (
+    NpzFile,
+    from_structured,
+    load,
+    read_npy_header,
+    save,
+    save_npz,
+    savez,
+    savez_compressed,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CASTING_RULES",
+    "Categorical",
+    "Table",
+    "from_dataframe",
+    "iter_csv",
+    "read_csv",
+    "read_csv_tensor",
+    "can_cast",
+    "cast",
+    "cast_into",
+    "num_threads",
+    "set_num_threads",
     "DTYPES",
+    "Dataset",
+    "DatasetIterator",
     "CastOverflowError",
     "DTypeError",
     "FormatError",
     "InvalidValueError",
+    "NpzFile",
     "Plan",
     "ReadError",
     "SharingError",
@@ -44,6 +74,14 @@ __all__ = [
     "convert",
     "dtype_name",
     "explain",
+    "from_structured",
+    "load",
+    "ops",
+    "read_npy_header",
+    "save",
+    "save_npz",
+    "savez",
+    "savez_compressed",
     "to_jax",
     "to_numpy",
     "to_tf",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import sys
 from types import ModuleType
+from typing import Any
 
-__all__ = ["require"]
+__all__ = ["DLPackOffer", "require"]
 
 _INSTALL = {
     "torch": "pip install torch",
@@ -28,3 +29,24 @@ def require(module: str) -> ModuleType:
         raise ImportError(
             f"this conversion needs {module}, which is not installed: {_INSTALL.get(module, 'pip install ' + module)}"
         ) from e
+
+
+class DLPackOffer:
+    """Offers a planned tensor to a framework's ``from_dlpack``, which wants an object rather than
+    a capsule. ``never_writes``: the consumer's arrays are immutable, so read-only memory may be
+    exported even through the legacy protocol, which cannot flag it."""
+
+    __slots__ = ("never_writes", "t")
+
+    def __init__(self, t: Any, never_writes: bool = False) -> None:
+        self.t = t
+        self.never_writes = never_writes
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
+        from .. import _ext
+
+        versioned = max_version is not None and max_version[0] >= 1
+        return _ext.to_capsule(self.t, versioned, consumer_never_writes=self.never_writes)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self.t.device

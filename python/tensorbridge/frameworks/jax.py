@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import _ext
 from ..errors import DTypeError
-from ._common import require
+from ._common import DLPackOffer, require
 
 NAME = "jax"
 
@@ -45,22 +45,6 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-class _Export:
-    """Offers a planned tensor to ``jax.dlpack.from_dlpack``, which asks for the legacy protocol."""
-
-    __slots__ = ("t",)
-
-    def __init__(self, t: Any) -> None:
-        self.t = t
-
-    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
-        versioned = max_version is not None and max_version[0] >= 1
-        return _ext.to_capsule(self.t, versioned, consumer_never_writes=True)
-
-    def __dlpack_device__(self) -> tuple[int, int]:
-        return self.t.device
-
-
 def share_native(obj: Any) -> Any:
     return None  # its DLPack import is already its cheapest zero-copy path
 
@@ -71,4 +55,4 @@ def export(t: Any, plan: Any) -> Any:
             f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
             f"dtype={_NARROW[t.dtype]!r}, or enable them with jax.config.update('jax_enable_x64', True)"
         )
-    return require("jax").dlpack.from_dlpack(_Export(t))
+    return require("jax").dlpack.from_dlpack(DLPackOffer(t, never_writes=True))

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _ext
 from ..errors import DTypeError
+from ._common import DLPackOffer
 
 NAME = "numpy"
 
@@ -65,21 +66,6 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-class _Export:
-    """Holds a planned tensor for ``np.from_dlpack`` (which wants an object, not a capsule)."""
-
-    __slots__ = ("t",)
-
-    def __init__(self, t: Any) -> None:
-        self.t = t
-
-    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
-        return _ext.to_capsule(self.t, True)
-
-    def __dlpack_device__(self) -> tuple[int, int]:
-        return self.t.device
-
-
 def share_native(obj: Any) -> Any:
     if type(obj) is np.ndarray:
         return obj if _ext.can_share_buffer(obj, limits()) else None
@@ -94,5 +80,5 @@ def share_native(obj: Any) -> Any:
 
 def export(t: Any, plan: Any) -> np.ndarray:
     if t.dtype == "bfloat16":
-        return np.from_dlpack(_Export(t.view("uint16"))).view(_bfloat16())
-    return np.from_dlpack(_Export(t))
+        return np.from_dlpack(DLPackOffer(t.view("uint16"))).view(_bfloat16())
+    return np.from_dlpack(DLPackOffer(t))
