@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tensorbridge/tensor.hpp"
@@ -74,6 +75,9 @@ enum class shard_padding {
   drop,    ///< drop the last samples so that the count divides evenly
   uneven,  ///< no padding: ranks may differ by one sample
 };
+
+/// Parses "wrap", "drop" or "uneven"; throws `tb::error` (value) naming the choices otherwise.
+shard_padding shard_padding_from_name(std::string_view name);
 
 /// Options of `dataset::shard`.
 ///

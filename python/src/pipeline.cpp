@@ -16,13 +16,6 @@ namespace nb = nanobind;
 namespace tb::python {
 namespace {
 
-shard_padding padding_from_name(const std::string& name) {
-  if (name == "wrap") return shard_padding::wrap;
-  if (name == "drop") return shard_padding::drop;
-  if (name == "uneven") return shard_padding::uneven;
-  fail(error_kind::value, "shard: padding must be \"wrap\", \"drop\" or \"uneven\", got \"", name, "\"");
-}
-
 // The batch as a tuple of extension tensors, built directly: this runs once per batch.
 nb::object batch_tuple(std::optional<std::vector<tensor>>&& batch) {
   if (!batch) return nb::none();
@@ -99,7 +92,7 @@ void register_pipeline(nb::module_& m) {
       .def(
           "shard",
           [](const dataset& d, std::int64_t n, std::int64_t i, const std::string& padding) {
-            return d.shard({n, i, padding_from_name(padding)});
+            return d.shard({n, i, shard_padding_from_name(padding)});
           },
           nb::arg("num_shards"), nb::arg("index"), nb::arg("padding"))
       .def("repeat", &dataset::repeat)

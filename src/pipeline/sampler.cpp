@@ -9,6 +9,14 @@
 
 namespace tb {
 
+shard_padding shard_padding_from_name(std::string_view name) {
+  if (name == "wrap") return shard_padding::wrap;
+  if (name == "drop") return shard_padding::drop;
+  if (name == "uneven") return shard_padding::uneven;
+  fail(error_kind::value, "shard: padding must be \"wrap\", \"drop\" or \"uneven\", got \"", name, "\"");
+}
+
+
 void shuffle_options::validate() const {
   if (buffer_size < 0)
     fail(error_kind::value, "shuffle: buffer_size must be positive, got ", buffer_size,
