@@ -8,8 +8,8 @@ name=${1:?usage: scripts/dev-build.sh NAME}
 dir=build/dev-$name
 .venv/bin/cmake -S . -B "$dir" -G Ninja -DTB_BUILD_TESTS=OFF -DTB_BUILD_PYTHON=ON \
   -DPython_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
-.venv/bin/cmake --build "$dir" --target _ext
+.venv/bin/cmake --build "$dir" --target _ext _ext_stub
 rm -rf "$dir/site" && mkdir -p "$dir/site/tensorbridge"
 for f in python/tensorbridge/*; do ln -s "$PWD/$f" "$dir/site/tensorbridge/"; done
-ln -s "$PWD"/"$dir"/python/_ext*.so "$dir/site/tensorbridge/"
+ln -s "$PWD"/"$dir"/python/_ext*.so "$PWD/$dir/python/_ext.pyi" "$dir/site/tensorbridge/"
 echo "PYTHONPATH=$dir/site"

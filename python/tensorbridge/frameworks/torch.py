@@ -53,9 +53,9 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
 
 
 def share_native(obj: Any) -> Any:
-    if type(obj) is _ndarray and _can_share(obj, limits()):
+    if type(obj) is _ndarray and _can_share(obj, _LIMITS):
         try:
-            return require("torch").from_numpy(obj)
+            return _from_numpy(obj)
         except ValueError:
             # NumPy's buffer export normalises the stride of a one-element dimension, but
             # from_numpy reads ndarray.strides and rejects a negative one there; DLPack takes it.
@@ -64,6 +64,14 @@ def share_native(obj: Any) -> Any:
 
 
 _can_share = _ext.can_share_buffer
+_LIMITS = limits()
+
+
+def _from_numpy(arr: Any) -> Any:
+    """torch.from_numpy, looked up once (this is the hot path of to_torch)."""
+    global _from_numpy
+    _from_numpy = require("torch").from_numpy
+    return _from_numpy(arr)
 
 
 def export(t: Any, plan: Any) -> Any:
