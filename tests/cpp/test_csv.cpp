@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "temp_files.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -202,7 +204,7 @@ TEST(Csv, OptionsValidate) {
 }
 
 TEST(Csv, FileAndBatches) {
-  const std::string path = ::testing::TempDir() + "tb_test_csv.csv";
+  const std::string path = tb::testing_files::temp_path("tb_test_csv.csv");
   {
     std::ofstream f(path, std::ios::binary);
     f << "x,y\n";

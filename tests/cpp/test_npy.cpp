@@ -6,25 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::path(testing::TempDir()) / "tb_test_npy";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using tb::testing_files::read_file;
+using tb::testing_files::temp_path;
+using tb::testing_files::write_file;
 
 // A v1 .npy file with header text `dict` (padded as NumPy pads) followed by `data`.
 std::string npy_bytes(const std::string& dict, const std::string& data, int version = 1) {

@@ -8,25 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "temp_files.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::path(testing::TempDir()) / "tb_test_npz";
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using tb::testing_files::read_file;
+using tb::testing_files::temp_path;
+using tb::testing_files::write_file;
 
 tb::tensor patterned(tb::shape_t shape, tb::dtype t, int seed = 0) {
   tb::tensor x = tb::tensor::empty(std::move(shape), t);
