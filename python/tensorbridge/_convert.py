@@ -238,6 +238,10 @@ def to_numpy(
     x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
+    if dtype is None and copy is None and not checked and device == "cpu":  # the common case, first
+        shared = _NUMPY.share_native(x)
+        if shared is not None:
+            return shared
     return _convert(x, _NUMPY, dtype, copy, casting, device, checked)
 
 

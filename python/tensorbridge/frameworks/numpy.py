@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from typing import Any
 
@@ -67,15 +68,33 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
 
 
 def share_native(obj: Any) -> Any:
-    if type(obj) is np.ndarray:
-        return obj if _ext.can_share_buffer(obj, limits()) else None
-    if type(obj).__module__.startswith("torch"):
-        import torch
-
-        if isinstance(obj, torch.Tensor) and obj.device.type == "cpu" and obj.layout == torch.strided:
-            if obj.dtype is not torch.bfloat16 and not obj.is_conj() and not obj.is_neg():
-                return obj.detach().numpy()
+    kind = type(obj)
+    if kind is np.ndarray:
+        return obj if _can_share(obj, _LIMITS) else None
+    if kind is _torch_tensor_type():
+        # Tensor.numpy() shares any strided CPU tensor; it refuses (raises) lazy conjugate or
+        # negative views, and NumPy has no bfloat16: those take the general path.
+        if obj.is_cpu and obj.layout is _torch.strided and obj.dtype is not _torch.bfloat16:
+            try:
+                return (obj.detach() if obj.requires_grad else obj).numpy()
+            except (RuntimeError, TypeError):
+                return None
     return None
+
+
+_can_share = _ext.can_share_buffer
+_LIMITS = limits()
+_torch: Any = None
+
+
+def _torch_tensor_type() -> type | None:
+    """torch.Tensor once torch is imported (never imports it)."""
+    global _torch
+    if _torch is None:
+        _torch = sys.modules.get("torch")
+        if _torch is None:
+            return None
+    return _torch.Tensor
 
 
 def export(t: Any, plan: Any) -> np.ndarray:
