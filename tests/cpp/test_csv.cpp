@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "temp_files.hpp"
+#include "io_test_support.hpp"
 
 #include <cmath>
 #include <cstdio>

@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "temp_files.hpp"
+#include "io_test_support.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace {
 
+using tb::testing_files::error_of;
 using tb::testing_files::read_file;
+using tb::testing_files::same_bytes;
 using tb::testing_files::temp_path;
 using tb::testing_files::write_file;
 
@@ -36,23 +38,6 @@ tb::tensor patterned(tb::shape_t shape, tb::dtype t) {
   if (t == tb::dtype::bool_)
     for (std::size_t i = 0; i < x.nbytes(); ++i) p[i] &= 1;
   return x;
-}
-
-bool same_bytes(const tb::tensor& a, const tb::tensor& b) {
-  tb::tensor ca = a.contiguous(), cb = b.contiguous();
-  return ca.shape() == cb.shape() && ca.dtype() == cb.dtype() &&
-         std::memcmp(ca.data(), cb.data(), ca.nbytes()) == 0;
-}
-
-template <class F>
-std::string error_of(F&& f, tb::error_kind* kind = nullptr) {
-  try {
-    f();
-  } catch (const tb::error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "no error";
 }
 
 TEST(Npy, RoundTripEveryDtypeAndLayout) {

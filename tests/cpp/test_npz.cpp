@@ -8,12 +8,14 @@
 #include <utility>
 #include <vector>
 
-#include "temp_files.hpp"
+#include "io_test_support.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace {
 
+using tb::testing_files::error_of;
 using tb::testing_files::read_file;
+using tb::testing_files::same_bytes;
 using tb::testing_files::temp_path;
 using tb::testing_files::write_file;
 
@@ -22,21 +24,6 @@ tb::tensor patterned(tb::shape_t shape, tb::dtype t, int seed = 0) {
   auto* p = static_cast<unsigned char*>(x.data());
   for (std::size_t i = 0; i < x.nbytes(); ++i) p[i] = static_cast<unsigned char>((i / 64) * 3 + seed);
   return x;
-}
-
-bool same_bytes(const tb::tensor& a, const tb::tensor& b) {
-  tb::tensor ca = a.contiguous(), cb = b.contiguous();
-  return ca.shape() == cb.shape() && ca.dtype() == cb.dtype() && std::memcmp(ca.data(), cb.data(), ca.nbytes()) == 0;
-}
-
-std::string error_of(const std::function<void()>& f, tb::error_kind* kind = nullptr) {
-  try {
-    f();
-  } catch (const tb::error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "no error";
 }
 
 std::uint32_t u32_at(const std::string& s, std::size_t at) {
