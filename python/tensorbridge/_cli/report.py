@@ -27,11 +27,16 @@ def _convert(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
 
 
 def _cast(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
+    # Like against like: a reused output against memcpy; a fresh output against the frameworks'
+    # casts, which allocate theirs.
+    memcpy = d.get("memcpy_gbs")
     for r in d.get("rows", []):
-        ours = r.get("tb_into")
-        for anchor in ("numpy_astype", "torch_to", "tf_cast"):
-            if ours and r.get(anchor):
-                yield f"{r['pair']}, {r['layout']}", anchor, ours / r[anchor]
+        case = f"{r['pair']}, {r['layout']}"
+        if memcpy and r.get("tb_into"):
+            yield case + " (into)", "memcpy", r["tb_into"] / memcpy
+        for anchor in ("numpy_astype", "torch_to", "tf_cast", "jax_astype"):
+            if r.get("tb_fresh") and r.get(anchor):
+                yield case, anchor, r["tb_fresh"] / r[anchor]
 
 
 def _io_csv(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
