@@ -91,20 +91,11 @@ void bfloat16_to_float32(const void* src, void* dst, std::int64_t n) {
   tail(s, d, i, n);
 }
 
-cast_kernel_table make_table() {
-  cast_kernel_table table = make_generic_table();
-  auto set = [&](dtype from, dtype to, cast_kernel k) { table.kernels[int(from)][int(to)] = k; };
-  set(dtype::float32, dtype::float16, float32_to_float16);
-  set(dtype::float16, dtype::float32, float16_to_float32);
-  set(dtype::float32, dtype::bfloat16, float32_to_bfloat16);
-  set(dtype::bfloat16, dtype::float32, bfloat16_to_float32);
-  return table;
-}
-
 }  // namespace
 
 const cast_kernel_table& avx2_cast_kernels() {
-  static const cast_kernel_table table = make_table();
+  static const cast_kernel_table table = make_table_with_half_kernels(
+      float32_to_float16, float16_to_float32, float32_to_bfloat16, bfloat16_to_float32);
   return table;
 }
 
