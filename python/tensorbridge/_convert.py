@@ -32,6 +32,12 @@ class Plan:
         from_dtype / to_dtype: the source's dtype and the result's.
         read_only: the result aliases memory its owner declared read-only.
         checked: the cast raises on NaN/inf/overflow instead of losing data.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> plan = tb.explain(np.zeros((4, 4))[::-1], to="torch")
+        >>> plan.zero_copy, plan.bytes_to_copy
+        (False, 128)
     """
 
     target: str
@@ -216,7 +222,7 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
     return _convert(obj, _Anything, dtype, copy, "unsafe" if dtype is None else "same_kind", "cpu", False)
 
 
-def _export_doc(name: str) -> str:
+def _export_doc(name: str, fn: str) -> str:
     return f"""Converts ``x`` to a {name} tensor, sharing memory whenever {name} can alias it.
 
     Args:
@@ -231,6 +237,12 @@ def _export_doc(name: str) -> str:
             losing data, naming the first bad index.
 
     The copy and the cast, when needed, are one pass. :func:`explain` shows the plan first.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> y = tb.{fn}(np.arange(6.0).reshape(2, 3), dtype="float32")
+        >>> tuple(y.shape)
+        (2, 3)
     """
 
 
@@ -270,10 +282,10 @@ def to_jax(
     return _convert(x, _JAX, dtype, copy, casting, device, checked)
 
 
-to_numpy.__doc__ = _export_doc("NumPy")
-to_torch.__doc__ = _export_doc("PyTorch")
-to_tf.__doc__ = _export_doc("TensorFlow")
-to_jax.__doc__ = _export_doc("JAX")
+to_numpy.__doc__ = _export_doc("NumPy", "to_numpy")
+to_torch.__doc__ = _export_doc("PyTorch", "to_torch")
+to_tf.__doc__ = _export_doc("TensorFlow", "to_tf")
+to_jax.__doc__ = _export_doc("JAX", "to_jax")
 
 
 def convert(

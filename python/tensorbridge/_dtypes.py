@@ -19,6 +19,11 @@ def dtype_name(dtype: Any) -> str:
     Accepts names (``"float32"``, aliases ``"float"``, ``"half"``, ``"bf16"``...), NumPy dtypes and
     scalar types (``np.float32``, ``float`` -> float64 as in NumPy), ``torch.float16``,
     ``tf.bfloat16``, ``jnp.int8`` and ml_dtypes' ``bfloat16``.
+
+    Example:
+        >>> import numpy as np, tensorbridge as tb
+        >>> tb.dtype_name(np.float16), tb.dtype_name("half"), tb.dtype_name("bf16")
+        ('float16', 'float16', 'bfloat16')
     """
     if isinstance(dtype, str):
         return _ext.canonical_dtype(dtype)
