@@ -4,7 +4,6 @@ exactly as planned, so ``explain`` never disagrees with what a conversion does."
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ from ._dtypes import dtype_name
 from ._tensor import Tensor
 from .errors import CastOverflowError, DTypeError, SharingError, _class_for_kind
 
-__all__ = ["asarray", "to_numpy", "to_torch", "to_tf", "to_jax", "convert", "explain", "Plan"]
+__all__ = ["Plan", "asarray", "convert", "explain", "to_jax", "to_numpy", "to_tf", "to_torch"]
 
 Casting = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 Target = Literal["numpy", "torch", "tensorflow", "tf", "jax"]
@@ -128,7 +127,7 @@ def _from_python(obj: Any, narrow: bool = True) -> Any:
     return t
 
 
-def _flat(obj: Any):  # noqa: ANN202
+def _flat(obj: Any):
     if isinstance(obj, (list, tuple)):
         for v in obj:
             yield from _flat(v)
@@ -167,6 +166,13 @@ def _convert(obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str
         shared = adapter.share_native(obj)
         if shared is not None:
             return shared
+    return _convert_planned(obj, adapter, dtype, copy, casting, device, checked)
+
+
+def _convert_planned(
+    obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str, device: str, checked: bool
+) -> Any:
+    """The general path: plan in C++, carry the plan out, hand the result to the framework."""
     src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
     return adapter.export(_ext.execute(src, plan), plan)
@@ -254,7 +260,7 @@ def to_numpy(
         shared = _NUMPY.share_native(x)
         if shared is not None:
             return shared
-    return _convert(x, _NUMPY, dtype, copy, casting, device, checked)
+    return _convert_planned(x, _NUMPY, dtype, copy, casting, device, checked)  # fast path tried above
 
 
 def to_torch(
@@ -265,7 +271,7 @@ def to_torch(
         shared = _TORCH.share_native(x)
         if shared is not None:
             return shared
-    return _convert(x, _TORCH, dtype, copy, casting, device, checked)
+    return _convert_planned(x, _TORCH, dtype, copy, casting, device, checked)  # fast path tried above
 
 
 def to_tf(
@@ -336,5 +342,3 @@ def explain(
         shape=tuple(src.shape),
     )
 
-
-del math
