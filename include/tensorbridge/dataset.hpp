@@ -93,12 +93,18 @@ struct shard_options {
 };
 
 /// Background production of batches.
+///
+/// - Batches are made in blocks: consecutive batches of one epoch gathered into one buffer per
+///   field, about `block_bytes` each (at least one batch). Small batches then cost one hand-over
+///   between threads per block, not per batch; the content of every batch is unchanged.
 struct prefetch_options {
-  /// Batches produced ahead of the consumer (the bounded queue's capacity); 0 computes each batch
+  /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
   /// in the consumer's `next()` call.
   std::int64_t depth = 2;
-  /// Worker threads producing batches when `depth > 0`; 0 picks min(depth, tb::num_threads()).
+  /// Worker threads producing blocks when `depth > 0`; 0 picks min(depth, tb::num_threads()).
   std::int64_t num_threads = 0;
+  /// Target size of a block in output bytes; 0 makes every block one batch.
+  std::int64_t block_bytes = std::int64_t{1} << 18;
   /// Throws `tb::error` (value) for negative values.
   void validate() const;
 };
@@ -138,6 +144,24 @@ struct map_op {
   tensor apply(const tensor& batch) const;
 };
 
+/// Consecutive batches of one epoch stored back to back, as `dataset_iterator::next_block`
+/// returns them: one export of `fields` hands all of them to a framework.
+struct batch_block {
+  std::int64_t first = 0;  ///< position in the iteration of the first batch
+  /// The first row of each batch in `fields`, then the total number of rows.
+  std::vector<std::int64_t> offsets = {0};
+  bool batched = true;     ///< false: every "batch" is one sample, without a batch axis
+  /// Per field: shape (total rows, per-sample shape...), C-contiguous.
+  std::vector<tensor> fields;
+
+  /// Batches in the block.
+  std::int64_t count() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  /// Samples in each batch, in order.
+  std::vector<std::int64_t> sizes() const;
+  /// Batch `i` (in [0, count())) as views of `fields`, shaped as `dataset_iterator::next` returns it.
+  std::vector<tensor> batch(std::int64_t i) const;
+};
+
 /// Where an iteration stands; O(1) to save and to restore.
 ///
 /// - The batch delivered next is number `yielded` of the iteration that started at
@@ -173,8 +197,15 @@ class dataset_iterator {
 
   /// The next batch, one tensor per field, or nothing at the end. Rethrows a worker's error.
   std::optional<std::vector<tensor>> next();
-  /// The state after the last batch `next()` returned.
+  /// The next batches at once: the rest of the current block, or the next block. Nothing at the
+  /// end. Counts as `count()` calls of `next()`.
+  std::optional<batch_block> next_block();
+  /// The state after the last batch `next()` or `next_block()` returned.
   iterator_state state() const;
+  /// The state after only `yielded` batches of this iteration (between the start and `state()`),
+  /// for a consumer that hands out the batches of a block one at a time. Throws `tb::error`
+  /// (value) outside that range.
+  iterator_state state_at(std::int64_t yielded) const;
   /// Batches left in this iteration, or -1 if it repeats forever.
   std::int64_t remaining() const;
   /// Stops the worker threads; `next()` then returns nothing. Idempotent.

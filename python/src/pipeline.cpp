@@ -17,7 +17,7 @@ namespace tb::python {
 namespace {
 
 // The batch as a tuple of extension tensors, built directly: this runs once per batch.
-nb::object batch_tuple(std::optional<std::vector<tensor>>&& batch) {
+nb::object batch_tuple(std::optional<std::vector<tensor>> batch) {
   if (!batch) return nb::none();
   nb::tuple out = nb::steal<nb::tuple>(PyTuple_New(static_cast<Py_ssize_t>(batch->size())));
   for (std::size_t i = 0; i < batch->size(); ++i)
@@ -52,6 +52,14 @@ void register_pipeline(nb::module_& m) {
       .def("validate", &map_op::validate)
       .def("apply", &map_op::apply, nb::call_guard<nb::gil_scoped_release>());
 
+  nb::class_<batch_block>(m, "BatchBlock", "Consecutive batches stored back to back (tb::batch_block).")
+      .def_ro("first", &batch_block::first)
+      .def_ro("batched", &batch_block::batched)
+      .def_ro("fields", &batch_block::fields)
+      .def_prop_ro("sizes", &batch_block::sizes)
+      .def("count", &batch_block::count)
+      .def("batch", [](const batch_block& b, std::int64_t i) { return batch_tuple(b.batch(i)); });
+
   nb::class_<dataset_iterator>(m, "DatasetIterator", "A running iteration (tb::dataset_iterator).")
       .def("next",
            [](dataset_iterator& it) {
@@ -62,7 +70,9 @@ void register_pipeline(nb::module_& m) {
              }
              return batch_tuple(std::move(batch));
            })
+      .def("next_block", &dataset_iterator::next_block, nb::call_guard<nb::gil_scoped_release>())
       .def("state", &dataset_iterator::state)
+      .def("state_at", &dataset_iterator::state_at)
       .def("remaining", &dataset_iterator::remaining)
       .def("close", &dataset_iterator::close, nb::call_guard<nb::gil_scoped_release>());
 
@@ -118,14 +128,15 @@ void register_pipeline(nb::module_& m) {
       .def("initial_state", &dataset::initial_state)
       .def(
           "iterate",
-          [](const dataset& d, std::int64_t depth, std::int64_t threads) { return d.iterate({depth, threads}); },
-          nb::arg("depth"), nb::arg("num_threads"))
+          [](const dataset& d, std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
+            return d.iterate({depth, threads, block_bytes});
+          },
+          nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def(
           "resume",
-          [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads) {
-            return d.resume(s, {depth, threads});
-          },
-          nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"))
+          [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads,
+             std::int64_t block_bytes) { return d.resume(s, {depth, threads, block_bytes}); },
+          nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def("batch_indices", &dataset::batch_indices);
 
   m.def(

@@ -24,6 +24,7 @@ ops that precede them.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,6 +38,7 @@ __all__ = ["Dataset", "DatasetIterator"]
 
 _STATE_KEYS = ("seed", "epoch", "cursor", "first_epoch", "yielded", "num_shards", "shard_index")
 _STATE_VERSION = 1
+_BLOCK_BYTES = 1 << 18  # batches per block: about 256 KiB of output (tb::prefetch_options)
 
 
 class _ZeroCopyPlan:
@@ -68,6 +70,33 @@ def _exporter(framework: str) -> Callable[[Any], Any]:
     return lambda t: convert(Tensor._wrap(t))
 
 
+def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Iterator[tuple[Any, ...]]]:
+    """How a block of batches becomes one tuple of arrays per batch: NumPy and torch export each
+    field once and take views of it (cheaper than one export per batch); the others export each
+    batch."""
+    if framework == "torch":
+        def torch_views(block: Any) -> Iterator[tuple[Any, ...]]:
+            fields = [export(t) for t in block.fields]
+            if block.batched:
+                sizes = block.sizes
+                return zip(*[f.split(sizes) for f in fields])
+            return zip(*[f.unbind(0) for f in fields])
+        return torch_views
+    if framework == "numpy":
+        def numpy_views(block: Any) -> Iterator[tuple[Any, ...]]:
+            fields = [export(t) for t in block.fields]
+            if block.batched:
+                bounds = list(itertools.accumulate(block.sizes, initial=0))
+                spans = list(zip(bounds, bounds[1:]))
+                return zip(*[[f[a:b] for a, b in spans] for f in fields])
+            return zip(*[[f[i, ...] for i in range(len(f))] for f in fields])
+        return numpy_views
+
+    def each_batch(block: Any) -> Iterator[tuple[Any, ...]]:
+        return (tuple(map(export, block.batch(i))) for i in range(block.count()))
+    return each_batch
+
+
 def _distributed_context(distributed: Any) -> tuple[int, int]:
     """(world size, rank) from torch.distributed, a tf.distribute.InputContext, or JAX."""
     if hasattr(distributed, "num_input_pipelines") and hasattr(distributed, "input_pipeline_id"):
@@ -97,12 +126,26 @@ class Dataset:
     Stages always run in this order, whatever the order of the calls: source, take/skip, shuffle,
     take/skip, shard, batch, take/skip (in batches), native maps, Python maps, repeat, take.
     ``shuffle``/``shard`` after ``batch`` raise ``ValueError`` rather than mean something else.
+    Make one with :meth:`from_tensor_slices` or :meth:`from_npy`; iterating it gives NumPy batches,
+    :meth:`as_torch`, :meth:`as_tf`, :meth:`as_jax` the other frameworks'.
+
+    Example:
+        >>> X, y = np.arange(10, dtype=np.float32).reshape(5, 2), np.arange(5)
+        >>> ds = tb.Dataset.from_tensor_slices((X, y)).shuffle(seed=0).batch(2).prefetch(2)
+        >>> ds
+        tb.Dataset(5 samples, 3 batches per epoch, fields=['0', '1'])
+        >>> for xb, yb in ds:
+        ...     print(xb.shape, yb)
+        (2, 2) [4 0]
+        (2, 2) [3 1]
+        (1, 2) [2]
     """
 
     __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "__weakref__")
 
     def __init__(self, c: _ext.Dataset, kind: str, names: tuple[str, ...], steps: tuple[Any, ...] = (),
-                 prefetch: tuple[int, int] = (0, 0), seed_given: bool = True) -> None:
+                 prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES), seed_given: bool = True) -> None:
+        """Internal: make data sets with :meth:`from_tensor_slices` or :meth:`from_npy`."""
         self._c = c
         self._kind = kind  # "single", "tuple" or "dict": the structure of each element
         self._names = names
@@ -121,7 +164,14 @@ class Dataset:
         or a dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
 
         The arrays are borrowed zero-copy (kept alive by the data set), never copied whole; every
-        first dimension must agree.
+        first dimension must agree. Elements keep the structure of ``data`` (tuple, dict or array).
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices({"x": np.zeros((5, 2)), "y": np.arange(5)})
+            >>> ds.element_spec
+            {'x': ('float64', (2,)), 'y': ('int64', ())}
+            >>> next(iter(ds.batch(2)))["y"]
+            array([0, 1])
         """
         from ._convert import asarray
 
@@ -144,6 +194,16 @@ class Dataset:
 
             tb.Dataset.from_npy((["x0.npy", "x1.npy"], ["y0.npy", "y1.npy"]))
             tb.Dataset.from_npy({"image": "images.npy", "label": "labels.npy"})
+
+        Example:
+            >>> import os, tempfile
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> parts = [os.path.join(tmp.name, f"x{i}.npy") for i in range(2)]
+            >>> np.save(parts[0], np.arange(4)); np.save(parts[1], np.arange(4, 7))
+            >>> ds = tb.Dataset.from_npy(parts)                # two shards of one array
+            >>> [b.tolist() for b in ds.batch(3)]
+            [[0, 1, 2], [3, 4, 5], [6]]
+            >>> tmp.cleanup()
         """
         from .io import load
 
@@ -172,6 +232,11 @@ class Dataset:
                 when sharded: every rank must draw the same order).
             buffer_size: accepted for ``tf.data`` compatibility; the shuffle is global anyway.
             reshuffle_each_epoch: ``False`` repeats the first epoch's order.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=0).batch(3)
+            >>> [b.tolist() for b in ds.repeat(2)]              # a new order in the second epoch
+            [[4, 0, 3], [5, 2, 1], [3, 2, 1], [5, 0, 4]]
         """
         if seed is None and self._c.num_shards > 1:
             raise InvalidValueError("shuffle(seed=None) on a sharded data set: pass an explicit seed so that "
@@ -186,7 +251,13 @@ class Dataset:
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
         """Groups samples into batches of ``batch_size`` (the last one shorter unless
-        ``drop_remainder``)."""
+        ``drop_remainder``).
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(5))
+            >>> [b.tolist() for b in ds.batch(2)], [b.tolist() for b in ds.batch(2, drop_remainder=True)]
+            ([[0, 1], [2, 3], [4]], [[0, 1], [2, 3]])
+        """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int):
             raise InvalidValueError(f"batch: batch_size must be an int, got {batch_size!r}")
         return self._with(self._c.batch(batch_size, bool(drop_remainder)))
@@ -219,6 +290,14 @@ class Dataset:
             on: the field(s) to apply ``fn`` to, by index or name; ``None``: a native op applies
                 to every field, a callable receives the whole element (tuple/dict/array) and
                 returns one of the same structure.
+
+        Example:
+            >>> X, y = np.arange(8, dtype=np.uint8).reshape(4, 2), np.array([0, 1, 1, 0])
+            >>> ds = tb.Dataset.from_tensor_slices((X, y)).batch(2)
+            >>> ds = ds.map(tb.ops.cast("float32"), on=0).map(lambda b: b * 10, on=1)
+            >>> next(iter(ds))
+            (array([[0., 1.],
+                   [2., 3.]], dtype=float32), array([ 0, 10]))
         """
         if isinstance(fn, Op) and not self._steps:
             return self._with(self._c.map(fn._native, self._field_indices(on)))
@@ -230,25 +309,55 @@ class Dataset:
         fields = None if on is None else self._field_indices(on)
         return self._with(steps=(*self._steps, (fn, fields)))
 
-    def prefetch(self, buffer_size: int = 2, num_threads: int | None = None) -> Dataset:
-        """Produces up to ``buffer_size`` batches ahead on ``num_threads`` C++ threads (default:
-        min(buffer_size, tb thread count)). ``buffer_size=0`` makes batches in ``next()``."""
-        if buffer_size < 0 or (num_threads is not None and num_threads < 1):
-            raise InvalidValueError(f"prefetch: buffer_size must be >= 0 and num_threads >= 1, got "
-                                    f"{buffer_size} and {num_threads}")
-        return self._with(prefetch=(int(buffer_size), int(num_threads or 0)))
+    def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
+                 block_bytes: int = _BLOCK_BYTES) -> Dataset:
+        """Produces up to ``buffer_size`` blocks of batches ahead on ``num_threads`` C++ threads
+        (default: min(buffer_size, tb thread count)). ``buffer_size=0`` makes them in ``next()``.
+
+        A block is consecutive batches of one epoch in one buffer per field, about ``block_bytes``
+        (at least one batch; ``block_bytes=0``: one batch per block): small batches then cost one
+        hand-over between threads, and one export to the framework, per block. The batches, and
+        their order, do not depend on ``buffer_size``, ``num_threads`` or ``block_bytes``.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).batch(2)
+            >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
+            [[0, 1], [2, 3], [4, 5]]
+        """
+        if buffer_size < 0 or (num_threads is not None and num_threads < 1) or block_bytes < 0:
+            raise InvalidValueError(f"prefetch: buffer_size and block_bytes must be >= 0 and num_threads >= 1, "
+                                    f"got {buffer_size}, {block_bytes} and {num_threads}")
+        return self._with(prefetch=(int(buffer_size), int(num_threads or 0), int(block_bytes)))
 
     def repeat(self, count: int | None = None) -> Dataset:
-        """Runs ``count`` epochs per iteration (``None``: forever), reshuffling each epoch."""
+        """Runs ``count`` epochs per iteration (``None``: forever), reshuffling each epoch.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(3)).batch(2).repeat(2)
+            >>> len(ds), [b.tolist() for b in ds]
+            (4, [[0, 1], [2], [0, 1], [2]])
+        """
         return self._with(self._c.repeat(-1 if count is None else int(count)))
 
     def take(self, count: int) -> Dataset:
         """Keeps the first ``count`` samples (before ``batch``), batches (after it) or batches of
-        the whole iteration (after ``repeat``)."""
+        the whole iteration (after ``repeat``).
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6))
+            >>> [b.tolist() for b in ds.take(3).batch(2)], [b.tolist() for b in ds.batch(2).take(1)]
+            ([[0, 1], [2]], [[0, 1]])
+        """
         return self._with(self._c.take(int(count)))
 
     def skip(self, count: int) -> Dataset:
-        """Skips the first ``count`` samples (before ``batch``) or batches (after it)."""
+        """Skips the first ``count`` samples (before ``batch``) or batches (after it).
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6))
+            >>> [b.tolist() for b in ds.skip(4).batch(2)], [b.tolist() for b in ds.batch(2).skip(2)]
+            ([[4, 5]], [[4, 5]])
+        """
         return self._with(self._c.skip(int(count)))
 
     def shard(self, num_shards: int | None = None, index: int | None = None, *, padding: str = "wrap",
@@ -263,6 +372,11 @@ class Dataset:
             distributed: instead of ``num_shards``/``index``: ``"auto"`` (torch.distributed if
                 initialised, else JAX's process index/count, else one shard), ``"torch"``,
                 ``"jax"``, or a ``tf.distribute.InputContext``.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=0)
+            >>> [b.tolist() for b in ds.shard(2, 0).batch(3)], [b.tolist() for b in ds.shard(2, 1).batch(3)]
+            ([[4, 3, 2]], [[0, 5, 1]])
         """
         if distributed is not None:
             if num_shards is not None or index is not None:
@@ -279,16 +393,29 @@ class Dataset:
     @property
     def element_spec(self) -> Any:
         """Per-sample ``(dtype, shape)`` of each field, in the element's structure (before Python
-        callables)."""
+        callables).
+
+        Example:
+            >>> tb.Dataset.from_tensor_slices((np.zeros((4, 3), np.float32), np.arange(4))).element_spec
+            (('float32', (3,)), ('int64', ()))
+        """
         specs = [(d, tuple(s)) for _, d, s in self._c.element_spec]
         return self._structure(specs)
 
     @property
     def batches_per_epoch(self) -> int:
-        """Batches (samples when unbatched) per epoch on this shard."""
+        """Batches (samples when unbatched) per epoch on this shard.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(10))
+            >>> ds.batches_per_epoch, ds.batch(4).batches_per_epoch, ds.shard(2, 0).batches_per_epoch
+            (10, 3, 5)
+        """
         return self._c.batches_per_epoch
 
     def __len__(self) -> int:
+        """Batches (samples when unbatched) per iteration, over every epoch (``TypeError`` if it
+        repeats forever)."""
         epochs = self._c.epochs_per_iteration
         if epochs < 0:
             raise TypeError("len() of a data set that repeats forever")
@@ -307,11 +434,10 @@ class Dataset:
 
     # ----------------------------------------------------------------------------- iteration
     def _iterate(self, framework: str, state: Mapping[str, Any] | None) -> DatasetIterator:
-        depth, threads = self._prefetch
         if state is None:
-            it = self._c.iterate(depth, threads)
+            it = self._c.iterate(*self._prefetch)
         else:
-            it = self._c.resume(self._state_from_dict(state), depth, threads)
+            it = self._c.resume(self._state_from_dict(state), *self._prefetch)
         return DatasetIterator(self, it, framework)
 
     def _state_from_dict(self, state: Mapping[str, Any]) -> _ext.IteratorState:
@@ -328,32 +454,73 @@ class Dataset:
         return s
 
     def as_numpy(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
-        """An iterator of NumPy batches (zero-copy); ``state`` resumes a saved iteration."""
+        """An iterator of NumPy batches (zero-copy); ``state`` resumes a saved iteration.
+
+        Iterating the data set itself does the same.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=1).batch(2)
+            >>> it = ds.as_numpy()
+            >>> next(it)
+            array([0, 5])
+            >>> saved = it.state()
+            >>> [b.tolist() for b in ds.as_numpy(state=saved)]    # the rest of the epoch
+            [[1, 2], [4, 3]]
+        """
         return self._iterate("numpy", state)
 
     def as_torch(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
-        """An iterator of torch tensors (zero-copy, through DLPack)."""
+        """An iterator of torch tensors (zero-copy, through DLPack); ``state`` as in :meth:`as_numpy`.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices((np.zeros((4, 2), np.float32), np.arange(4))).batch(2)
+            >>> next(ds.as_torch())
+            (tensor([[0., 0.],
+                    [0., 0.]]), tensor([0, 1]))
+        """
         return self._iterate("torch", state)
 
     def as_tf(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
-        """An iterator of TensorFlow tensors (zero-copy through DLPack; batches are aligned)."""
+        """An iterator of TensorFlow tensors (zero-copy through DLPack; batches are aligned).
+
+        Example:
+            >>> next(tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).as_tf())
+            <tf.Tensor: shape=(2,), dtype=int64, numpy=array([0, 1])>
+        """
         return self._iterate("tensorflow", state)
 
     def as_jax(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
-        """An iterator of JAX arrays (64-bit fields narrow as ``jnp.asarray`` would, checked)."""
+        """An iterator of JAX arrays (64-bit fields narrow as ``jnp.asarray`` would, checked).
+
+        Example:
+            >>> next(tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).as_jax())
+            Array([0, 1], dtype=int32)
+        """
         return self._iterate("jax", state)
 
     def as_tensors(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
-        """An iterator of :class:`tensorbridge.Tensor` batches."""
+        """An iterator of :class:`tensorbridge.Tensor` batches.
+
+        Example:
+            >>> next(tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).as_tensors())
+            tb.Tensor(shape=(2,), dtype=int64, device=cpu)
+        """
         return self._iterate("tb", state)
 
     def __iter__(self) -> Iterator[Any]:
+        """A new iteration of NumPy batches (the next epoch), as :meth:`as_numpy`."""
         return self.as_numpy()
 
     def to_tf_dataset(self) -> Any:
         """A ``tf.data.Dataset`` (via ``from_generator``, with its cardinality set) that
         ``model.fit`` accepts; each of its iterations is a new epoch of this data set. Pass
-        ``shuffle=False`` to ``fit``: the pipeline shuffles."""
+        ``shuffle=False`` to ``fit``: the pipeline shuffles.
+
+        Example:
+            >>> tds = tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).to_tf_dataset()
+            >>> tds.element_spec, [b.numpy().tolist() for b in tds]
+            (TensorSpec(shape=(None,), dtype=tf.int64, name=None), [[0, 1], [2, 3]])
+        """
         from .frameworks.tf import require
 
         tf = require("tensorflow")
@@ -377,7 +544,7 @@ class Dataset:
                      for _, d, s in self._c.element_spec]
             return self._structure(specs)
         # Python callables decide their own output: run them once on the first batch of epoch 0.
-        probe = DatasetIterator(self, self._c.resume(self._c.initial_state(0), 0, 0), "numpy")
+        probe = DatasetIterator(self, self._c.resume(self._c.initial_state(0), 0, 0, 0), "numpy")
         try:
             first = next(probe)
         finally:
@@ -388,7 +555,15 @@ class Dataset:
 
     def to_torch(self) -> Any:
         """A ``torch.utils.data.IterableDataset`` yielding torch batches; use it with
-        ``DataLoader(ds, batch_size=None)`` (batching and threads are already done here)."""
+        ``DataLoader(ds, batch_size=None)`` (batching and threads are already done here).
+
+        Example:
+            >>> import torch
+            >>> loader = torch.utils.data.DataLoader(
+            ...     tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).to_torch(), batch_size=None)
+            >>> len(loader), list(loader)
+            (2, [tensor([0, 1]), tensor([2, 3])])
+        """
         import torch.utils.data
 
         source = self
@@ -409,34 +584,57 @@ class Dataset:
 
 class DatasetIterator:
     """One iteration over a :class:`Dataset`: ``next()`` returns a ready batch; ``state()`` says
-    where it stands. Close it (or use ``with``) to stop its threads early; deleting it does too."""
+    where it stands. Close it (or use ``with``) to stop its threads early; deleting it does too.
+    :meth:`Dataset.as_numpy` and its siblings make one; ``len(it)`` is the number of batches left.
 
-    __slots__ = ("_ds", "_it", "_export", "_steps", "_kind", "_names", "_framework", "__weakref__")
+    Example:
+        >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).batch(2).prefetch(2)
+        >>> with ds.as_numpy() as it:
+        ...     first = next(it)
+        ...     print(first, len(it))
+        [0 1] 2
+    """
+
+    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_kind", "_names", "_framework", "_ready",
+                 "_position", "_closed", "__weakref__")
 
     def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
+        """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
         self._ds = ds
         self._it = it
         self._export = _exporter(framework)
+        self._unpack = _unpacker(framework, self._export)
         self._steps = ds._steps
         self._kind = ds._kind
         self._names = ds._names
         self._framework = framework
+        self._ready: Iterator[Any] = iter(())  # the finished elements of the current block
+        self._position = it.state().yielded  # batches of the iteration delivered so far
+        self._closed = False
 
     def __iter__(self) -> DatasetIterator:
         return self
 
     def __next__(self) -> Any:
-        batch = self._it.next()
-        if batch is None:
-            raise StopIteration
-        export = self._export
-        if self._kind == "tuple" and not self._steps:
-            return tuple(map(export, batch))
-        if self._kind == "single" and not self._steps:
-            return export(batch[0])
-        items = [export(t) for t in batch]
+        try:
+            element = next(self._ready)
+        except StopIteration:
+            block = self._it.next_block()
+            if block is None:
+                raise
+            batches = self._unpack(block)  # per batch, a tuple with one array per field
+            if self._kind == "tuple" and not self._steps:
+                self._ready = batches
+            else:
+                self._ready = map(self._finish, batches)
+            element = next(self._ready)
+        self._position += 1
+        return element
+
+    def _finish(self, items: Sequence[Any]) -> Any:
+        """Applies the Python steps to one batch and gives it the data set's structure."""
         for fn, fields in self._steps:
-            items = self._apply(fn, fields, items)
+            items = self._apply(fn, fields, list(items))
         if self._kind == "single":
             return items[0]
         if self._kind == "tuple":
@@ -486,8 +684,19 @@ class DatasetIterator:
 
     def state(self) -> dict[str, Any]:
         """Where the iteration stands: a small dict (seed, epoch, cursor, shard...) that
-        ``Dataset.as_*(state=...)`` resumes from, right after the last batch returned."""
-        s = self._it.state()
+        ``Dataset.as_*(state=...)`` resumes from, right after the last batch returned.
+
+        Example:
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=1).batch(2)
+            >>> it = ds.as_numpy()
+            >>> _ = next(it)
+            >>> state = it.state()
+            >>> state["epoch"], state["cursor"]
+            (0, 1)
+            >>> next(it), next(ds.as_numpy(state=state))      # the same next batch
+            (array([1, 2]), array([1, 2]))
+        """
+        s = self._it.state_at(self._position)
         out: dict[str, Any] = {"version": _STATE_VERSION, "fingerprint": format(s.fingerprint, "016x")}
         for key in _STATE_KEYS:
             out[key] = getattr(s, key)
@@ -498,10 +707,23 @@ class DatasetIterator:
         n = self._it.remaining()
         if n < 0:
             raise TypeError("len() of an iterator that repeats forever")
-        return n
+        if self._closed:
+            return 0
+        return n + self._it.state().yielded - self._position  # plus what is left of the current block
 
     def close(self) -> None:
-        """Stops the worker threads; later ``next()`` calls raise ``StopIteration``."""
+        """Stops the worker threads; later ``next()`` calls raise ``StopIteration``.
+
+        Example:
+            >>> it = tb.Dataset.from_tensor_slices(np.arange(6)).batch(2).prefetch(2).as_numpy()
+            >>> next(it)
+            array([0, 1])
+            >>> it.close()
+            >>> list(it)
+            []
+        """
+        self._closed = True
+        self._ready = iter(())
         self._it.close()
 
     def __enter__(self) -> DatasetIterator:

@@ -57,32 +57,71 @@ std::int64_t iteration_length(const dataset_plan& plan) {
   return n;
 }
 
-std::vector<tensor> make_batch(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed, std::int64_t epoch,
-                               std::int64_t b) {
+batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed, std::int64_t epoch,
+                       std::int64_t first, std::int64_t count) {
   epoch_order order(plan.order, seed, epoch);
+  batch_block block;
+  block.batched = plan.order.batched;
   std::vector<std::int64_t> rows;
-  rows.reserve(static_cast<std::size_t>(plan.order.batch.batch_size));
-  order.batch_rows(b, rows);
-  std::vector<tensor> out;
-  out.reserve(plan.fields.size());
+  rows.reserve(static_cast<std::size_t>(plan.order.batch.batch_size * count));
+  for (std::int64_t b = first; b < first + count; ++b) {
+    order.batch_rows(b, rows);
+    block.offsets.push_back(static_cast<std::int64_t>(rows.size()));
+  }
+  block.fields.reserve(plan.fields.size());
   for (std::size_t k = 0; k < plan.fields.size(); ++k) {
     const auto& f = plan.fields[k];
     shape_t shape = f.data.shape();
     shape[0] = static_cast<std::int64_t>(rows.size());
     tensor t = arena.empty(std::move(shape), f.data.dtype());
     gather_field(f, plan.offsets[k], rows, t);
-    out.push_back(std::move(t));
+    block.fields.push_back(std::move(t));
   }
+  // Every native op is defined per sample, so applying it to the block equals applying it to
+  // each batch.
   for (const auto& step : plan.maps)
-    for (auto f : step.fields) out[static_cast<std::size_t>(f)] = apply_op(step.op, out[static_cast<std::size_t>(f)], &arena);
-  if (!plan.order.batched)
-    for (std::size_t f = 0; f < out.size(); ++f) out[f] = out[f].reshape(plan.specs[f].shape);
-  return out;
+    for (auto f : step.fields) {
+      auto& field = block.fields[static_cast<std::size_t>(f)];
+      field = apply_op(step.op, field, &arena);
+    }
+  return block;
+}
+
+std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes) {
+  std::int64_t sample_bytes = 0;
+  for (const auto& s : plan.specs) {
+    std::int64_t n = static_cast<std::int64_t>(tb::itemsize(s.dtype));
+    for (auto d : s.shape) n *= d;
+    sample_bytes += n;
+  }
+  const std::int64_t batch_bytes = std::max<std::int64_t>(1, sample_bytes * plan.order.batch.batch_size);
+  return std::clamp<std::int64_t>(block_bytes / batch_bytes, 1, 1024);
 }
 
 }  // namespace detail
 
 using detail::dataset_plan;
+
+std::vector<std::int64_t> batch_block::sizes() const {
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(count()));
+  for (std::size_t i = 0; i + 1 < offsets.size(); ++i) out.push_back(offsets[i + 1] - offsets[i]);
+  return out;
+}
+
+std::vector<tensor> batch_block::batch(std::int64_t i) const {
+  if (i < 0 || i >= count()) fail(error_kind::value, "batch_block::batch: index ", i, " is outside [0, ", count(), ")");
+  std::vector<tensor> out;
+  out.reserve(fields.size());
+  const auto begin = offsets[static_cast<std::size_t>(i)];
+  const auto end = offsets[static_cast<std::size_t>(i) + 1];
+  for (const auto& f : fields) {
+    tensor t = f.slice(begin, end);
+    if (!batched) t = t.reshape(shape_t(f.shape().begin() + 1, f.shape().end()));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 dataset::dataset(std::shared_ptr<const dataset_plan> plan)
     : plan_(std::move(plan)), next_epoch_(std::make_shared<std::atomic<std::int64_t>>(0)) {}

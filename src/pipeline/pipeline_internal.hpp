@@ -44,9 +44,13 @@ void gather_field(const dataset_field& field, const std::vector<std::int64_t>& o
 /// Applies `op` to `batch`, allocating its output from `arena` (or fresh memory when null).
 tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena);
 
-/// Batch `b` of `epoch` (which must exist): gathered, mapped, squeezed when unbatched.
-std::vector<tensor> make_batch(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed,
-                               std::int64_t epoch, std::int64_t b);
+/// Batches `first` to `first + count - 1` of `epoch` (which must exist), gathered and mapped
+/// into one block; its `first` is left for the caller to set.
+batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed, std::int64_t epoch,
+                       std::int64_t first, std::int64_t count);
+
+/// How many batches make a block of about `block_bytes` output bytes (at least 1, at most 1024).
+std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes);
 
 /// Batches in one iteration of `plan` (-1: forever).
 std::int64_t iteration_length(const dataset_plan& plan);

@@ -181,13 +181,48 @@ TEST(Pipeline, EpochsReshuffleAndIterationsAdvanceTheEpoch) {
 
 TEST(Pipeline, SameStreamWhateverTheThreadsAndDepth) {
   dataset ds = index_dataset(1000).shuffle({.seed = 1}).batch({.batch_size = 7}).repeat(3);
-  auto reference = drain(*ds.resume(ds.initial_state(0), {.depth = 0}));
+  auto reference = drain(*ds.resume(ds.initial_state(0), {.depth = 0, .block_bytes = 0}));
   ASSERT_EQ(reference.size(), 3u * 143u);
   for (std::int64_t threads : {1, 2, 8})
-    for (std::int64_t depth : {1, 2, 5, 16}) {
-      auto it = ds.resume(ds.initial_state(0), {.depth = depth, .num_threads = threads});
-      EXPECT_EQ(drain(*it), reference) << "threads=" << threads << " depth=" << depth;
+    for (std::int64_t depth : {0, 1, 2, 5, 16})
+      for (std::int64_t block_bytes : {0, 300, 1 << 18}) {  // 1, 2 and 143 (a whole epoch) batches per block
+        auto it = ds.resume(ds.initial_state(0), {.depth = depth, .num_threads = threads, .block_bytes = block_bytes});
+        EXPECT_EQ(drain(*it), reference) << "threads=" << threads << " depth=" << depth << " block=" << block_bytes;
+      }
+}
+
+// Blocks of consecutive batches: next_block() after next() returns the rest of the block,
+// state_at() names any position already delivered, and blocks never span an epoch.
+TEST(Pipeline, BlocksHoldConsecutiveBatchesOfOneEpoch) {
+  dataset ds = index_dataset(50).shuffle({.seed = 2}).batch({.batch_size = 8}).repeat(2);  // 7 batches per epoch
+  auto reference = drain(*ds.resume(ds.initial_state(0), {.depth = 0, .block_bytes = 0}));
+  const std::int64_t three_batches = 3 * 8 * (8 + 8);  // int64 index + 2 floats per sample
+  auto it = ds.resume(ds.initial_state(0), {.depth = 2, .block_bytes = three_batches});
+  ASSERT_TRUE(it->next());  // batch 0 of block [0, 3)
+  std::vector<std::int64_t> firsts, counts;
+  std::vector<std::vector<std::int64_t>> rows;
+  while (auto block = it->next_block()) {
+    firsts.push_back(block->first);
+    counts.push_back(block->count());
+    EXPECT_EQ(block->offsets.back(), block->fields[0].shape()[0]);
+    for (std::int64_t b = 0; b < block->count(); ++b) {
+      const tb::tensor idx = block->batch(b)[0];
+      std::vector<std::int64_t> v;
+      for (std::int64_t r = 0; r < idx.shape()[0]; ++r) v.push_back(idx.at<std::int64_t>({r}));
+      EXPECT_EQ(v.size(), static_cast<std::size_t>(block->sizes()[static_cast<std::size_t>(b)]));
+      rows.push_back(v);
     }
+  }
+  EXPECT_EQ(firsts, (std::vector<std::int64_t>{1, 3, 6, 7, 10, 13}));
+  EXPECT_EQ(counts, (std::vector<std::int64_t>{2, 3, 1, 3, 3, 1}));
+  EXPECT_EQ(rows, std::vector<std::vector<std::int64_t>>(reference.begin() + 1, reference.end()));
+  EXPECT_EQ(it->state().yielded, 14);
+  const tb::iterator_state mid = it->state_at(9);
+  EXPECT_EQ(mid.epoch, 1);
+  EXPECT_EQ(mid.cursor, 2);
+  EXPECT_THROW(it->state_at(15), tb::error);
+  auto rest = drain(*ds.resume(mid));
+  EXPECT_EQ(rest, std::vector<std::vector<std::int64_t>>(reference.begin() + 9, reference.end()));
 }
 
 TEST(Pipeline, ResumeAtEveryPositionGivesTheSameStream) {

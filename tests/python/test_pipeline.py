@@ -84,30 +84,39 @@ def test_each_iteration_is_a_new_epoch_and_seeded():
 
 @pytest.mark.parametrize("threads", [1, 2, 8])
 @pytest.mark.parametrize("depth", [0, 1, 3, 16])
-def test_order_does_not_depend_on_threads_or_depth(threads, depth):
+@pytest.mark.parametrize("block_bytes", [0, 200, 1 << 18])  # 1 batch, 1-2 batches, a whole epoch per block
+def test_order_does_not_depend_on_threads_depth_or_blocks(threads, depth, block_bytes):
     x, y = index_data(1000)
-    base = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=5).batch(7).repeat(2)
+    base = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=5).batch(7).repeat(2).prefetch(0, block_bytes=0)
     reference = epoch_samples(base.as_numpy())
-    ds = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=5).batch(7).repeat(2).prefetch(depth, num_threads=threads)
+    ds = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=5).batch(7).repeat(2)
+    ds = ds.prefetch(depth, num_threads=threads, block_bytes=block_bytes)
     assert epoch_samples(ds.as_numpy()) == reference
 
 
-def test_resume_at_every_position():
+@pytest.mark.parametrize("block_bytes", [0, 150, 1 << 18])  # 1 batch, 2 batches, an epoch per block
+@pytest.mark.parametrize("framework", ["numpy", "torch", "tensors"])
+def test_resume_at_every_position(block_bytes, framework, torch):
     x, y = index_data(23)
 
     def make():
-        return tb.Dataset.from_tensor_slices({"x": x, "y": y}).shuffle(seed=4).batch(4).repeat(2).prefetch(3)
+        ds = tb.Dataset.from_tensor_slices({"x": x, "y": y}).shuffle(seed=4).batch(4).repeat(2)
+        return ds.prefetch(3, block_bytes=block_bytes)
 
-    full = [b["y"].tolist() for b in make().as_numpy()]
+    def rows(batch):
+        return np.asarray(batch["y"]).tolist()
+
+    full = [rows(b) for b in make().as_numpy()]
     assert len(full) == 12
     for k in range(len(full) + 1):
-        it = make().as_numpy()
+        it = getattr(make(), f"as_{framework}")()
         for _ in range(k):
             next(it)
+        assert len(it) == len(full) - k
         saved = it.state()
         assert saved["yielded"] == k and saved["epoch"] == k // 6 and saved["cursor"] == k % 6
         del it
-        rest = [b["y"].tolist() for b in make().as_numpy(state=saved)]
+        rest = [rows(b) for b in make().as_numpy(state=saved)]
         assert rest == full[k:], f"resumed after {k} batches"
 
 
@@ -245,6 +254,11 @@ def test_adapters_yield_each_framework(torch, tf, jax):
     assert isinstance(xb, tf.Tensor) and tuple(xb.shape) == (8, 2)
     xb, yb = next(ds.as_jax())
     assert isinstance(xb, jax.Array) and yb.dtype == jax.numpy.int32  # narrowed without x64, checked
+    unbatched = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=1)
+    for framework in ("numpy", "torch", "tf", "jax", "tensors"):
+        samples = list(getattr(unbatched, f"as_{framework}")())
+        assert len(samples) == 40 and tuple(samples[0][0].shape) == (2,) and tuple(samples[0][1].shape) == ()
+        assert sorted(int(np.asarray(s[1])) for s in samples) == list(range(40)), framework
     loader = torch.utils.data.DataLoader(ds.to_torch(), batch_size=None)
     assert sum(len(b[1]) for b in loader) == 40
     tfds = ds.to_tf_dataset()
