@@ -1,9 +1,24 @@
-"""tensorbridge: move arrays between NumPy, PyTorch, TensorFlow, JAX and C++ without copying when
-possible, cast them correctly when not, read data files straight into tensors, and feed training
-loops.
+"""Arrays between NumPy, PyTorch, TensorFlow and JAX: zero-copy when possible, correct casts when not.
 
-Quick start::
+tensorbridge moves arrays between NumPy, PyTorch, TensorFlow and JAX without copying whenever that
+is possible, and casts them correctly when it is not. It also reads ``.npy``/``.npz``/CSV files
+straight into tensors and feeds training loops from a fast, deterministic, resumable input pipeline,
+all on a C++ core.
 
+Main entry points:
+
+- Conversion: :func:`to_numpy`, :func:`to_torch`, :func:`to_tf`, :func:`to_jax`, :func:`convert`,
+  and :func:`explain` (the plan: zero-copy or not, and why); :func:`asarray` and :class:`Tensor`.
+- Casts: :func:`cast`, :func:`cast_into`, :func:`can_cast` (exact float16/bfloat16, checked mode).
+- Files: :func:`load`, :func:`save`, :func:`savez` (``.npy``/``.npz``); :func:`read_csv`,
+  :func:`read_csv_tensor`, :func:`iter_csv` and :func:`from_dataframe` (into a :class:`Table`).
+- Pipelines: :class:`Dataset` (``from_tensor_slices -> shuffle -> batch -> map -> prefetch``) and
+  the native batch ops of :mod:`tensorbridge.ops`.
+- Errors: :mod:`tensorbridge.errors`, each also a built-in exception (``ValueError``...).
+
+The examples in this reference assume ``import numpy as np, tensorbridge as tb``.
+
+Example:
     >>> import numpy as np, tensorbridge as tb
     >>> x = np.random.rand(1000, 10)
     >>> t = tb.to_torch(x, dtype="float32")       # one fused cast + copy

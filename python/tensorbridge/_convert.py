@@ -31,12 +31,17 @@ class Plan:
         from_dtype / to_dtype: the source's dtype and the result's.
         read_only: the result aliases memory its owner declared read-only.
         checked: the cast raises on NaN/inf/overflow instead of losing data.
+        shape: the source's shape.
+
+    ``str(plan)`` says it in one line.
 
     Example:
         >>> import numpy as np, tensorbridge as tb
         >>> plan = tb.explain(np.zeros((4, 4))[::-1], to="torch")
-        >>> plan.zero_copy, plan.bytes_to_copy
-        (False, 128)
+        >>> plan.zero_copy, plan.bytes_to_copy, plan.reasons
+        (False, 128, ('torch does not accept negative strides',))
+        >>> print(plan)
+        float64[4, 4] -> torch float64: copy 128 bytes because torch does not accept negative strides
     """
 
     target: str
@@ -135,6 +140,19 @@ def _flat(obj: Any):
         yield obj
 
 
+_PYTHON_VALUES = (list, tuple, bool, int, float, complex)
+# The kinds of dtype a Python bool/int/float/complex may take without an explicit casting rule.
+_WEAK_TARGETS = {"b": "biufc", "i": "iufc", "u": "iufc", "f": "fc", "c": "c"}
+
+
+def _kind(dtype: str) -> str:
+    """NumPy's kind letter of a tensorbridge dtype name: b, i, u, f or c."""
+    for prefix, kind in (("bool", "b"), ("uint", "u"), ("int", "i"), ("complex", "c")):
+        if dtype.startswith(prefix):
+            return kind
+    return "f"
+
+
 def _plan(
     obj: Any,
     adapter: Any,
@@ -150,6 +168,10 @@ def _plan(
         checked = checked or narrow_checked
     else:
         target = dtype_name(dtype)
+        if type(obj) in _PYTHON_VALUES and _kind(target) in _WEAK_TARGETS.get(_kind(src.dtype), ""):
+            # Python numbers have no dtype of their own (NumPy's NEP 50): [1, 2] becomes uint8 as
+            # np.asarray([1, 2], dtype=np.uint8) does, and a value that does not fit raises.
+            casting, checked = "unsafe", True
     # A copy made on import is already fresh: copy=True must not copy it twice.
     export_copy = None if (import_reason and copy) else copy
     plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked)
@@ -216,11 +238,22 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
         copy: ``None`` shares when possible, ``True`` always copies, ``False`` raises
             ``BufferError`` if a copy is needed.
 
+    Returns:
+        A :class:`Tensor` viewing ``obj``'s memory (kept alive by the tensor), or a new tensor when
+        a copy or a dtype change was needed.
+
+    Raises:
+        DTypeError: ``obj`` is not an array of numbers, or ``dtype`` is unknown.
+        SharingError: ``copy=False`` and a copy is needed.
+
     Example:
         >>> import numpy as np, tensorbridge as tb
-        >>> t = tb.asarray(np.zeros((2, 3)))
-        >>> t.shape, t.dtype
-        ((2, 3), 'float64')
+        >>> x = np.zeros((2, 3))
+        >>> t = tb.asarray(x)
+        >>> t.shape, t.dtype, t.data_ptr == x.ctypes.data
+        ((2, 3), 'float64', True)
+        >>> tb.asarray([[1, 2], [3, 4]], dtype="int32")
+        tb.Tensor(shape=(2, 2), dtype=int32, device=cpu)
     """
     if dtype is None and copy is None:
         src, _ = _import(obj, allow_copy=True)
@@ -228,12 +261,13 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
     return _convert(obj, _Anything, dtype, copy, "unsafe" if dtype is None else "same_kind", "cpu", False)
 
 
-def _export_doc(name: str, fn: str) -> str:
-    return f"""Converts ``x`` to a {name} tensor, sharing memory whenever {name} can alias it.
+def _export_doc(name: str, noun: str, example: str) -> str:
+    return f"""Converts ``x`` to {noun}, sharing memory whenever {name} can alias it.
 
     Args:
         x: anything :func:`asarray` accepts.
-        dtype: the result's dtype (any spelling); None keeps the source's.
+        dtype: the result's dtype (any spelling); None keeps the source's (JAX without 64-bit
+            mode narrows 64-bit types, checked for overflow).
         device: "cpu" (other devices raise ValueError on this machine).
         copy: None shares when possible, True always copies, False raises BufferError naming why a
             copy would be needed.
@@ -244,12 +278,17 @@ def _export_doc(name: str, fn: str) -> str:
 
     The copy and the cast, when needed, are one pass. :func:`explain` shows the plan first.
 
+    Returns:
+        {noun[0].upper() + noun[1:]}.
+
+    Raises:
+        DTypeError: the casting rule refuses the dtype change, or ``x`` is not an array.
+        SharingError: ``copy=False`` and a copy is needed (the message says why).
+        CastOverflowError, InvalidValueError: ``checked`` and a value would be lost.
+
     Example:
         >>> import numpy as np, tensorbridge as tb
-        >>> y = tb.{fn}(np.arange(6.0).reshape(2, 3), dtype="float32")
-        >>> tuple(y.shape)
-        (2, 3)
-    """
+{example}    """
 
 
 def to_numpy(
@@ -288,10 +327,34 @@ def to_jax(
     return _convert(x, _JAX, dtype, copy, casting, device, checked)
 
 
-to_numpy.__doc__ = _export_doc("NumPy", "to_numpy")
-to_torch.__doc__ = _export_doc("PyTorch", "to_torch")
-to_tf.__doc__ = _export_doc("TensorFlow", "to_tf")
-to_jax.__doc__ = _export_doc("JAX", "to_jax")
+to_numpy.__doc__ = _export_doc("NumPy", "a NumPy array", """\
+        >>> import torch
+        >>> tb.to_numpy(torch.arange(3))                    # shares the tensor's memory
+        array([0, 1, 2])
+        >>> tb.to_numpy([[1, 2], [3, 4]], dtype="float16")
+        array([[1., 2.],
+               [3., 4.]], dtype=float16)
+""")
+to_torch.__doc__ = _export_doc("PyTorch", "a PyTorch tensor", """\
+        >>> x = np.arange(6.0).reshape(2, 3)
+        >>> t = tb.to_torch(x)                              # shares x's memory
+        >>> t[0, 0] = 7
+        >>> float(x[0, 0])
+        7.0
+        >>> tb.to_torch(x, dtype="bfloat16")                # one pass: cast and copy
+        tensor([[7., 1., 2.],
+                [3., 4., 5.]], dtype=torch.bfloat16)
+""")
+to_tf.__doc__ = _export_doc("TensorFlow", "a TensorFlow tensor", """\
+        >>> tb.to_tf(np.arange(3, dtype=np.int32))
+        <tf.Tensor: shape=(3,), dtype=int32, numpy=array([0, 1, 2], dtype=int32)>
+""")
+to_jax.__doc__ = _export_doc("JAX", "a JAX array", """\
+        >>> tb.to_jax(np.arange(3.0), dtype="float32")
+        Array([0., 1., 2.], dtype=float32)
+        >>> tb.to_jax(np.arange(3.0)).dtype          # without jax_enable_x64, 64-bit narrows (checked)
+        dtype('float32')
+""")
 
 
 def convert(
@@ -300,7 +363,8 @@ def convert(
 ) -> Any:
     """Converts ``x`` to framework ``to`` ("numpy", "torch", "tensorflow"/"tf", "jax").
 
-    The same as ``to_numpy``/``to_torch``/``to_tf``/``to_jax`` with the target as an argument.
+    The same as :func:`to_numpy`/:func:`to_torch`/:func:`to_tf`/:func:`to_jax` with the target as
+    an argument; the other arguments are theirs.
 
     Example:
         >>> import numpy as np, tensorbridge as tb
@@ -314,12 +378,19 @@ def explain(
     x: Any, to: Target = "torch", dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Plan:
-    """The plan of ``convert(x, to, dtype, ...)`` without doing it.
+    """The plan of ``convert(x, to, dtype, ...)`` without doing it: zero-copy or not and why, bytes
+    to copy, whether the cast can lose information.
 
-    Raises the error the conversion would raise, if it cannot be done.
+    Takes :func:`convert`'s arguments and raises the error the conversion would raise, if it
+    cannot be done. The data is never read.
+
+    Returns:
+        A :class:`Plan`; ``print`` it for one line.
 
     Example:
         >>> import numpy as np, tensorbridge as tb
+        >>> print(tb.explain(np.zeros((2, 3)), to="torch", dtype="float16"))
+        float64[2, 3] -> torch float16: copy 12 bytes, lossy because dtype changes from float64 to float16
         >>> print(tb.explain(np.zeros((4, 4))[::2], to="tensorflow"))   # doctest: +ELLIPSIS
         float64[2, 4] -> tensorflow float64: copy 64 bytes because tensorflow needs C-contiguous memory...
     """

@@ -15,21 +15,33 @@ _CPU = (1, 0)
 class Tensor:
     """A strided, typed view over memory that tensorbridge or another library owns.
 
-    Made by :func:`tensorbridge.asarray` (or by readers and pipelines). It implements the DLPack
-    protocol, so every framework takes it directly::
-
-        >>> import numpy as np, torch, tensorbridge as tb
-        >>> t = tb.asarray(np.arange(6.0).reshape(2, 3))
-        >>> torch.from_dlpack(t).shape
-        torch.Size([2, 3])
-
+    Made by :func:`tensorbridge.asarray` (``Tensor(x)`` is the same), by the readers
+    (:func:`tensorbridge.load`, :meth:`tensorbridge.Table.to_tensor`...) and by pipelines. It
+    implements the DLPack protocol, so every framework takes it directly, without a copy.
     Attributes mirror NumPy's where they exist; ``strides`` are in elements (as in DLPack and
     PyTorch), not bytes.
+
+    Example:
+        >>> import numpy as np, torch, tensorbridge as tb
+        >>> t = tb.asarray(np.arange(6.0).reshape(2, 3))
+        >>> t
+        tb.Tensor(shape=(2, 3), dtype=float64, device=cpu)
+        >>> torch.from_dlpack(t)
+        tensor([[0., 1., 2.],
+                [3., 4., 5.]], dtype=torch.float64)
+        >>> np.asarray(t).sum().item()
+        15.0
     """
 
     __slots__ = ("_c", "__weakref__")
 
-    def __init__(self, obj: Any, dtype: str | None = None, copy: bool | None = None) -> None:
+    def __init__(self, obj: Any, dtype: Any = None, copy: bool | None = None) -> None:
+        """The same as :func:`tensorbridge.asarray` ``(obj, dtype, copy)``.
+
+        Example:
+            >>> tb.Tensor([1, 2, 3])
+            tb.Tensor(shape=(3,), dtype=int64, device=cpu)
+        """
         from ._convert import asarray
 
         self._c = asarray(obj, dtype=dtype, copy=copy)._c
@@ -43,84 +55,174 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """Elements per dimension."""
+        """Elements per dimension.
+
+        Example:
+            >>> tb.asarray(np.zeros((2, 3))).shape
+            (2, 3)
+        """
         return self._c.shape
 
     @property
     def strides(self) -> tuple[int, ...]:
-        """Step between neighbours along each dimension, in elements (not bytes)."""
+        """Step between neighbours along each dimension, in elements (not bytes).
+
+        Example:
+            >>> a = np.zeros((2, 3), dtype=np.float32)
+            >>> a.strides, tb.asarray(a).strides, tb.asarray(a[:, ::-2]).strides
+            ((12, 4), (3, 1), (3, -2))
+        """
         return self._c.strides
 
     @property
     def dtype(self) -> str:
-        """The element type's name: ``"float32"``, ``"bfloat16"``, ``"bool"``..."""
+        """The element type's canonical name: ``"float32"``, ``"bfloat16"``, ``"bool"``...
+
+        Example:
+            >>> tb.asarray(np.zeros(2, dtype=np.float16)).dtype
+            'float16'
+            >>> tb.asarray([1.5, 2.0]).dtype      # Python floats become float32, as in torch
+            'float32'
+        """
         return self._c.dtype
 
     @property
     def ndim(self) -> int:
-        """Number of dimensions."""
+        """Number of dimensions.
+
+        Example:
+            >>> tb.asarray(np.zeros((2, 3))).ndim
+            2
+        """
         return self._c.ndim
 
     @property
     def size(self) -> int:
-        """Number of elements."""
+        """Number of elements.
+
+        Example:
+            >>> tb.asarray(np.zeros((2, 3))).size
+            6
+        """
         return self._c.size
 
     @property
     def nbytes(self) -> int:
-        """Bytes the elements occupy (``size * itemsize``)."""
+        """Bytes the elements occupy (``size * itemsize``).
+
+        Example:
+            >>> tb.asarray(np.zeros((2, 3), dtype=np.float32)).nbytes
+            24
+        """
         return self._c.nbytes
 
     @property
     def itemsize(self) -> int:
-        """Bytes per element."""
+        """Bytes per element.
+
+        Example:
+            >>> tb.asarray(np.zeros(3, dtype=np.int16)).itemsize
+            2
+        """
         return self._c.itemsize
 
     @property
     def device(self) -> str:
-        """Where the memory lives: ``"cpu"``, ``"cuda:0"``..."""
+        """Where the memory lives: ``"cpu"``, ``"cuda:0"``...
+
+        Example:
+            >>> tb.asarray(np.zeros(3)).device
+            'cpu'
+        """
         return self._c.device_name
 
     @property
     def read_only(self) -> bool:
-        """True if the owner forbids writes; frameworks then get a copy or a read-only view."""
+        """True if the owner forbids writes; frameworks then get a copy or a read-only view.
+
+        Example:
+            >>> a = np.zeros(3)
+            >>> a.flags.writeable = False
+            >>> tb.asarray(a).read_only
+            True
+        """
         return self._c.read_only
 
     @property
     def data_ptr(self) -> int:
-        """Address of element 0 (for checking what shares memory with what)."""
+        """Address of element 0 (for checking what shares memory with what).
+
+        Example:
+            >>> a = np.zeros(3)
+            >>> tb.asarray(a).data_ptr == a.ctypes.data      # a view, not a copy
+            True
+            >>> tb.asarray(a, copy=True).data_ptr == a.ctypes.data
+            False
+        """
         return self._c.data_ptr
 
     def __len__(self) -> int:
+        """The length of the first dimension (``TypeError`` for a 0-d tensor)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def is_contiguous(self) -> bool:
-        """True if the elements are in C order without gaps."""
+        """True if the elements are in C order without gaps.
+
+        Example:
+            >>> a = np.zeros((2, 3))
+            >>> tb.asarray(a).is_contiguous(), tb.asarray(a.T).is_contiguous()
+            (True, False)
+        """
         return self._c.is_contiguous()
 
     def contiguous(self) -> Tensor:
-        """This tensor if C-contiguous and 64-byte aligned, else an aligned C-contiguous copy."""
+        """This tensor if C-contiguous and 64-byte aligned, else an aligned C-contiguous copy.
+
+        Example:
+            >>> t = tb.asarray(np.arange(6.0).reshape(2, 3).T)
+            >>> c = t.contiguous()
+            >>> c.is_contiguous(), c.shape, c.strides
+            (True, (3, 2), (2, 1))
+            >>> c.contiguous().data_ptr == c.data_ptr   # already contiguous: no copy
+            True
+        """
         return Tensor._wrap(self._c.contiguous())
 
     def copy(self) -> Tensor:
-        """A new, writable, aligned C-contiguous copy."""
+        """A new, writable, aligned C-contiguous copy.
+
+        Example:
+            >>> a = np.zeros(3)
+            >>> a.flags.writeable = False
+            >>> c = tb.asarray(a).copy()
+            >>> c.read_only, c.data_ptr == a.ctypes.data
+            (False, False)
+        """
         return Tensor._wrap(self._c.copy())
 
     def numpy(self) -> Any:
-        """The tensor as a NumPy array, sharing memory (read-only if this tensor is)."""
+        """The tensor as a NumPy array, sharing memory (read-only if this tensor is).
+
+        Example:
+            >>> tb.asarray([[1, 2], [3, 4]]).numpy()
+            array([[1, 2],
+                   [3, 4]])
+        """
         from ._convert import to_numpy
 
         return to_numpy(self)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
+        """NumPy's array protocol: ``np.asarray(t)`` shares memory, like :meth:`numpy`."""
         from ._convert import to_numpy
 
         arr = to_numpy(self, copy=copy)
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack_device__(self) -> tuple[int, int]:
+        """DLPack's ``(device_type, device_id)``: ``(1, 0)`` for CPU memory."""
         return self._c.device
 
     def __dlpack__(
@@ -137,6 +239,13 @@ class Tensor:
           ``BufferError`` where sharing is impossible.
         - Read-only memory is exported with DLPack 1.x's READ_ONLY flag; a consumer that only
           speaks the legacy protocol gets a copy (or ``BufferError`` with ``copy=False``).
+
+        Frameworks call this for you (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``...).
+
+        Example:
+            >>> t = tb.asarray(np.arange(3.0))
+            >>> np.from_dlpack(t)
+            array([0., 1., 2.])
         """
         if dl_device is not None and tuple(dl_device) != self._c.device:
             raise SharingError(

@@ -1,12 +1,22 @@
 """Reading CSV into tables or one tensor, on several threads (the C++ reader, with the GIL released).
 
-Keyword names follow :func:`pandas.read_csv` wherever the meaning is the same::
+Keyword names follow :func:`pandas.read_csv` wherever the meaning is the same.
 
-    >>> import tensorbridge as tb
-    >>> t = tb.read_csv("data.csv", usecols=["age", "income"], na_values=["n/a"])
-    >>> x = tb.read_csv("features.csv", dtype="float32").to_tensor()   # parsed straight into one matrix
-    >>> for batch in tb.iter_csv("huge.csv", rows=1_000_000):             # larger than memory
-    ...     train(batch.to_torch())
+Example:
+    >>> import os, tempfile, tensorbridge as tb
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "data.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("age,income,city\\n31,52000,Oslo\\nn/a,61000,Lyon\\n45,48000,Oslo\\n")
+    >>> tb.read_csv(path, usecols=["age", "income"], na_values=["n/a"])
+    Table(3 rows; age: float64, income: int64)
+    >>> tb.read_csv(path, usecols=["age", "income"], dtype="float32").to_tensor()  # parsed into one matrix
+    tb.Tensor(shape=(3, 2), dtype=float32, device=cpu)
+    >>> for batch in tb.iter_csv(path, rows=2):                    # for files larger than memory
+    ...     print(batch["city"])
+    ['Oslo', 'Lyon']
+    ['Oslo']
+    >>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -155,6 +165,17 @@ def read_csv(
     Raises:
         FormatError: malformed input, with file, line, field number, column name and what to do.
         ReadError: the file cannot be opened or read.
+
+    Example:
+        >>> import io
+        >>> t = tb.read_csv(io.StringIO("x,label\\n0.5,cat\\n1.5,\\n"), dtype={"label": "category"})
+        >>> t
+        Table(2 rows; x: float64, label: categorical)
+        >>> t["label"].categories, t["label"].codes.numpy()
+        (['cat'], array([ 0, -1], dtype=int32))
+        >>> tb.read_csv(io.StringIO("1;2\\n3;4\\n"), sep=";", header=None, dtype="float32").to_tensor().numpy()
+        array([[1., 2.],
+               [3., 4.]], dtype=float32)
     """
     o = _options(
         sep=sep, delimiter=delimiter, header=header, names=names, usecols=usecols, skiprows=skiprows,
@@ -169,16 +190,42 @@ def read_csv(
 
 
 def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: Any) -> Tensor:
-    """Reads a CSV file of numbers straight into one ``(rows, columns)`` tensor of ``dtype``
-    (float32 or float64); missing values become NaN. Takes :func:`read_csv`'s other keywords."""
+    """Reads a CSV file of numbers straight into one ``(rows, columns)`` tensor of ``dtype``.
+
+    ``dtype`` is float32 or float64; missing values become NaN. Takes :func:`read_csv`'s other
+    keywords (``usecols``, ``na_values``, ``sep``...).
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "x.csv")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write("a,b,c\\n1,2,3\\n4,,6\\n")
+        >>> tb.read_csv_tensor(path, usecols=["a", "b"]).numpy()
+        array([[ 1.,  2.],
+               [ 4., nan]], dtype=float32)
+        >>> tmp.cleanup()
+    """
     o = _options(**{**_DEFAULTS, **options, "dtype": None})
     return Tensor._wrap(_ext.read_csv_tensor(os.fspath(path), dtype_name(dtype), o))
 
 
 def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> Iterator[Table]:
-    """Reads a CSV file in :class:`Table` batches of ``rows`` rows (the last one may be shorter),
-    for files larger than memory. Takes :func:`read_csv`'s keywords; columns are typed per batch
-    unless ``dtype`` is given (as pandas' ``chunksize``)."""
+    """Reads a CSV file in :class:`Table` batches of ``rows`` rows, for files larger than memory.
+
+    The last batch may be shorter. Takes :func:`read_csv`'s keywords; columns are typed per batch
+    unless ``dtype`` is given (as pandas' ``chunksize``).
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "x.csv")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write("a,b\\n" + "".join(f"{i},{2 * i}\\n" for i in range(5)))
+        >>> [len(batch) for batch in tb.iter_csv(path, rows=2, dtype="float32")]
+        [2, 2, 1]
+        >>> tmp.cleanup()
+    """
     o = _options(**{**_DEFAULTS, **options})
     reader = _ext.CsvBatchReader(os.fspath(path), rows, o)
     while (batch := reader.next()) is not None:

@@ -1,12 +1,16 @@
 """Exceptions raised by tensorbridge.
 
 Every error is a :class:`TensorbridgeError` and also the built-in exception a NumPy or PyTorch
-user would expect, so ``except ValueError`` keeps working::
+user would expect, so ``except ValueError`` keeps working. Messages say what was wrong, where
+(path, line, column, index) and how to fix it.
 
-    try:
-        tb.to_torch(x, copy=False)
-    except BufferError as e:       # also tb.SharingError
-        print(e)
+Example:
+    >>> import numpy as np, tensorbridge as tb
+    >>> try:
+    ...     tb.to_torch(np.zeros(4)[::-1], copy=False)
+    ... except BufferError as e:                        # also tb.SharingError
+    ...     print(e)
+    copy=False, but handing this tensor to torch needs a copy: torch does not accept negative strides; ...
 """
 
 from __future__ import annotations
@@ -23,31 +27,84 @@ __all__ = [
 
 
 class TensorbridgeError(Exception):
-    """Base class of every error tensorbridge raises."""
+    """Base class of every error tensorbridge raises.
+
+    Example:
+        >>> try:
+        ...     tb.cast([1.5], "int8", casting="safe")
+        ... except tb.TensorbridgeError as e:
+        ...     print(type(e).__name__, isinstance(e, TypeError))
+        DTypeError True
+    """
 
 
 class DTypeError(TypeError, TensorbridgeError):
-    """An unsupported dtype, device or object, or a cast the casting rule refuses."""
+    """An unsupported dtype, device or object, or a cast the casting rule refuses (a ``TypeError``).
+
+    Example:
+        >>> tb.cast(np.array([1.5]), "int8", casting="safe")
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.DTypeError: cannot cast float64 to int8 under casting="safe"; casting="unsafe" allows it
+    """
 
 
 class InvalidValueError(ValueError, TensorbridgeError):
-    """An argument outside its domain: a bad shape, option or index."""
+    """An argument outside its domain: a bad shape, option or index (a ``ValueError``).
+
+    Also raised by a checked cast that meets NaN where an integer is expected.
+
+    Example:
+        >>> tb.ops.one_hot(0)
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.InvalidValueError: one_hot: depth must be at least 1, got 0
+    """
 
 
 class CastOverflowError(OverflowError, TensorbridgeError):
-    """A checked cast met a value its destination cannot hold."""
+    """A checked cast met a value its destination cannot hold (an ``OverflowError``).
+
+    Example:
+        >>> tb.cast(np.array([1.0, 300.0]), "int8", checked=True)
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.CastOverflowError: checked cast float64 -> int8: element at index (1,) (flat index 1) is 300, ...
+    """
 
 
 class ReadError(OSError, TensorbridgeError):
-    """The operating system refused a file operation."""
+    """The operating system refused a file operation (an ``OSError``).
+
+    Example:
+        >>> tb.read_csv("/no/such/file.csv")
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.ReadError: /no/such/file.csv: open failed: No such file or directory
+    """
 
 
 class FormatError(ValueError, TensorbridgeError):
-    """A file or buffer whose content is malformed."""
+    """A file or buffer whose content is malformed (a ``ValueError``); the message says where.
+
+    Example:
+        >>> import io
+        >>> tb.read_csv(io.StringIO("a,b\\n1,2\\n3\\n"))
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.FormatError: <string>:3: expected 2 fields (as in the header) but found 1; ...
+    """
 
 
 class SharingError(BufferError, TensorbridgeError):
-    """Memory that cannot be shared as asked (``copy=False`` where a copy is needed)."""
+    """Memory that cannot be shared as asked (a ``BufferError``): ``copy=False`` where a copy is needed.
+
+    Example:
+        >>> tb.to_torch(np.zeros(4)[::-1], copy=False)
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.SharingError: copy=False, but handing this tensor to torch needs a copy: ...
+    """
 
 
 _BY_KIND = {

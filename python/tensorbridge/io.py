@@ -1,13 +1,19 @@
 """NumPy's ``.npy`` and ``.npz`` files, read and written by tensorbridge's C++ core.
 
 Reading is as fast as ``np.load`` or faster (large parallel reads into 64-byte aligned memory),
-``mmap=True`` opens a file of any size in O(1), and an ``.npz`` reads only the members asked for::
+``mmap=True`` opens a file of any size in O(1), and an ``.npz`` reads only the members asked for.
 
-    >>> import tensorbridge as tb
-    >>> x = tb.load("x.npy", mmap=True)             # zero-copy, read-only, O(1)
-    >>> with tb.load("data.npz") as f:
-    ...     train_x = f["train_x"]                  # reads only this member
-    >>> tb.save("y.npy", torch.ones(3))             # anything tb.asarray accepts
+Example:
+    >>> import os, tempfile, numpy as np, torch, tensorbridge as tb
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> tb.save(os.path.join(tmp.name, "y.npy"), torch.ones(3))   # anything tb.asarray accepts
+    >>> tb.load(os.path.join(tmp.name, "y.npy"), mmap=True)       # zero-copy, read-only, O(1)
+    tb.Tensor(shape=(3,), dtype=float32, device=cpu, read_only=True)
+    >>> tb.savez(os.path.join(tmp.name, "data.npz"), train_x=np.ones((4, 2)), train_y=np.arange(4))
+    >>> with tb.load(os.path.join(tmp.name, "data.npz")) as f:
+    ...     f["train_y"].numpy()                                   # reads only this member
+    array([0, 1, 2, 3])
+    >>> tmp.cleanup()
 
 Notes:
     - bfloat16 is written as descr ``'<V2'``, as ``np.save`` writes ``ml_dtypes.bfloat16``
@@ -47,7 +53,6 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
-Loaded = Union[Tensor, "NpzFile", dict[str, Tensor]]
 
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -85,7 +90,7 @@ def load(
     keep_byte_order: bool = False,
     void2_as_bfloat16: bool = False,
     max_header_size: int = 1 << 20,
-) -> Loaded:
+) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
     Args:
@@ -108,8 +113,21 @@ def load(
         :class:`NpzFile` for an ``.npz``.
 
     Raises:
-        ReadError: the file cannot be opened. FormatError: the content is malformed (the message
-        names the path and byte offset) or holds pickled objects.
+        OSError: the file cannot be opened or read (``FileNotFoundError``, :class:`ReadError`).
+        FormatError: the content is malformed (the message names the path and byte offset) or
+            holds pickled objects.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "x.npy")
+        >>> np.save(path, np.arange(6, dtype=np.int16).reshape(2, 3))
+        >>> x = tb.load(path)
+        >>> x
+        tb.Tensor(shape=(2, 3), dtype=int16, device=cpu)
+        >>> tb.load(path, mmap=True).read_only
+        True
+        >>> tmp.cleanup()
     """
     options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size)
     p = os.fspath(path)
@@ -127,8 +145,21 @@ def load(
 def read_npy_header(
     path: PathLike, *, void2_as_bfloat16: bool = False, max_header_size: int = 1 << 20
 ) -> Any:
-    """The parsed header of a ``.npy`` file: ``shape``, ``dtype``, ``descr``, ``fortran_order``,
-    ``byteswapped``, ``fields`` (structured arrays), ``major_version``, ``data_offset``."""
+    """The parsed header of a ``.npy`` file, without reading the data.
+
+    The result has the attributes ``shape``, ``dtype``, ``descr``, ``fortran_order``,
+    ``byteswapped``, ``fields`` (structured arrays), ``major_version`` and ``data_offset``.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "x.npy")
+        >>> np.save(path, np.zeros((3, 4), dtype=">f4"))
+        >>> h = tb.read_npy_header(path)
+        >>> h.shape, h.dtype, h.descr, h.byteswapped, h.data_offset
+        ([3, 4], 'float32', '>f4', True, 128)
+        >>> tmp.cleanup()
+    """
     options = _load_options(False, False, False, void2_as_bfloat16, max_header_size)
     return _ext.read_npy_header(os.fspath(path), options)
 
@@ -143,6 +174,15 @@ def save(path: PathLike, x: Any, *, dtype: Any = None, version: int = 0) -> None
     The header is byte for byte NumPy's; a Fortran-contiguous array is written in Fortran order
     without a copy. ``dtype`` converts first (same-kind casting). ``version`` 0 picks the format
     version as NumPy does (1.0, or 2.0 for headers over 64 KiB).
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "x.npy")
+        >>> tb.save(path, [[1.5, 2.5]], dtype="float64")
+        >>> np.load(path)
+        array([[1.5, 2.5]])
+        >>> tmp.cleanup()
     """
     options = _ext.NpySaveOptions()
     options.version = version
@@ -162,6 +202,16 @@ def save_npz(
 
     ``compress`` deflates the members (``np.savez_compressed``) at zlib ``compression_level``
     (1-9, -1 = zlib's default); ``dtype`` converts every array first.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "data.npz")
+        >>> tb.save_npz(path, {"x": np.ones((2, 2)), "y": [0, 1]}, compress=True, dtype="float32")
+        >>> with np.load(path) as f:
+        ...     sorted(f.keys()), f["y"]
+        (['x', 'y'], array([0., 1.], dtype=float32))
+        >>> tmp.cleanup()
     """
     options = _ext.NpzSaveOptions()
     options.compress = compress
@@ -181,12 +231,34 @@ def _named(args: tuple[Any, ...], kwds: dict[str, Any]) -> dict[str, Any]:
 
 
 def savez(path: PathLike, *args: Any, **kwds: Any) -> None:
-    """``np.savez``: positional arrays are named ``arr_0``, ``arr_1``...; members are stored."""
+    """Writes arrays to an ``.npz`` archive as ``np.savez`` does, members stored (not compressed).
+
+    Positional arrays are named ``arr_0``, ``arr_1``...; keyword arrays keep their names.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "data.npz")
+        >>> tb.savez(path, np.zeros(2), labels=np.arange(2))
+        >>> tb.load(path).files
+        ['arr_0', 'labels']
+        >>> tmp.cleanup()
+    """
     save_npz(path, _named(args, kwds))
 
 
 def savez_compressed(path: PathLike, *args: Any, **kwds: Any) -> None:
-    """``np.savez_compressed``: as :func:`savez`, members deflated."""
+    """Writes arrays to an ``.npz`` archive as ``np.savez_compressed`` does: :func:`savez`, deflated.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "data.npz")
+        >>> tb.savez_compressed(path, x=np.zeros(1000))
+        >>> os.path.getsize(path) < 1000
+        True
+        >>> tmp.cleanup()
+    """
     save_npz(path, _named(args, kwds), compress=True)
 
 
@@ -196,10 +268,22 @@ class NpzFile(Mapping[str, Any]):
     Opening reads only the zip directory. ``f[key]`` reads that one member (a :class:`Tensor`, or a
     ``dict`` of columns for a structured member); ``keys()``, ``in``, ``items()``, ``len()`` work as
     for a dict; use it as a context manager to close the file. Tensors already read stay valid
-    after closing, memory-mapped ones too.
+    after closing, memory-mapped ones too. :func:`load` opens one; ``NpzFile(path, **options)``
+    takes :func:`load`'s keyword options.
+
+    Example:
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(tmp.name, "data.npz")
+        >>> tb.savez(path, x=np.ones((4, 2)), y=np.arange(4))
+        >>> with tb.NpzFile(path) as f:
+        ...     len(f), "x" in f, f["x"]
+        (2, True, tb.Tensor(shape=(4, 2), dtype=float64, device=cpu))
+        >>> tmp.cleanup()
     """
 
     def __init__(self, path: PathLike, **options: Any) -> None:
+        """Opens the archive at ``path``; ``options`` are :func:`load`'s (``mmap``, ...)."""
         o = _load_options(
             options.pop("mmap", False),
             options.pop("copy_on_write", False),
@@ -219,12 +303,30 @@ class NpzFile(Mapping[str, Any]):
 
     @property
     def path(self) -> str:
-        """The archive's path."""
+        """The archive's path.
+
+        Example:
+            >>> import os, tempfile
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> tb.savez(os.path.join(tmp.name, "a.npz"), np.zeros(1))
+            >>> os.path.basename(tb.load(os.path.join(tmp.name, "a.npz")).path)
+            'a.npz'
+            >>> tmp.cleanup()
+        """
         return self._reader.path
 
     @property
     def files(self) -> list[str]:
-        """The array names (NumPy's spelling of ``list(keys())``)."""
+        """The array names (NumPy's spelling of ``list(keys())``).
+
+        Example:
+            >>> import os, tempfile
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> tb.savez(os.path.join(tmp.name, "a.npz"), x=np.zeros(1), y=np.ones(1))
+            >>> tb.load(os.path.join(tmp.name, "a.npz")).files
+            ['x', 'y']
+            >>> tmp.cleanup()
+        """
         return self._reader.keys()
 
     def __getitem__(self, key: str) -> Any:
@@ -242,11 +344,33 @@ class NpzFile(Mapping[str, Any]):
         return len(self._reader.keys())
 
     def header(self, key: str) -> Any:
-        """The parsed ``.npy`` header of member ``key`` (see :func:`read_npy_header`)."""
+        """The parsed ``.npy`` header of member ``key`` (see :func:`read_npy_header`).
+
+        Example:
+            >>> import os, tempfile
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> tb.savez(os.path.join(tmp.name, "a.npz"), x=np.zeros((5, 2), dtype=np.uint8))
+            >>> h = tb.load(os.path.join(tmp.name, "a.npz")).header("x")
+            >>> h.shape, h.dtype
+            ([5, 2], 'uint8')
+            >>> tmp.cleanup()
+        """
         return self._reader.header(key)
 
     def close(self) -> None:
-        """Closes the archive; further member reads raise ``ValueError``."""
+        """Closes the archive; further member reads raise ``ValueError``.
+
+        Example:
+            >>> import os, tempfile
+            >>> tmp = tempfile.TemporaryDirectory()
+            >>> tb.savez(os.path.join(tmp.name, "a.npz"), x=np.zeros(2))
+            >>> f = tb.load(os.path.join(tmp.name, "a.npz"))
+            >>> x = f["x"]
+            >>> f.close()
+            >>> x.shape                          # tensors already read stay valid
+            (2,)
+            >>> tmp.cleanup()
+        """
         self._reader.close()
 
     def __enter__(self) -> Self:
@@ -299,10 +423,12 @@ def from_structured(arr: Any) -> dict[str, Tensor]:
     it is a copy. Sub-array fields (``('xy', '<f4', (2,))``) add their dimensions at the end.
 
     Example:
-        >>> arr = np.array([(1, 2.5)], dtype=[("id", int), ("value", float)])
+        >>> arr = np.array([(1, 2.5), (2, 3.5)], dtype=[("id", np.int64), ("value", np.float64)])
         >>> cols = tb.from_structured(arr)
-        >>> cols["value"].shape, cols["value"].dtype
-        ((1,), 'float64')
+        >>> cols
+        {'id': tb.Tensor(shape=(2,), dtype=int64, device=cpu), 'value': tb.Tensor(shape=(2,), dtype=float64, device=cpu)}
+        >>> cols["value"].numpy()
+        array([2.5, 3.5])
     """
     import numpy as np
 

@@ -1,9 +1,21 @@
 """Native batch operations for :meth:`tensorbridge.Dataset.map`.
 
-Each function returns a descriptor that the pipeline runs in C++ on its worker threads, on whole
-batches. Shapes and axes are per sample (without the batch dimension), as in ``tf.data``::
+Each function returns an :class:`Op` that the pipeline runs in C++ on its worker threads, on
+whole batches. Shapes and axes are per sample (without the batch dimension), as in ``tf.data``.
+An op can also be called on one batch directly.
 
-    ds = ds.batch(32).map(tb.ops.cast("float32"), on=0).map(tb.ops.one_hot(10), on=1)
+Example:
+    >>> import numpy as np, tensorbridge as tb
+    >>> X, y = np.arange(12, dtype=np.uint8).reshape(4, 3), np.array([0, 2, 1, 2])
+    >>> ds = tb.Dataset.from_tensor_slices((X, y)).batch(2)
+    >>> ds = ds.map(tb.ops.cast("float32"), on=0).map(tb.ops.one_hot(3), on=1)
+    >>> xb, yb = next(iter(ds))
+    >>> xb
+    array([[0., 1., 2.],
+           [3., 4., 5.]], dtype=float32)
+    >>> yb
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
 """
 
 from __future__ import annotations
@@ -18,7 +30,17 @@ __all__ = ["Op", "cast", "normalize", "one_hot", "permute", "reshape"]
 
 
 class Op:
-    """A native map operation (made by the functions of this module)."""
+    """A native map operation, made by the functions of this module (not constructed directly).
+
+    Pass it to :meth:`tensorbridge.Dataset.map`, or call it on one batch.
+
+    Example:
+        >>> op = tb.ops.normalize(mean=128.0, std=64.0)
+        >>> op
+        tb.ops.normalize(mean=128.0, std=64.0, dtype='float32')
+        >>> op(np.array([[0, 128, 255]], dtype=np.uint8)).numpy()
+        array([[-2.      ,  0.      ,  1.984375]], dtype=float32)
+    """
 
     __slots__ = ("_native", "_text")
 
@@ -38,7 +60,12 @@ class Op:
 
 
 def cast(dtype: Any) -> Op:
-    """Converts elements to ``dtype`` (unsafe rule, like ``ndarray.astype``)."""
+    """Converts elements to ``dtype`` (unsafe rule, like ``ndarray.astype``).
+
+    Example:
+        >>> tb.ops.cast("float16")(np.array([[1, 2]])).numpy()
+        array([[1., 2.]], dtype=float16)
+    """
     name = dtype_name(dtype)
     return Op(_ext.MapOp.cast(name), f"cast({name!r})")
 
@@ -48,31 +75,57 @@ def _floats(v: float | Sequence[float]) -> list[float]:
 
 
 def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype: Any = "float32") -> Op:
-    """``(x - mean) / std`` in a floating ``dtype``; per-channel values apply along the last axis."""
+    """``(x - mean) / std`` in a floating ``dtype``; per-channel values apply along the last axis.
+
+    Example:
+        >>> batch = np.array([[[0.5, 1.0, 0.0]]])                    # one sample, 3 channels
+        >>> tb.ops.normalize([0.5, 0.5, 0.5], [0.5, 0.25, 1.0])(batch).numpy()
+        array([[[ 0. ,  2. , -0.5]]], dtype=float32)
+    """
     op = _ext.MapOp.normalize(_floats(mean), _floats(std), dtype_name(dtype))
     op.validate()
     return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})")
 
 
 def one_hot(depth: int, dtype: Any = "float32") -> Op:
-    """Integer labels of shape S to one-hot vectors of shape S + (depth,); labels outside
-    ``[0, depth)`` raise ``ValueError`` naming the label."""
+    """Integer labels of shape S to one-hot vectors of shape S + (depth,) of ``dtype``.
+
+    Labels outside ``[0, depth)`` raise ``ValueError`` naming the label and its index.
+
+    Example:
+        >>> tb.ops.one_hot(3)(np.array([0, 2, 1])).numpy()
+        array([[1., 0., 0.],
+               [0., 0., 1.],
+               [0., 1., 0.]], dtype=float32)
+    """
     op = _ext.MapOp.one_hot(int(depth), dtype_name(dtype))
     op.validate()
     return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})")
 
 
 def permute(*axes: int | Sequence[int]) -> Op:
-    """Reorders the per-sample axes, e.g. ``permute(2, 0, 1)`` turns HWC images into CHW."""
+    """Reorders the per-sample axes, e.g. ``permute(2, 0, 1)`` turns HWC images into CHW.
+
+    Example:
+        >>> images = np.zeros((8, 32, 32, 3), dtype=np.uint8)        # a batch of 8 HWC images
+        >>> tb.ops.permute(2, 0, 1)(images).shape
+        (8, 3, 32, 32)
+    """
     flat = list(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else list(axes)
     op = _ext.MapOp.permute([int(a) for a in flat])
     op.validate()
-    return Op(op, f"permute{tuple(flat)}")
+    return Op(op, f"permute({', '.join(map(str, flat))})")
 
 
 def reshape(*shape: int | Sequence[int]) -> Op:
-    """Views each sample with a new shape of the same size (one ``-1`` is inferred)."""
+    """Views each sample with a new shape of the same size (one ``-1`` is inferred).
+
+    Example:
+        >>> images = np.zeros((8, 32, 32, 3), dtype=np.uint8)
+        >>> tb.ops.reshape(-1)(images).shape
+        (8, 3072)
+    """
     flat = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else list(shape)
     op = _ext.MapOp.reshape([int(d) for d in flat])
     op.validate()
-    return Op(op, f"reshape{tuple(flat)}")
+    return Op(op, f"reshape({', '.join(map(str, flat))})")

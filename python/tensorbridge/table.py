@@ -2,14 +2,17 @@
 :func:`from_dataframe` to turn a pandas DataFrame into one without copying numeric columns.
 
 A column is a :class:`~tensorbridge.Tensor` (numbers, bools), a ``list`` of ``str`` (``None`` where
-missing), or a :class:`Categorical` (int32 codes into a vocabulary)::
+missing), or a :class:`Categorical` (int32 codes into a vocabulary).
 
-    >>> import tensorbridge as tb
-    >>> t = tb.read_csv("iris.csv")
-    >>> t.columns, len(t)
-    (['sepal_length', ..., 'species'], 150)
-    >>> x = t.to_tensor(["sepal_length", "sepal_width"])   # one (150, 2) float32 tensor
-    >>> cols = t.to_torch()                               # dict of torch tensors
+Example:
+    >>> import io, tensorbridge as tb
+    >>> t = tb.read_csv(io.StringIO("sepal_length,sepal_width,species\\n5.1,3.5,setosa\\n7.0,3.2,versicolor\\n"))
+    >>> t
+    Table(2 rows; sepal_length: float64, sepal_width: float64, species: strings)
+    >>> t.to_tensor(["sepal_length", "sepal_width"])     # one (2, 2) float32 tensor
+    tb.Tensor(shape=(2, 2), dtype=float32, device=cpu)
+    >>> t.to_torch(["sepal_width"])                      # dict of torch tensors
+    {'sepal_width': tensor([3.5000, 3.2000], dtype=torch.float64)}
 """
 
 from __future__ import annotations
@@ -27,7 +30,16 @@ __all__ = ["Categorical", "Table", "from_dataframe"]
 
 @dataclass(frozen=True)
 class Categorical:
-    """A column of strings stored as codes: ``categories[codes[i]]`` is row ``i`` (code -1 = missing)."""
+    """A column of strings stored as codes: ``categories[codes[i]]`` is row ``i`` (code -1 = missing).
+
+    Read with ``dtype="category"`` (:func:`read_csv`) or made from a pandas ``category`` column.
+
+    Example:
+        >>> import io
+        >>> c = tb.read_csv(io.StringIO("city\\nOslo\\nLyon\\nOslo\\n"), dtype="category")["city"]
+        >>> c.categories, c.codes.numpy()
+        (['Lyon', 'Oslo'], array([1, 0, 1], dtype=int32))
+    """
 
     codes: Tensor
     categories: list[str]
@@ -42,31 +54,58 @@ class Table:
     ``table["age"]`` (or ``table[0]``) gives a column, ``table.columns`` the names, ``len(table)``
     and ``table.num_rows`` the row count. :meth:`to_tensor` stacks columns into one 2-D tensor;
     :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of columns.
+    Tables come from :func:`read_csv`, :func:`iter_csv` and :func:`from_dataframe`.
+
+    Example:
+        >>> import io
+        >>> t = tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n"))
+        >>> t
+        Table(2 rows; age: int64, height: float64, city: strings)
+        >>> t["age"].numpy(), t["city"]
+        (array([31, 45]), ['Oslo', None])
+        >>> "height" in t, len(t)
+        (True, 2)
     """
 
     __slots__ = ("_c", "_names")
 
     def __init__(self, native: _ext.Table) -> None:
+        """Wraps a C++ table (internal: use :func:`read_csv` or :func:`from_dataframe`)."""
         self._c = native
         self._names: list[str] = native.names()
 
     @property
     def columns(self) -> list[str]:
-        """The column names, in order."""
+        """The column names, in order.
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).columns
+            ['age', 'height', 'city']
+        """
         return list(self._names)
 
     @property
     def num_rows(self) -> int:
-        """The number of rows."""
+        """The number of rows (also ``len(table)``).
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).num_rows
+            2
+        """
         return self._c.num_rows
 
     def __len__(self) -> int:
+        """The number of rows."""
         return self._c.num_rows
 
     def __contains__(self, name: object) -> bool:
+        """True if a column is named ``name``."""
         return name in self._names
 
     def __iter__(self) -> Iterator[str]:
+        """The column names, in order (as iterating a dict gives its keys)."""
         return iter(self._names)
 
     def _index(self, key: str | int) -> int:
@@ -81,6 +120,7 @@ class Table:
             raise KeyError(f"no column named {key!r}; the columns are {self._names}") from None
 
     def __getitem__(self, key: str | int) -> Column:
+        """The column named ``key`` (or at position ``key``): a Tensor, a list of str or a Categorical."""
         i = self._index(key)
         kind = self._c.kind(i)
         if kind == "tensor":
@@ -96,12 +136,28 @@ class Table:
 
     def mask(self, key: str | int) -> Tensor | None:
         """The bool validity mask of a column (False where a value is missing), or None when no value
-        is missing. Float columns hold NaN for missing values and have no mask."""
+        is missing. Float columns hold NaN for missing values and have no mask.
+
+        Example:
+            >>> import io
+            >>> t = tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n"))
+            >>> t.mask("city").numpy(), t.mask("age")
+            (array([ True, False]), None)
+        """
         valid = self._c.valid(self._index(key))
         return None if valid is None else Tensor._wrap(valid)
 
     def items(self) -> Iterator[tuple[str, Column]]:
-        """(name, column) pairs in order."""
+        """(name, column) pairs in order.
+
+        Example:
+            >>> import io
+            >>> for name, column in tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).items():
+            ...     print(name, column)
+            age tb.Tensor(shape=(2,), dtype=int64, device=cpu)
+            height tb.Tensor(shape=(2,), dtype=float64, device=cpu)
+            city ['Oslo', None]
+        """
         for name in self._names:
             yield name, self[name]
 
@@ -111,6 +167,13 @@ class Table:
         Numbers and bools are converted to ``dtype``; categorical columns give their codes; string
         columns raise :class:`DTypeError`. A table read with one float dtype for every column returns
         the matrix it was parsed into, without a copy.
+
+        Example:
+            >>> import io
+            >>> t = tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n"))
+            >>> t.to_tensor(["age", "height"]).numpy()
+            array([[31.  ,  1.75],
+                   [45.  ,  1.62]], dtype=float32)
         """
         from ._dtypes import dtype_name
 
@@ -129,7 +192,13 @@ class Table:
         return out
 
     def to_numpy(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays)."""
+        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays).
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_numpy()
+            {'age': array([31, 45]), 'height': array([1.75, 1.62]), 'city': array(['Oslo', None], dtype=object)}
+        """
         import numpy as np
 
         from ._convert import to_numpy
@@ -137,13 +206,27 @@ class Table:
         return self._export(to_numpy, columns, lambda _name, col: np.array(col, dtype=object))
 
     def to_torch(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of torch tensors (zero-copy where torch can alias the memory)."""
+        """A dict of torch tensors (zero-copy where torch can alias the memory).
+
+        String columns raise :class:`DTypeError` (read them as ``"category"``, or leave them out).
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_torch(["age"])
+            {'age': tensor([31, 45])}
+        """
         from ._convert import to_torch
 
         return self._export(to_torch, columns, _no_strings("torch"))
 
     def to_tf(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of TensorFlow tensors (string columns become tf.string tensors)."""
+        """A dict of TensorFlow tensors (string columns become tf.string tensors, missing as "").
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_tf(["city"])
+            {'city': <tf.Tensor: shape=(2,), dtype=string, numpy=array([b'Oslo', b''], dtype=object)>}
+        """
         from ._convert import to_tf
 
         def text(_name: str, col: list) -> Any:
@@ -154,7 +237,15 @@ class Table:
         return self._export(to_tf, columns, text)
 
     def to_jax(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of JAX arrays."""
+        """A dict of JAX arrays (64-bit columns narrow without ``jax_enable_x64``, checked).
+
+        String columns raise :class:`DTypeError` (read them as ``"category"``, or leave them out).
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_jax(["age"])
+            {'age': Array([31, 45], dtype=int32)}
+        """
         from ._convert import to_jax
 
         return self._export(to_jax, columns, _no_strings("jax"))
@@ -164,7 +255,8 @@ class Table:
         for i, name in enumerate(self._names):
             kind = self._c.kind(i)
             kinds.append(f"{name}: {self._c.values(i).dtype if kind == 'tensor' else kind}")
-        return f"Table({self.num_rows} rows; {', '.join(kinds)})"
+        rows = "1 row" if self.num_rows == 1 else f"{self.num_rows} rows"
+        return f"Table({rows}; {', '.join(kinds)})"
 
 
 def _missing_rows(valid: _ext.Tensor) -> list[int]:
@@ -193,8 +285,18 @@ def from_dataframe(df: Any) -> Table:
       of ``str`` (``None`` where missing). Column labels become ``str``.
 
     Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"x": [1.5, 2.5], "n": pd.array([1, None], dtype="Int64"), "s": ["a", "b"]})
         >>> t = tb.from_dataframe(df)
-        >>> x = t.to_tensor()          # (len(df), n_columns) float32
+        >>> t
+        Table(2 rows; x: float64, n: int64, s: strings)
+        >>> t["x"].data_ptr == df["x"].to_numpy().ctypes.data            # shares memory
+        True
+        >>> t.mask("n").numpy()
+        array([ True, False])
+        >>> t.to_tensor(["x", "n"]).numpy()
+        array([[1.5, 1. ],
+               [2.5, 0. ]], dtype=float32)
     """
     import numpy as np
     import pandas as pd

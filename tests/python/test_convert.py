@@ -203,3 +203,16 @@ def test_as_numpy_reference_helper_round_trip(torch):
     x = sample("float32")
     assert_same_values(tb.to_torch(x), x)
     assert as_numpy(tb.to_torch(x)).dtype == np.float32
+
+
+def test_python_numbers_take_the_requested_dtype_like_numpy(torch):
+    """Python ints/floats have no dtype of their own (NEP 50): a requested dtype of a kind they fit
+    is taken directly, values that do not fit raise, and other kinds follow the casting rule."""
+    assert tb.to_numpy([1, 2], dtype="uint8").dtype == np.uint8
+    assert tb.to_torch([[1.0, 2.5]], dtype="float16").dtype == torch.float16
+    assert tb.to_numpy(7, dtype="int8").tolist() == np.asarray(7, dtype=np.int8).tolist()
+    with pytest.raises(OverflowError, match="300"):
+        tb.asarray([1, 300], dtype="uint8")
+    with pytest.raises(TypeError, match="same_kind"):
+        tb.asarray([1.5], dtype="int32")
+    assert tb.to_numpy([1.5], dtype="int32", casting="unsafe").tolist() == [1]
