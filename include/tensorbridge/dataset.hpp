@@ -110,18 +110,22 @@ struct prefetch_options {
 };
 
 /// Which native operation a `map_op` applies.
-enum class map_kind { cast, normalize, one_hot, permute, reshape };
+enum class map_kind { cast, normalize, one_hot, permute, reshape, random_flip };
 
 /// A native operation applied to whole batches of one or more fields, on the worker threads.
 ///
 /// Shapes and axes are per sample (without the batch dimension), as in `tf.data`'s `map`.
+///
+/// Random ops draw from one stream per sample, seeded by `sample_seed(seed, epoch, source row)`
+/// (the pipeline's shuffle seed): the result never depends on threads, blocks or batch makeup.
 struct map_op {
   map_kind kind = map_kind::cast;     ///< the operation
   tb::dtype dtype = tb::dtype::float32;  ///< cast: target; normalize/one_hot: output dtype (floating for normalize)
   std::vector<double> mean;           ///< normalize: one value, or one per element of the last axis
   std::vector<double> std;            ///< normalize: same length as `mean`, all non-zero
   std::int64_t depth = 0;             ///< one_hot: number of classes, >= 1
-  shape_t axes;                       ///< permute: a permutation of the per-sample axes
+  shape_t axes;                       ///< permute: a permutation of the per-sample axes; random_flip: the axis
+  double probability = 0.5;           ///< random_flip: chance that a sample is flipped, in [0, 1]
   shape_t shape;                      ///< reshape: the new per-sample shape (one -1 is inferred)
 
   /// `cast(to)`: converts elements with the unsafe rule (as `ndarray.astype`).
@@ -134,14 +138,20 @@ struct map_op {
   static map_op permute(shape_t axes);
   /// Views each sample with a new shape of the same size.
   static map_op reshape(shape_t shape);
+  /// Reverses each sample along per-sample `axis` with the given probability (e.g. a horizontal
+  /// flip of HWC images is axis 1). Random: needs one seed per sample.
+  static map_op random_flip(std::int64_t axis, double probability = 0.5);
+  /// True for ops that draw random numbers (they need `seeds` in `apply`).
+  bool is_random() const noexcept { return kind == map_kind::random_flip; }
 
   /// Throws `tb::error` (value) for inconsistent parameters.
   void validate() const;
   /// The output spec for an input field spec; throws `tb::error` if the op does not apply to it.
   field_spec output_spec(const field_spec& in) const;
   /// Applies the op to a batch (first dimension = batch). The result is a new contiguous tensor
-  /// (or a view for reshape). Throws `tb::error` for out-of-range one-hot labels.
-  tensor apply(const tensor& batch) const;
+  /// (or a view for reshape). Random ops take one seed per sample (`sample_seed`) and throw
+  /// `tb::error` (value) without them. Throws `tb::error` for out-of-range one-hot labels.
+  tensor apply(const tensor& batch, std::span<const std::uint64_t> seeds = {}) const;
 };
 
 /// Consecutive batches of one epoch stored back to back, as `dataset_iterator::next_block`
@@ -153,6 +163,8 @@ struct batch_block {
   bool batched = true;     ///< false: every "batch" is one sample, without a batch axis
   /// Per field: shape (total rows, per-sample shape...), C-contiguous.
   std::vector<tensor> fields;
+  /// One uint64 per row: `sample_seed(seed, epoch, source row)`, for random augmentation.
+  tensor seeds;
 
   /// Batches in the block.
   std::int64_t count() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
@@ -243,6 +255,19 @@ class dataset {
   dataset take(std::int64_t n) const;
   /// Skips the first `n` elements (samples before `batch`, batches after it; not after `repeat`).
   dataset skip(std::int64_t n) const;
+  /// How rows of memory-mapped source files are read (any position in the chain).
+  ///
+  /// - `true`: through the mapping. Every page touched stays mapped into the process and counts
+  ///   in its RSS (RssFile) until the data set dies: after a shuffled epoch, the whole file.
+  ///   Fastest while the files fit in RAM.
+  /// - `false` (the default): with positioned reads (`preadv`, one call per run of adjacent rows)
+  ///   from the file straight into the batch buffer; the mapping is never touched, so RSS stays at
+  ///   the batch buffers whatever the file size. A read error or a file truncated since it was
+  ///   mapped is a `tb::error` (io) naming the file, byte offset and row.
+  /// - Applies to shared read-only mappings that tensorbridge made (`load_npy` with `mmap`) whose
+  ///   rows are contiguous; copy-on-write mappings, Fortran-order files, in-memory and foreign
+  ///   arrays are always read from memory.
+  dataset keep_resident(bool keep) const;
 
   /// Number of rows of the source.
   std::int64_t source_size() const;

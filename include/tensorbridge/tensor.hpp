@@ -37,6 +37,29 @@ class storage {
   /// for memory that outlives every tensor, such as static data in tests).
   static std::shared_ptr<storage> wrap(void* data, std::size_t nbytes, std::function<void()> release);
 
+  /// The memory map of a file that a storage views (see `wrap_file_mapping`).
+  struct file_mapping {
+    void* base = nullptr;           ///< the address mmap returned (page-aligned); null: not a mapping
+    std::size_t length = 0;         ///< bytes mapped from `base`
+    bool shared_read_only = false;  ///< MAP_SHARED and PROT_READ: every byte equals the file's
+    /// A descriptor of the mapped file, open for reading while the storage lives (closed by the
+    /// storage's release), so that bytes of the mapping can be read with `pread` instead of being
+    /// touched; -1 when they cannot (copy-on-write mappings, whose written pages exist only in
+    /// memory, or no descriptor was available).
+    int fd = -1;
+    std::uint64_t file_offset = 0;  ///< the byte offset in the file of `base`
+    std::string source;             ///< the file (or `archive.npz:member`) for error messages
+  };
+
+  /// Wraps a memory map of a file, as `wrap` does, and records `mapping`, which lets readers
+  /// turn an address of the mapping into (descriptor, file offset). `release` (which unmaps and
+  /// closes `mapping.fd`) runs exactly once.
+  static std::shared_ptr<storage> wrap_file_mapping(void* data, std::size_t nbytes, file_mapping mapping,
+                                                    std::function<void()> release);
+
+  /// The file mapping this storage views (`base` is null for any other memory).
+  const file_mapping& mapping() const noexcept { return mapping_; }
+
   ~storage();
   storage(const storage&) = delete;
   storage& operator=(const storage&) = delete;
@@ -57,6 +80,7 @@ class storage {
   std::size_t nbytes_;
   bool owned_;
   std::function<void()> release_;
+  file_mapping mapping_{};
 };
 
 /// A shape or a list of strides.

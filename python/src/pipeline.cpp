@@ -49,13 +49,21 @@ void register_pipeline(nb::module_& m) {
                   [](std::int64_t depth, const std::string& d) { return map_op::one_hot(depth, dtype_from_name(d)); })
       .def_static("permute", &map_op::permute)
       .def_static("reshape", &map_op::reshape)
+      .def_static("random_flip", &map_op::random_flip)
+      .def_prop_ro("is_random", &map_op::is_random)
       .def("validate", &map_op::validate)
-      .def("apply", &map_op::apply, nb::call_guard<nb::gil_scoped_release>());
+      .def(
+          "apply",
+          [](const map_op& op, const tensor& batch, const std::vector<std::uint64_t>& seeds) {
+            return op.apply(batch, seeds);
+          },
+          nb::arg("batch"), nb::arg("seeds"), nb::call_guard<nb::gil_scoped_release>());
 
   nb::class_<batch_block>(m, "BatchBlock", "Consecutive batches stored back to back (tb::batch_block).")
       .def_ro("first", &batch_block::first)
       .def_ro("batched", &batch_block::batched)
       .def_ro("fields", &batch_block::fields)
+      .def_ro("seeds", &batch_block::seeds)
       .def_prop_ro("sizes", &batch_block::sizes)
       .def("count", &batch_block::count)
       .def("batch", [](const batch_block& b, std::int64_t i) { return batch_tuple(b.batch(i)); });
@@ -108,6 +116,7 @@ void register_pipeline(nb::module_& m) {
       .def("repeat", &dataset::repeat)
       .def("take", &dataset::take)
       .def("skip", &dataset::skip)
+      .def("keep_resident", &dataset::keep_resident, nb::arg("keep"))
       .def_prop_ro("source_size", &dataset::source_size)
       .def_prop_ro("batches_per_epoch", &dataset::batches_per_epoch)
       .def_prop_ro("epochs_per_iteration", &dataset::epochs_per_iteration)

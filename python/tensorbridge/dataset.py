@@ -97,6 +97,43 @@ def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], I
     return each_batch
 
 
+def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str) -> Dataset:
+    """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`."""
+    import numpy as np
+
+    from .table import Categorical
+
+    labels = [] if label is None else [label] if isinstance(label, str) else list(label)
+    for name in labels:
+        if name not in table.columns:
+            raise InvalidValueError(f"{where}: no label column {name!r}; the columns are {table.columns}")
+    features = [c for c in table.columns if c not in labels]
+    if not features:
+        raise InvalidValueError(f"{where}: every column is a label; leave at least one feature column")
+    x = table.to_tensor(features, dtype)
+    if not labels:
+        return Dataset.from_tensor_slices(x)
+    if len(labels) > 1:
+        return Dataset.from_tensor_slices((x, table.to_tensor(labels, dtype)))
+    y = table[labels[0]]
+    if isinstance(y, Categorical):
+        y = y.codes
+    elif isinstance(y, list):
+        if any(v is None for v in y):
+            raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
+        y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
+    return Dataset.from_tensor_slices((x, y))
+
+
+def _seed_slices(block: Any) -> list[Any]:
+    """The per-sample seeds of each batch of a block, as NumPy uint64 arrays."""
+    from ._tensor import Tensor
+
+    seeds = Tensor._wrap(block.seeds).numpy()
+    bounds = list(itertools.accumulate(block.sizes, initial=0))
+    return [seeds[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
 def _distributed_context(distributed: Any) -> tuple[int, int]:
     """(world size, rank) from torch.distributed, a tf.distribute.InputContext, or JAX."""
     if hasattr(distributed, "num_input_pipelines") and hasattr(distributed, "input_pipeline_id"):
@@ -143,19 +180,27 @@ class Dataset:
 
     __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "__weakref__")
 
-    def __init__(self, c: _ext.Dataset, kind: str, names: tuple[str, ...], steps: tuple[Any, ...] = (),
-                 prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES), seed_given: bool = True) -> None:
-        """Internal: make data sets with :meth:`from_tensor_slices` or :meth:`from_npy`."""
+    def __init__(self) -> None:
+        """Data sets come from :meth:`from_tensor_slices`, :meth:`from_npy`, :meth:`from_csv` or
+        :meth:`from_dataframe`; this constructor only says so."""
+        raise TypeError("make a tb.Dataset with Dataset.from_tensor_slices(...), from_npy(...), from_csv(...) "
+                        "or from_dataframe(...)")
+
+    @classmethod
+    def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], steps: tuple[Any, ...] = (),
+              prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES), seed_given: bool = True) -> Dataset:
+        self = object.__new__(cls)
         self._c = c
         self._kind = kind  # "single", "tuple" or "dict": the structure of each element
         self._names = names
-        self._steps = steps  # (fn_or_Op, field indices or None) applied in Python after the C++ batch
+        self._steps = steps  # (fn_or_Op, field indices or None, seeded) applied in Python after the C++ batch
         self._prefetch = prefetch
         self._seed_given = seed_given
+        return self
 
     def _with(self, c: _ext.Dataset | None = None, **kw: Any) -> Dataset:
         args = {"steps": self._steps, "prefetch": self._prefetch, "seed_given": self._seed_given, **kw}
-        return Dataset(self._c if c is None else c, self._kind, self._names, **args)
+        return Dataset._make(self._c if c is None else c, self._kind, self._names, **args)
 
     # ----------------------------------------------------------------------------- sources
     @staticmethod
@@ -182,12 +227,24 @@ class Dataset:
         else:
             kind, names, arrays = "single", ("0",), [data]
         fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
-        return Dataset(_ext.Dataset.from_tensor_slices(fields), kind, names)
+        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names)
 
     @staticmethod
-    def from_npy(paths: Any, mmap: bool = True) -> Dataset:
+    def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False) -> Dataset:
         """A data set over ``.npy`` files, memory-mapped by default (larger than RAM is fine: only
         the rows of each batch are read).
+
+        ``keep_resident`` says how the rows of mapped files are read:
+
+        - ``False`` (default): with positioned reads (``preadv``) from the file straight into the
+          batch buffers. The mapping is never touched, so the process's RSS stays at the batch
+          buffers whatever the file size (the file still goes through the kernel's page cache,
+          which does not count in RSS). A file truncated or unreadable after it was opened raises
+          ``tb.ReadError`` naming the file, byte offset and row.
+        - ``True``: through the mapping. Every page touched stays mapped into the process (RSS
+          ``RssFile``) for the life of the data set: after a shuffled epoch, the whole file.
+          About 4x faster for small rows while the files fit in RAM, but a file truncated while
+          the data set is open then kills the process (SIGBUS), as with ``np.memmap``.
 
         ``paths`` is one field or a tuple/dict of fields; a field is one path, or a *list* of paths
         concatenated along axis 0 (shards of one array, never copied together)::
@@ -220,7 +277,47 @@ class Dataset:
         else:
             kind, names, fields = "single", ("0",), [paths]
         c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
-        return Dataset(c, kind, names)
+        return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names)
+
+    @staticmethod
+    def from_csv(path: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
+                 **read_csv_options: Any) -> Dataset:
+        """A data set of ``(features, labels)`` rows from a CSV file (read by :func:`tensorbridge.read_csv`
+        with ``read_csv_options``), or of feature rows alone when ``label`` is None.
+
+        Features are every column but the label column(s), as one ``dtype`` matrix. A numeric
+        label column keeps its dtype; a text label column becomes int64 codes of its sorted
+        distinct values (as scikit-learn's ``LabelEncoder``); several label columns become one
+        ``dtype`` matrix.
+
+        Example:
+            >>> import io
+            >>> text = "x1,x2,species\\n1,2,cat\\n3,4,dog\\n5,6,cat\\n"
+            >>> xb, yb = next(iter(tb.Dataset.from_csv(io.StringIO(text), label="species").batch(3)))
+            >>> xb, yb
+            (array([[1., 2.],
+                   [3., 4.],
+                   [5., 6.]], dtype=float32), array([0, 1, 0]))
+        """
+        from .csv import read_csv
+
+        return _table_dataset(read_csv(path, **read_csv_options), label, dtype, "from_csv")
+
+    @staticmethod
+    def from_dataframe(df: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32") -> Dataset:
+        """A data set of ``(features, labels)`` rows from a pandas DataFrame, with the same rules as
+        :meth:`from_csv` (categorical label columns give their codes).
+
+        Example:
+            >>> import pandas as pd
+            >>> df = pd.DataFrame({"age": [31, 45], "height": [1.75, 1.62], "y": [1, 0]})
+            >>> next(iter(tb.Dataset.from_dataframe(df, label="y").batch(2)))
+            (array([[31.  ,  1.75],
+                   [45.  ,  1.62]], dtype=float32), array([1, 0]))
+        """
+        from .table import from_dataframe
+
+        return _table_dataset(from_dataframe(df), label, dtype, "from_dataframe")
 
     # ----------------------------------------------------------------------------- stages
     def shuffle(self, seed: int | None = None, buffer_size: int | None = None,
@@ -280,7 +377,8 @@ class Dataset:
                 raise InvalidValueError(f"map(on={item!r}): expected a field index or name")
         return out
 
-    def map(self, fn: Op | Callable[..., Any], on: int | str | Sequence[int | str] | None = None) -> Dataset:
+    def map(self, fn: Op | Callable[..., Any], on: int | str | Sequence[int | str] | None = None, *,
+            seeded: bool = False) -> Dataset:
         """Applies ``fn`` to whole batches.
 
         Args:
@@ -290,6 +388,11 @@ class Dataset:
             on: the field(s) to apply ``fn`` to, by index or name; ``None``: a native op applies
                 to every field, a callable receives the whole element (tuple/dict/array) and
                 returns one of the same structure.
+            seeded: for random augmentation in a callable: it is called as ``fn(batch, seeds)``
+                with a NumPy uint64 array of one seed per sample, a pure function of (shuffle
+                seed, epoch, sample index) -- e.g. ``np.random.default_rng(seeds)`` -- so the
+                result does not depend on threads, prefetching or batch makeup. Native random
+                ops (:func:`tensorbridge.ops.random_flip`) are always seeded this way.
 
         Example:
             >>> X, y = np.arange(8, dtype=np.uint8).reshape(4, 2), np.array([0, 1, 1, 0])
@@ -299,6 +402,9 @@ class Dataset:
             (array([[0., 1.],
                    [2., 3.]], dtype=float32), array([ 0, 10]))
         """
+        if isinstance(fn, Op) and seeded:
+            raise InvalidValueError("map(seeded=True) is for Python callables; native random ops are seeded per "
+                                    "sample already")
         if isinstance(fn, Op) and not self._steps:
             return self._with(self._c.map(fn._native, self._field_indices(on)))
         if not callable(fn):
@@ -307,7 +413,7 @@ class Dataset:
             raise InvalidValueError("map(callable) before batch(): Python callables run on whole batches; "
                                     "call batch() first (or use a native tb.ops op)")
         fields = None if on is None else self._field_indices(on)
-        return self._with(steps=(*self._steps, (fn, fields)))
+        return self._with(steps=(*self._steps, (fn, fields, bool(seeded))))
 
     def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
                  block_bytes: int = _BLOCK_BYTES) -> Dataset:
@@ -595,7 +701,7 @@ class DatasetIterator:
         [0 1] 2
     """
 
-    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_kind", "_names", "_framework", "_ready",
+    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_ready",
                  "_position", "_closed", "__weakref__")
 
     def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
@@ -605,6 +711,7 @@ class DatasetIterator:
         self._export = _exporter(framework)
         self._unpack = _unpacker(framework, self._export)
         self._steps = ds._steps
+        self._seeded = any(seeded or (isinstance(fn, Op) and fn.is_random) for fn, _, seeded in self._steps)
         self._kind = ds._kind
         self._names = ds._names
         self._framework = framework
@@ -625,39 +732,44 @@ class DatasetIterator:
             batches = self._unpack(block)  # per batch, a tuple with one array per field
             if self._kind == "tuple" and not self._steps:
                 self._ready = batches
+            elif self._seeded:
+                self._ready = map(self._finish, batches, _seed_slices(block))
             else:
                 self._ready = map(self._finish, batches)
             element = next(self._ready)
         self._position += 1
         return element
 
-    def _finish(self, items: Sequence[Any]) -> Any:
+    def _finish(self, items: Sequence[Any], seeds: Any = None) -> Any:
         """Applies the Python steps to one batch and gives it the data set's structure."""
-        for fn, fields in self._steps:
-            items = self._apply(fn, fields, list(items))
+        for fn, fields, seeded in self._steps:
+            random = seeded or (isinstance(fn, Op) and fn.is_random)
+            items = self._apply(fn, fields, list(items), seeds if random else None)
         if self._kind == "single":
             return items[0]
         if self._kind == "tuple":
             return tuple(items)
         return dict(zip(self._names, items))
 
-    def _apply(self, fn: Any, fields: list[int] | None, items: list[Any]) -> list[Any]:
+    def _apply(self, fn: Any, fields: list[int] | None, items: list[Any], seeds: Any) -> list[Any]:
+        """One Python step on one batch; ``seeds`` (one per sample) when the step is seeded."""
         rows = items[0].shape[0] if items and len(items[0].shape) else None
         if isinstance(fn, Op):
             targets = range(len(items)) if fields is None else fields
             out = list(items)
             for f in targets:
-                out[f] = self._export(fn(out[f])._c)
+                out[f] = self._export(fn(out[f], seeds)._c)
             return out
+        call = fn if seeds is None else (lambda x: fn(x, seeds))
         if fields is not None:
             out = list(items)
             for f in fields:
-                out[f] = fn(out[f])
+                out[f] = call(out[f])
                 self._check(fn, out[f], rows, self._names[f])
             return out
         whole = items[0] if self._kind == "single" else (
             tuple(items) if self._kind == "tuple" else dict(zip(self._names, items)))
-        result = fn(whole)
+        result = call(whole)
         if self._kind == "single":
             new = [result]
         elif self._kind == "tuple":

@@ -26,7 +26,7 @@ from typing import Any
 from . import _ext
 from ._dtypes import dtype_name
 
-__all__ = ["Op", "cast", "normalize", "one_hot", "permute", "reshape"]
+__all__ = ["Op", "cast", "normalize", "one_hot", "permute", "random_flip", "reshape"]
 
 
 class Op:
@@ -48,12 +48,27 @@ class Op:
         self._native = native
         self._text = text
 
-    def __call__(self, batch: Any) -> Any:
-        """Applies the op to one batch (any array; the result is a :class:`tensorbridge.Tensor`)."""
+    def __call__(self, batch: Any, seeds: Any = None) -> Any:
+        """Applies the op to one batch (any array; the result is a :class:`tensorbridge.Tensor`).
+
+        Random ops need ``seeds``, one integer per sample (in a pipeline they are
+        ``sample_seed(seed, epoch, index)``, so the result does not depend on threads or batching).
+        """
         from ._convert import asarray
         from ._tensor import Tensor
 
-        return Tensor._wrap(self._native.apply(asarray(batch)._c))
+        seeds_ = [] if seeds is None else [int(s) for s in seeds]
+        return Tensor._wrap(self._native.apply(asarray(batch)._c, seeds_))
+
+    @property
+    def is_random(self) -> bool:
+        """True for ops that draw random numbers (one stream per sample).
+
+        Example:
+            >>> tb.ops.random_flip(1).is_random, tb.ops.cast("float32").is_random
+            (True, False)
+        """
+        return bool(self._native.is_random)
 
     def __repr__(self) -> str:
         return f"tb.ops.{self._text}"
@@ -115,6 +130,26 @@ def permute(*axes: int | Sequence[int]) -> Op:
     op = _ext.MapOp.permute([int(a) for a in flat])
     op.validate()
     return Op(op, f"permute({', '.join(map(str, flat))})")
+
+
+def random_flip(axis: int, p: float = 0.5) -> Op:
+    """Reverses each sample along per-sample ``axis`` with probability ``p`` (data augmentation;
+    ``random_flip(1)`` flips HWC images left-right).
+
+    Each sample draws from its own stream, seeded by (shuffle seed, epoch, sample index): the
+    flips are the same whatever the thread count, prefetch depth or batch size, and change from
+    epoch to epoch.
+
+    Example:
+        >>> images = np.arange(8).reshape(4, 1, 2)                      # 4 samples of shape (1, 2)
+        >>> ds = tb.Dataset.from_tensor_slices(images).shuffle(seed=0).batch(4)
+        >>> flipped = next(iter(ds.map(tb.ops.random_flip(1, p=1.0))))  # p=1: always flipped
+        >>> sorted(row.tolist() for row in flipped[:, 0])
+        [[1, 0], [3, 2], [5, 4], [7, 6]]
+    """
+    op = _ext.MapOp.random_flip(int(axis), float(p))
+    op.validate()
+    return Op(op, f"random_flip({axis}, p={p})")
 
 
 def reshape(*shape: int | Sequence[int]) -> Op:

@@ -133,7 +133,30 @@ std::shared_ptr<storage> map_region(int fd, std::uint64_t offset, std::uint64_t 
   void* base = ::mmap(nullptr, length, prot, flags, fd, static_cast<off_t>(start));
   if (base == MAP_FAILED) fail_errno("mmap", where, errno);
   auto* data = static_cast<std::byte*>(base) + (offset - start);
-  return storage::wrap(data, size, [base, length] { ::munmap(base, length); });
+  storage::file_mapping mapping{.base = base, .length = static_cast<std::size_t>(length),
+                                .shared_read_only = !writable_private, .file_offset = start,
+                                .source = std::string(where)};
+  // Our own descriptor, so that rows can be read with pread without touching (and so keeping
+  // resident) the mapped pages; the caller closes `fd`. A private mapping's written pages exist
+  // only in memory, so it gets none. Without a descriptor (EMFILE) reads go through the mapping.
+  if (!writable_private) mapping.fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  const int own_fd = mapping.fd;
+  return storage::wrap_file_mapping(data, size, std::move(mapping), [base, length, own_fd] {
+    ::munmap(base, length);
+    if (own_fd >= 0) ::close(own_fd);
+  });
 }
 
 }  // namespace tb::detail
+
+namespace tb {
+
+// Defined here rather than in core/storage.cpp: mapping files is this file's concern.
+std::shared_ptr<storage> storage::wrap_file_mapping(void* data, std::size_t nbytes, file_mapping mapping,
+                                                    std::function<void()> release) {
+  auto s = wrap(data, nbytes, std::move(release));
+  s->mapping_ = std::move(mapping);
+  return s;
+}
+
+}  // namespace tb

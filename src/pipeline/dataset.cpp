@@ -68,13 +68,16 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
     order.batch_rows(b, rows);
     block.offsets.push_back(static_cast<std::int64_t>(rows.size()));
   }
+  block.seeds = arena.empty({static_cast<std::int64_t>(rows.size())}, dtype::uint64);
+  const std::span<std::uint64_t> seeds(static_cast<std::uint64_t*>(block.seeds.data()), rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) seeds[r] = sample_seed(seed, epoch, rows[r]);
   block.fields.reserve(plan.fields.size());
   for (std::size_t k = 0; k < plan.fields.size(); ++k) {
     const auto& f = plan.fields[k];
     shape_t shape = f.data.shape();
     shape[0] = static_cast<std::int64_t>(rows.size());
     tensor t = arena.empty(std::move(shape), f.data.dtype());
-    gather_field(f, plan.offsets[k], rows, t);
+    gather_source_field(plan, k, rows, t);  // gather_field, or pread for mapped files (file_gather.cpp)
     block.fields.push_back(std::move(t));
   }
   // Every native op is defined per sample, so applying it to the block equals applying it to
@@ -82,7 +85,7 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   for (const auto& step : plan.maps)
     for (auto f : step.fields) {
       auto& field = block.fields[static_cast<std::size_t>(f)];
-      field = apply_op(step.op, field, &arena);
+      field = apply_op(step.op, field, &arena, seeds);
     }
   return block;
 }

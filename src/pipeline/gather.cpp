@@ -41,8 +41,9 @@ void gather_contiguous_rows(const std::byte* base, std::int64_t stride, const st
   }
 }
 
-// True if one row of `t` (all dimensions but the first) is C-contiguous.
-bool rows_contiguous(const tensor& t) {
+}  // namespace
+
+bool detail::rows_contiguous(const tensor& t) {
   std::int64_t expected = 1;
   for (std::int64_t d = t.ndim() - 1; d >= 1; --d) {
     if (t.shape()[d] != 1 && t.strides()[d] != expected) return false;
@@ -50,8 +51,6 @@ bool rows_contiguous(const tensor& t) {
   }
   return true;
 }
-
-}  // namespace
 
 void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const tensor& dst) {
   const auto n = static_cast<std::int64_t>(indices.size());
@@ -71,7 +70,7 @@ void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const
   const std::size_t row_bytes = dst.nbytes() / static_cast<std::size_t>(std::max<std::int64_t>(n, 1));
   if (n == 0 || row_bytes == 0) return;
 
-  if (rows_contiguous(src)) {
+  if (detail::rows_contiguous(src)) {
     const auto* base = static_cast<const std::byte*>(src.data());
     const std::int64_t stride = src.strides()[0] * static_cast<std::int64_t>(src.itemsize());
     auto* out = static_cast<std::byte*>(dst.data());

@@ -2,6 +2,7 @@
 // axes in a map_op are per sample; the batch dimension is added here.
 
 #include <cstring>
+#include <span>
 #include <type_traits>
 
 #include "core/dispatch_internal.hpp"
@@ -18,6 +19,7 @@ const char* kind_name(map_kind k) {
     case map_kind::one_hot: return "one_hot";
     case map_kind::permute: return "permute";
     case map_kind::reshape: return "reshape";
+    case map_kind::random_flip: return "random_flip";
   }
   return "?";
 }
@@ -112,6 +114,31 @@ tensor one_hot(const map_op& op, const tensor& batch, detail::batch_arena* arena
   return out;
 }
 
+// Each sample is copied as is or reversed along the op's axis, by a draw from its own stream.
+tensor random_flip(const map_op& op, const tensor& batch, detail::batch_arena* arena,
+                   std::span<const std::uint64_t> seeds) {
+  const std::int64_t rows = batch.shape()[0];
+  if (static_cast<std::int64_t>(seeds.size()) != rows)
+    fail(error_kind::value, "map(random_flip): needs one seed per sample (", rows, "), got ", seeds.size(),
+         "; derive them with tb::sample_seed(seed, epoch, index)");
+  tensor out = new_tensor(batch.shape(), batch.dtype(), arena);
+  const std::int64_t axis = op.axes[0] + 1;
+  // The top 53 bits of a mixed seed are a uniform double in [0, 1).
+  const auto threshold = static_cast<std::uint64_t>(op.probability * 9007199254740992.0);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    tensor src = batch.slice(r, r + 1);
+    if ((detail::mix64(seeds[static_cast<std::size_t>(r)] ^ 0x5eedf11bull) >> 11) < threshold) {
+      shape_t order(static_cast<std::size_t>(batch.ndim()));
+      for (std::size_t a = 0; a < order.size(); ++a) order[a] = static_cast<std::int64_t>(a);
+      std::swap(order[0], order[static_cast<std::size_t>(axis)]);
+      const std::int64_t n = src.shape()[static_cast<std::size_t>(axis)];
+      src = src.permute(order).slice(n - 1, -n - 1, -1).permute(order);
+    }
+    copy_into(src, out.slice(r, r + 1));
+  }
+  return out;
+}
+
 }  // namespace
 
 map_op map_op::cast(tb::dtype to) {
@@ -152,6 +179,14 @@ map_op map_op::reshape(shape_t shape) {
   return op;
 }
 
+map_op map_op::random_flip(std::int64_t axis, double probability) {
+  map_op op;
+  op.kind = map_kind::random_flip;
+  op.axes = {axis};
+  op.probability = probability;
+  return op;
+}
+
 void map_op::validate() const {
   switch (kind) {
     case map_kind::cast: return;
@@ -186,6 +221,12 @@ void map_op::validate() const {
       if (inferred > 1) fail(error_kind::value, "reshape: at most one -1 in ", shape_str(shape));
       return;
     }
+    case map_kind::random_flip:
+      if (axes.size() != 1 || axes[0] < 0)
+        fail(error_kind::value, "random_flip: expected one per-sample axis >= 0, got ", shape_str(axes));
+      if (!(probability >= 0 && probability <= 1))
+        fail(error_kind::value, "random_flip: probability must be in [0, 1], got ", probability);
+      return;
   }
 }
 
@@ -219,15 +260,22 @@ field_spec map_op::output_spec(const field_spec& in) const {
       for (auto a : axes) out.shape.push_back(in.shape[static_cast<std::size_t>(a)]);
       break;
     case map_kind::reshape: out.shape = resolve_shape(shape, product(in.shape), in.name); break;
+    case map_kind::random_flip:
+      if (axes[0] >= static_cast<std::int64_t>(in.shape.size()))
+        fail(error_kind::value, where, ": axis ", axes[0], " is out of range for a sample of shape ",
+             shape_str(in.shape), " (axes count per sample, without the batch dimension)");
+      break;
   }
   return out;
 }
 
-tensor map_op::apply(const tensor& batch) const { return detail::apply_op(*this, batch, nullptr); }
+tensor map_op::apply(const tensor& batch, std::span<const std::uint64_t> seeds) const {
+  return detail::apply_op(*this, batch, nullptr, seeds);
+}
 
 namespace detail {
 
-tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena) {
+tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena, std::span<const std::uint64_t> seeds) {
   if (batch.ndim() < 1) fail(error_kind::value, "map(", kind_name(op.kind), "): expected a batch, got a 0-d tensor");
   field_spec in{"batch", batch.dtype(), shape_t(batch.shape().begin() + 1, batch.shape().end())};
   field_spec out = op.output_spec(in);
@@ -250,6 +298,7 @@ tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena) {
       return dst;
     }
     case map_kind::reshape: return batch.contiguous().reshape(full);
+    case map_kind::random_flip: return random_flip(op, batch, arena, seeds);
   }
   return batch;
 }

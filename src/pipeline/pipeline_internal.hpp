@@ -32,7 +32,11 @@ struct dataset_plan {
   std::int64_t repeat = 1;            // epochs per iteration, -1: forever
   std::int64_t limit = -1;            // batches per iteration (take after repeat), -1: no limit
   std::uint64_t source_hash = 0;      // shapes, dtypes and a few rows of the source
+  bool keep_resident = false;         // read mapped source rows through the mapping, not with pread
 };
+
+/// True if one row of `t` (all dimensions but the first) is C-contiguous.
+bool rows_contiguous(const tensor& t);
 
 /// Rows of a field counting its continued parts, and the first row of each part.
 std::vector<std::int64_t> part_offsets(const dataset_field& field);
@@ -41,8 +45,14 @@ std::vector<std::int64_t> part_offsets(const dataset_field& field);
 void gather_field(const dataset_field& field, const std::vector<std::int64_t>& offsets,
                   std::span<const std::int64_t> rows, const tensor& dst);
 
-/// Applies `op` to `batch`, allocating its output from `arena` (or fresh memory when null).
-tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena);
+/// Gathers `rows` of field `k` of `plan` into `dst`: `gather_field`, or, unless
+/// `plan.keep_resident`, positioned reads for the parts that are file mappings (file_gather.cpp).
+void gather_source_field(const dataset_plan& plan, std::size_t k, std::span<const std::int64_t> rows,
+                         const tensor& dst);
+
+/// Applies `op` to `batch`, allocating its output from `arena` (or fresh memory when null);
+/// `seeds` (one per sample) feed random ops.
+tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena, std::span<const std::uint64_t> seeds);
 
 /// Batches `first` to `first + count - 1` of `epoch` (which must exist), gathered and mapped
 /// into one block; its `first` is left for the caller to set.

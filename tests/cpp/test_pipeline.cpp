@@ -352,6 +352,29 @@ TEST(Ops, NativeMaps) {
   EXPECT_THROW(tb::map_op::one_hot(3).apply(bad), tb::error);
 }
 
+TEST(Ops, RandomFlipDrawsFromEachSamplesSeed) {
+  tb::tensor x = tb::tensor::empty({64, 3}, tb::dtype::int64);
+  for (std::int64_t i = 0; i < 64; ++i)
+    for (std::int64_t j = 0; j < 3; ++j) x.at<std::int64_t>({i, j}) = 3 * i + j;
+  std::vector<std::uint64_t> seeds;
+  for (std::int64_t i = 0; i < 64; ++i) seeds.push_back(tb::sample_seed(1, 0, i));
+  const tb::map_op op = tb::map_op::random_flip(0);
+  const tb::tensor out = op.apply(x, seeds);
+  int flipped = 0;
+  for (std::int64_t i = 0; i < 64; ++i) {
+    const bool f = out.at<std::int64_t>({i, 0}) != 3 * i;
+    flipped += f;
+    for (std::int64_t j = 0; j < 3; ++j) EXPECT_EQ(out.at<std::int64_t>({i, j}), 3 * i + (f ? 2 - j : j));
+    // The same seed gives the same draw alone as in the batch.
+    const std::uint64_t one[] = {seeds[static_cast<std::size_t>(i)]};
+    EXPECT_EQ(op.apply(x.slice(i, i + 1), one).at<std::int64_t>({0, 0}), out.at<std::int64_t>({i, 0}));
+  }
+  EXPECT_GT(flipped, 16);
+  EXPECT_LT(flipped, 48);
+  EXPECT_THROW(op.apply(x), tb::error);                                    // no seeds
+  EXPECT_THROW(tb::map_op::random_flip(0, 2.0).validate(), tb::error);    // bad probability
+}
+
 TEST(Gather, StridedSourcesAndBounds) {
   tb::tensor m = tb::tensor::empty({3, 4}, tb::dtype::float64);
   for (std::int64_t i = 0; i < 3; ++i)

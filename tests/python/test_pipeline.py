@@ -205,6 +205,65 @@ def test_native_and_python_maps():
     assert ds.element_spec["y"] == ("float32", (3,))
 
 
+def flips_of(batches) -> dict[int, bool]:
+    """Sample index -> whether random_flip reversed it, for samples [i, -i] stored as x[:, 0] = i."""
+    out = {}
+    for xb, yb in batches:
+        xb, yb = np.asarray(xb), np.asarray(yb)
+        for row, i in zip(xb, yb):
+            assert sorted(row.tolist()) == sorted([float(i), -float(i)])
+            out[int(i)] = bool(row[0] != i)
+    return out
+
+
+@pytest.mark.parametrize("threads,depth,block_bytes,batch", [(1, 0, 0, 4), (2, 3, 200, 7), (8, 16, 1 << 18, 32)])
+def test_random_ops_draw_per_sample_whatever_the_threads_blocks_or_batches(threads, depth, block_bytes, batch, torch):
+    """Random ops draw from (seed, epoch, index) streams: the same flips for any thread count,
+    prefetch depth, block size, batch size or framework; new ones each epoch."""
+    x, y = index_data(200)
+
+    def make(batch_size):
+        return (tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=9).batch(batch_size)
+                .map(tb.ops.random_flip(0), on=0))
+
+    reference = make(5).prefetch(0, block_bytes=0)
+    first, second = flips_of(reference.as_numpy()), flips_of(reference.as_numpy())
+    assert len(first) == 200 and 60 < sum(first.values()) < 140  # p = 0.5
+    assert first != second  # the next epoch draws again
+    ds = make(batch).prefetch(depth, num_threads=threads, block_bytes=block_bytes)
+    assert flips_of(ds.as_torch()) == first
+    assert flips_of(ds.as_numpy()) == second
+
+
+def test_seeded_callables_get_per_sample_seeds():
+    x, y = index_data(30)
+    seen = {}
+
+    def record(batch, seeds):
+        xb, yb = batch
+        assert seeds.dtype == np.uint64 and seeds.shape == yb.shape
+        for i, s in zip(yb.tolist(), seeds.tolist()):
+            seen[i] = s
+        return xb, yb
+
+    ds = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=3).batch(4).map(record, seeded=True)
+    list(ds.as_numpy())
+    assert seen == {i: tb._ext.sample_seed(3, 0, i) for i in range(30)}
+    # after a callable, a native random op is applied in Python with the same seeds
+    after = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=3).batch(4).map(lambda b: b)
+    native = tb.Dataset.from_tensor_slices((x, y)).shuffle(seed=3).batch(4)
+    flip = tb.ops.random_flip(0)
+    assert flips_of(after.map(flip, on=0).as_numpy()) == flips_of(native.map(flip, on=0).as_numpy())
+    with pytest.raises(ValueError, match="one seed per sample"):
+        flip(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="probability"):
+        tb.ops.random_flip(0, p=1.5)
+    with pytest.raises(ValueError, match="out of range"):
+        tb.Dataset.from_tensor_slices(x).batch(2).map(tb.ops.random_flip(1))
+    with pytest.raises(ValueError, match="callables"):
+        tb.Dataset.from_tensor_slices(x).batch(2).map(flip, seeded=True)
+
+
 def test_take_skip_repeat_and_unbatched():
     x, y = index_data(10)
     ds = tb.Dataset.from_tensor_slices((x, y))
@@ -320,3 +379,37 @@ def test_gather_rows_and_sample_seeds():
     tb._ext.gather_rows(tb.asarray(x)._c, tb.asarray(idx)._c, out)
     np.testing.assert_array_equal(tb.Tensor._wrap(out).numpy(), x[idx])
     assert tb._ext.sample_seed(0, 0, 1) != tb._ext.sample_seed(0, 1, 0)
+
+
+def test_from_csv_and_from_dataframe_give_features_and_labels(tmp_path):
+    import pandas as pd
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame                      # 4 float features + int target
+    frame["species"] = np.array(["setosa", "versicolor", "virginica"])[frame["target"]]
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    features = frame.drop(columns=["target", "species"]).to_numpy(np.float32)
+
+    ds = tb.Dataset.from_csv(path, label="species", usecols=[*frame.columns[:4], "species"]).batch(150)
+    xb, yb = next(ds.as_numpy())
+    np.testing.assert_array_equal(xb, features)
+    np.testing.assert_array_equal(yb, frame["target"].to_numpy())   # sorted names: the same codes
+
+    xb, yb = next(tb.Dataset.from_dataframe(frame.drop(columns="species"), label="target").batch(150).as_numpy())
+    np.testing.assert_array_equal(xb, features)
+    assert yb.dtype == np.int64 and yb.tolist() == frame["target"].tolist()
+    cat = frame.drop(columns="target").astype({"species": "category"})
+    _, yb = next(tb.Dataset.from_dataframe(cat, label="species").batch(150).as_numpy())
+    assert yb.tolist() == frame["target"].tolist()
+    only = next(tb.Dataset.from_dataframe(pd.DataFrame({"a": [1, 2]})).batch(2).as_numpy())
+    assert only.tolist() == [[1.0], [2.0]]
+    with pytest.raises(ValueError, match="no label column 'nope'"):
+        tb.Dataset.from_csv(path, label="nope")
+    with pytest.raises(ValueError, match="every column is a label"):
+        tb.Dataset.from_dataframe(pd.DataFrame({"a": [1]}), label="a")
+
+
+def test_dataset_constructor_points_to_the_factories():
+    with pytest.raises(TypeError, match="from_tensor_slices"):
+        tb.Dataset()
