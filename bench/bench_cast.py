@@ -1,12 +1,24 @@
 """Cast bandwidth: tensorbridge against memcpy, NumPy, PyTorch, TensorFlow and JAX, in one run.
 
-GB/s counts the bytes read plus the bytes written (logical elements, also for strided sources).
-The memcpy anchor is ``tb.cast_into`` between two arrays of the SAME dtype, which is a plain
-``memcpy`` per chunk on tensorbridge's thread pool with the same thread count as the casts; the
-single-threaded ``np.copyto`` is shown too.
+GB/s counts the bytes read plus the bytes written (logical elements, also for strided sources,
+which make every contender read twice the source bytes). The memcpy anchor is ``tb.cast_into``
+between two arrays of the SAME dtype, which is a plain ``memcpy`` per chunk on tensorbridge's
+thread pool with the same thread count as the casts; the single-threaded ``np.copyto`` is shown too.
+
+Three situations, each against the same anchors measured in the same run:
+
+- ``into``: into a reused output (``tb.cast_into``), against memcpy;
+- ``steady``: a fresh output per call, repeated as a training loop repeats it (best of
+  ``--repeats`` after a warm-up call). Every library reuses what its allocator keeps:
+  tensorbridge's block cache, TensorFlow's BFC pool; NumPy and torch ask malloc, which maps and
+  faults fresh pages for arrays of this size each time;
+- ``cold``: the first call into memory the process never touched (page faults and zeroing of
+  every page included), one child process per library; each call's output and every source stay
+  alive in the child, so no allocator can hand back memory it has already mapped. One sample per
+  case (noisier than the rest); ``--no-cold`` skips it.
 
     .venv/bin/python bench/bench_cast.py            # 64 MiB sources
-    .venv/bin/python bench/bench_cast.py --big      # 1 GiB sources (needs ~4 GiB of RAM)
+    .venv/bin/python bench/bench_cast.py --big      # 1 GiB sources (needs ~4 GiB of RAM; no cold)
 
 Prints a table of ratios and writes bench/results/bench_cast.json. Never asserts timings.
 """
@@ -17,6 +29,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +123,9 @@ def measure_pair(
     row: dict[str, Any] = {
         "pair": f"{x.dtype.name}->{dst_name}",
         "layout": "strided" if strided else "contiguous",
+        # The into/memcpy ratio a cast reaches if it moves the bytes it must touch at memcpy's
+        # bandwidth: a strided source brings in every cache line of its base, twice its bytes.
+        "memcpy_bound": traffic / (x.size * ((2 if strided else 1) * x.dtype.itemsize + dst_dt.itemsize)),
     }
     row["tb_into"] = gbs(lambda: tb.cast_into(tx, tout, casting="unsafe"))
     row["tb_fresh"] = gbs(lambda: tb.cast(tx, dst_name))
@@ -129,7 +146,86 @@ def measure_pair(
     return row
 
 
-def run(nbytes: int, repeats: int) -> dict[str, Any]:
+COLD_LIBRARIES = ["tb", "numpy", "torch", "tf", "jax"]
+
+
+def cold_contender(library: str, x: np.ndarray, dst_name: str) -> tuple[Callable[[], Any], list[Any]]:
+    """The fresh-output cast of ``library`` on ``x`` and the objects (sources) to keep alive."""
+    dst_dt = np_dtype(dst_name)
+    if library == "tb":
+        tx = tb.asarray(x)
+        return (lambda: tb.cast(tx, dst_name)), [tx]
+    if library == "numpy":
+        return (lambda: x.astype(dst_dt)), []
+    if library == "torch":
+        import torch
+
+        tt, t_dt = torch.from_numpy(x), getattr(torch, dst_name)
+        return (lambda: tt.to(t_dt)), [tt]
+    if library == "tf":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        import tensorflow as tf
+
+        tfx, tf_dt = tf.constant(x), getattr(tf, dst_name)
+        return (lambda: tf.cast(tfx, tf_dt)), [tfx]
+    if library == "jax":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        jx, j_dt = jax.device_put(x), getattr(jnp, dst_name)
+        return (lambda: jx.astype(j_dt).block_until_ready()), [jx]
+    raise ValueError(f"unknown library {library!r}; expected one of {COLD_LIBRARIES}")
+
+
+def cold_child(library: str, nbytes: int) -> dict[str, float]:
+    """In a fresh process: GB/s of the first call of ``library``'s cast into untouched memory, per
+    case. A first call on the same data warms code paths, threads and JIT caches; its output, the
+    timed call's output and every source stay alive until the end, so the timed call can only get
+    pages the process never touched. For "tb", also the same-dtype copy into fresh memory (the
+    cold memcpy anchor)."""
+    rng = np.random.default_rng(0)
+    keep: list[Any] = []
+    out: dict[str, float] = {}
+
+    def first_touch(fn: Callable[[], Any]) -> float:
+        keep.append(fn())  # warm-up, kept alive
+        t0 = time.perf_counter()
+        keep.append(fn())
+        return time.perf_counter() - t0
+
+    if library == "tb":
+        a = np.ones(nbytes // 8, np.float64)
+        ta = tb.asarray(a)
+        keep.append(ta)
+        out["memcpy"] = 2 * a.nbytes / first_touch(lambda: tb.cast(ta, "float64")) / 1e9
+    for src_name, dst_name in PAIRS:
+        for strided in (False, True):
+            x = source(src_name, nbytes, strided, rng)
+            fn, sources = cold_contender(library, x, dst_name)
+            keep += sources  # tb and torch views keep x alive; TF and JAX hold their own copies
+            traffic = x.size * (x.dtype.itemsize + np_dtype(dst_name).itemsize)
+            key = f"{x.dtype.name}->{dst_name}/{'strided' if strided else 'contiguous'}"
+            out[key] = traffic / first_touch(fn) / 1e9
+    return out
+
+
+def run_cold(nbytes: int) -> dict[str, dict[str, float]]:
+    """``cold_child`` for every library, one child process each, one after the other."""
+    results: dict[str, dict[str, float]] = {}
+    for library in COLD_LIBRARIES:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--cold-child", library, "--bytes", str(nbytes)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[library] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return results
+
+
+def run(nbytes: int, repeats: int, cold: bool) -> dict[str, Any]:
     fw = frameworks()
     torch = fw["torch"]
     rng = np.random.default_rng(0)
@@ -147,6 +243,13 @@ def run(nbytes: int, repeats: int) -> dict[str, Any]:
         for strided in (False, True):
             x = source(src_name, nbytes, strided, rng)
             results["rows"].append(measure_pair(fw, x, dst_name, strided, repeats))
+            del x
+    if cold:
+        cold_gbs = run_cold(nbytes)
+        results["cold_memcpy_gbs"] = cold_gbs["tb"]["memcpy"]
+        for row in results["rows"]:
+            key = f"{row['pair']}/{row['layout']}"
+            row["cold"] = {library: cold_gbs[library][key] for library in COLD_LIBRARIES}
     return results
 
 
@@ -155,25 +258,47 @@ def print_table(r: dict[str, Any]) -> None:
         f"{r['source_bytes'] >> 20} MiB sources, tb threads={r['tb_threads']}, torch threads={r['torch_threads']}, "
         f"target={r['cast_target']}; memcpy (tb same-dtype copy, {r['tb_threads']} threads) = "
         f"{r['memcpy_gbs']:.1f} GB/s, np.copyto (1 thread) = {r['np_copyto_gbs']:.1f} GB/s"
+        + (f", memcpy into cold memory = {r['cold_memcpy_gbs']:.1f} GB/s" if "cold_memcpy_gbs" in r else "")
     )
-    head = (
-        f"{'pair':<18}{'layout':<11}{'tb into':>8}{'tb new':>8}{'into/memcpy':>12}{'new/numpy':>10}"
-        f"{'new/torch':>10}{'new/tf':>8}{'new/jax':>8}{'into/np.copyto':>15}"
-    )
-    print(head)
-    print("-" * len(head))
 
     def ratio(a: float | None, b: float | None) -> str:
         return f"{a / b:.2f}x" if a and b else "-"
 
+    head = (
+        f"{'pair':<18}{'layout':<11}{'into':>6}{'steady':>7}{'into/':>8}{'steady/':>8}{'steady/':>8}{'steady/':>8}"
+        f"{'steady/':>8}{'steady/':>8}{'memcpy':>8}"
+    )
+    sub = f"{'':<18}{'':<11}{'GB/s':>6}{'GB/s':>7}{'memcpy':>8}{'memcpy':>8}{'numpy':>8}{'torch':>8}{'tf':>8}{'jax':>8}{'bound':>8}"
+    print("\nInto a reused output, and a fresh output in steady state (repeated calls):")
+    print(head)
+    print(sub)
+    print("-" * len(head))
     for row in r["rows"]:
         print(
-            f"{row['pair']:<18}{row['layout']:<11}{row['tb_into']:>8.1f}{row['tb_fresh']:>8.1f}"
-            f"{ratio(row['tb_into'], r['memcpy_gbs']):>12}{ratio(row['tb_fresh'], row['numpy_astype']):>10}"
-            f"{ratio(row['tb_fresh'], row['torch_to']):>10}{ratio(row['tb_fresh'], row['tf_cast']):>8}"
-            f"{ratio(row['tb_fresh'], row['jax_astype']):>8}{ratio(row['tb_into'], row['numpy_copyto']):>15}"
+            f"{row['pair']:<18}{row['layout']:<11}{row['tb_into']:>6.1f}{row['tb_fresh']:>7.1f}"
+            f"{ratio(row['tb_into'], r['memcpy_gbs']):>8}{ratio(row['tb_fresh'], r['memcpy_gbs']):>8}"
+            f"{ratio(row['tb_fresh'], row['numpy_astype']):>8}{ratio(row['tb_fresh'], row['torch_to']):>8}"
+            f"{ratio(row['tb_fresh'], row['tf_cast']):>8}{ratio(row['tb_fresh'], row['jax_astype']):>8}"
+            f"{row['memcpy_bound']:>7.2f}x"
         )
-    print("(tb into / tb new in GB/s of bytes read + written; ratios > 1 mean tensorbridge is faster)")
+    if "cold_memcpy_gbs" in r:
+        print("\nFirst call into cold memory (one sample per case, a fresh process per library):")
+        head = f"{'pair':<18}{'layout':<11}{'tb GB/s':>8}{'/memcpy':>8}{'/numpy':>8}{'/torch':>8}{'/tf':>8}{'/jax':>8}"
+        print(head)
+        print("-" * len(head))
+        for row in r["rows"]:
+            c = row["cold"]
+            print(
+                f"{row['pair']:<18}{row['layout']:<11}{c['tb']:>8.1f}{ratio(c['tb'], r['cold_memcpy_gbs']):>8}"
+                f"{ratio(c['tb'], c['numpy']):>8}{ratio(c['tb'], c['torch']):>8}{ratio(c['tb'], c['tf']):>8}"
+                f"{ratio(c['tb'], c['jax']):>8}"
+            )
+    print(
+        "(GB/s of logical bytes read + written; ratios > 1 mean tensorbridge is faster. 'memcpy bound': the "
+        "into/memcpy\n ratio of a cast that moved the bytes it must touch (a strided source: every cache line "
+        "of its base)\n at memcpy's bandwidth. TensorFlow and JAX "
+        "copy a strided\n source to a dense tensor when it is imported, so their strided rows cast dense data.)"
+    )
 
 
 def main() -> None:
@@ -182,9 +307,17 @@ def main() -> None:
     )
     parser.add_argument("--big", action="store_true", help="1 GiB sources instead of 64 MiB")
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (best is kept)")
+    parser.add_argument(
+        "--no-cold", action="store_true", help="skip the first-call (cold memory) measurements"
+    )
+    parser.add_argument("--cold-child", choices=COLD_LIBRARIES, help=argparse.SUPPRESS)
+    parser.add_argument("--bytes", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cold_child:
+        print(json.dumps(cold_child(args.cold_child, args.bytes)))
+        return
     nbytes = (1 << 30) if args.big else (64 << 20)
-    results = run(nbytes, args.repeats)
+    results = run(nbytes, args.repeats, cold=not (args.no_cold or args.big))
     print_table(results)
     out = Path(__file__).parent / "results" / "bench_cast.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -398,10 +398,13 @@ void stream_fence() {}
 #endif
 
 // Converts one run. Contiguous runs go straight to the kernel; strided ones are gathered into an
-// L1-resident block, converted, and scattered, so the copy and the cast remain one pass. With
-// `stream`, dense output goes through an L1 block and non-temporal stores.
-void cast_run(detail::cast_kernel kernel, std::size_t src_size, std::size_t dst_size, const std::byte* s,
-              std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n, bool stream) {
+// L1-resident block (with the vectorised gather of the active instruction set, so no pair falls
+// to a per-element loop), converted by the contiguous kernel, and scattered, so the copy and the
+// cast remain one pass. With `stream`, dense output goes through an L1 block and non-temporal
+// stores.
+void cast_run(detail::cast_kernel kernel, detail::gather_kernel gather, std::size_t src_size, std::size_t dst_size,
+              const std::byte* s, std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n,
+              bool stream) {
   fp_env_guard guard;
   const bool src_dense = src_step == static_cast<std::int64_t>(src_size);
   const bool dst_dense = dst_step == static_cast<std::int64_t>(dst_size);
@@ -416,7 +419,7 @@ void cast_run(detail::cast_kernel kernel, std::size_t src_size, std::size_t dst_
     const std::int64_t m = std::min(block_elems, n - i);
     const std::byte* from = s + i * src_step;
     if (!src_dense) {
-      detail::copy_run(from, src_step, src_block, static_cast<std::int64_t>(src_size), m, src_size);
+      gather(from, src_step, src_block, m);
       from = src_block;
     }
     std::byte* into = dst_dense && !stream ? d + i * dst_step : dst_block;
@@ -482,13 +485,16 @@ void cast_into(const tensor& src, const tensor& dst, const cast_options& options
     copy_into(src, dst);
     return;
   }
-  const detail::cast_kernel kernel = detail::active_cast_kernels().get(src.dtype(), dst.dtype());
+  const detail::cast_kernel_table& table = detail::active_cast_kernels();
+  const detail::cast_kernel kernel = table.get(src.dtype(), dst.dtype());
+  const detail::gather_kernel gather = table.gather(src.itemsize());
   const auto layout = detail::make_row_layout(src, dst);
   const std::size_t src_size = src.itemsize(), dst_size = dst.itemsize();
   const bool stream = dst.nbytes() >= stream_threshold;
   detail::for_each_row(layout, static_cast<const std::byte*>(src.data()), static_cast<std::byte*>(dst.data()),
                        src.nbytes() + dst.nbytes(), [&](const std::byte* s, std::byte* d, std::int64_t n) {
-                         cast_run(kernel, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n, stream);
+                         cast_run(kernel, gather, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n,
+                                  stream);
                        });
 }
 

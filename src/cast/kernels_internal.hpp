@@ -1,6 +1,7 @@
 #pragma once
 // The per-instruction-set tables of contiguous cast kernels, and the runtime choice among them.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tensorbridge/cast.hpp"
@@ -11,12 +12,24 @@ namespace tb::detail {
 /// Converts `n` contiguous elements from `src` to `dst` (no alignment required, no overlap).
 using cast_kernel = void (*)(const void* src, void* dst, std::int64_t n);
 
-/// One kernel for every (from, to) pair, indexed by the dtypes' numbers.
+/// Copies `n` elements of one size from `src`, `step` bytes apart (any sign), to dense `dst`
+/// (no alignment required, no overlap). The strided driver gathers an L1-sized tile with it and
+/// then runs the contiguous cast kernel on the tile.
+using gather_kernel = void (*)(const std::byte* src, std::int64_t step, std::byte* dst, std::int64_t n);
+
+/// The element sizes `gather_kernel`s exist for: 1, 2, 4, 8 and 16 bytes.
+inline constexpr int gather_sizes = 5;
+
+/// One kernel for every (from, to) pair, indexed by the dtypes' numbers, and one gather per
+/// element size.
 struct cast_kernel_table {
   cast_kernel kernels[dtype_count][dtype_count];
+  gather_kernel gathers[gather_sizes];  // indexed by log2 of the element size
   cast_kernel get(dtype from, dtype to) const noexcept {
     return kernels[static_cast<int>(from)][static_cast<int>(to)];
   }
+  /// The gather for elements of `itemsize` bytes (a power of two up to 16).
+  gather_kernel gather(std::size_t itemsize) const noexcept { return gathers[__builtin_ctzll(itemsize)]; }
 };
 
 /// The portable kernels (the baseline instruction set of the build; on aarch64 that includes NEON).

@@ -364,3 +364,50 @@ def test_thread_count_setting_and_environment():
 def test_unknown_target_is_refused():
     with pytest.raises(ValueError, match="unknown cast target"):
         _ext.set_cast_target("sse9")
+
+
+# ---- strided sources and the block cache behind fresh outputs -----------------------------------
+
+
+@pytest.mark.parametrize("step", [2, 3, 4, 5, -1])
+@pytest.mark.parametrize(
+    "pair",
+    [("float64", "float32"), ("float32", "float16"), ("float32", "bfloat16"), ("float16", "float32"),
+     ("int64", "float32"), ("uint8", "float32"), ("complex128", "float64"), ("bool", "int16")],
+)  # fmt: skip
+def test_strided_source_equals_contiguous_bit_for_bit(target, pair, step):
+    src_name, dst_name = pair
+    rng = np.random.default_rng(abs(step))
+    raw = rng.integers(0, 256, size=(3000 * 5 + 16) * np_dtype(src_name).itemsize, dtype=np.uint8)
+    if src_name == "bool":
+        raw &= 1
+    base = raw.view(np_dtype(src_name))
+    view = base[1::step][:3000] if step > 0 else base[::-1][:3000]
+    got = tb_cast(view, dst_name)
+    want = tb_cast(np.ascontiguousarray(view), dst_name)
+    assert got.tobytes() == want.tobytes()
+
+
+def test_fresh_outputs_never_share_memory_with_live_ones():
+    """Freed outputs are reused, live ones (also through a NumPy view) never are."""
+    x = np.arange(1 << 20, dtype=np.float64)
+    kept = tb_cast(x, "float32")  # a NumPy view: keeps its block alive
+    for k in range(4):
+        y = tb_cast(x + k, "float32")  # each previous y is freed and its block reused
+        assert not np.shares_memory(y, kept)
+        np.testing.assert_array_equal(y, (x + k).astype(np.float32))
+    np.testing.assert_array_equal(kept, x.astype(np.float32))
+
+
+def test_block_cache_environment_variable():
+    code = "import numpy as np, tensorbridge as tb; print(int(tb.cast(np.ones(1 << 20), 'float32').numpy().sum()))"
+    for value in ("0", "64M", "1073741824"):
+        env = dict(os.environ, TB_BLOCK_CACHE_BYTES=value)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == str(1 << 20)
+    env = dict(os.environ, TB_BLOCK_CACHE_BYTES="lots")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode != 0
+    assert 'TB_BLOCK_CACHE_BYTES="lots" is not a byte count' in out.stderr
