@@ -2,6 +2,9 @@
 pyarrow.csv and np.loadtxt, measured in one run on the same file, reported as ratios.
 
     PYTHONPATH=build/dev-NAME/site .venv/bin/python bench/bench_io_csv.py [--rows 200000] [--cols 50]
+    PYTHONPATH=build/dev-NAME/site .venv/bin/python bench/bench_io_csv.py --issue-size   # 1M x 50, ~530 MB
+
+Every reader parses the same file in the same run; the file is cached in the temp folder by size.
 
 Writes bench/results/bench_io_csv.json. Not a test: nothing is asserted.
 """
@@ -50,10 +53,13 @@ def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--issue-size", action="store_true", help="the issue's size: 1,000,000 rows x 50 columns")
     ap.add_argument("--cols", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--loadtxt-rows", type=int, default=20_000, help="np.loadtxt runs on this many rows, scaled up")
     args = ap.parse_args()
+    if args.issue_size:
+        args.rows, args.cols = 1_000_000, 50
 
     import pandas as pd
     import pyarrow.csv as pacsv
@@ -104,7 +110,8 @@ def main() -> None:
         results.append({"name": name, "seconds": seconds, "cpu_seconds": cpu, "mb_per_s": size_mb / seconds})
 
     anchor, anchor_cpu = results[0]["seconds"], results[0]["cpu_seconds"]
-    print(f"\nCSV {args.rows} rows x {args.cols} float columns, {size_mb:.0f} MB, "
+    load = os.getloadavg()[0]
+    print(f"\nCSV {args.rows} rows x {args.cols} float columns, {size_mb:.0f} MB, load average {load:.1f}, "
           f"{tb.num_threads() if hasattr(tb, 'num_threads') else os.cpu_count()} threads, {platform.processor() or platform.machine()}")
     print(f"{'reader':<52} {'seconds':>8} {'MB/s':>6} {'speedup':>8} {'CPU s':>7} {'CPU ratio':>9}")
     for r in results:
@@ -115,7 +122,8 @@ def main() -> None:
     out_dir = Path(__file__).parent / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "bench_io_csv.json").write_text(json.dumps(
-        {"rows": args.rows, "cols": args.cols, "megabytes": size_mb, "cpu_count": os.cpu_count(), "results": results},
+        {"rows": args.rows, "cols": args.cols, "megabytes": size_mb, "cpu_count": os.cpu_count(),
+         "load_average": os.getloadavg(), "results": results},
         indent=2))
 
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <atomic>
 #include <exception>
 
 #include "core/parallel_internal.hpp"
@@ -14,6 +15,21 @@ const char* guess_row_start(const csv_dialect& d, const char* boundary, const ch
   if (boundary[-1] == '\n') return boundary;
   if (boundary[-1] == '\r') return (boundary < eof && *boundary == '\n') ? boundary + 1 : boundary;
   return csv_next_line(d, boundary, eof);
+}
+
+// Runs `body(i)` for every i in [0, n) on the pool. Blocks are handed out one at a time rather than in
+// one contiguous range per thread, so a thread that is slowed down (other work on the machine, a
+// block of slow rows) does not leave the others idle at the end.
+void for_each_block(std::size_t n, const std::function<void(std::size_t)>& body) {
+  std::atomic<std::size_t> next{0};
+  const auto workers = static_cast<std::int64_t>(std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, num_threads()))));
+  parallel_for(workers, 1, [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t w = lo; w < hi; ++w) {
+      for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < n;
+           i = next.fetch_add(1, std::memory_order_relaxed))
+        body(i);
+    }
+  });
 }
 
 }  // namespace
@@ -40,18 +56,14 @@ std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& 
   // never closes; the limit keeps such a scan near its block. A real long quoted field that passes
   // the limit is parsed again without one once its block's start is confirmed.
   const std::size_t slack = std::max<std::size_t>(block_size, std::size_t{1} << 16);
-  parallel_for(static_cast<std::int64_t>(n), 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) {
-      const char* stop = boundary[i + 1];
-      const char* limit = (i + 1 < static_cast<std::int64_t>(n) && static_cast<std::size_t>(end - stop) > slack)
-                              ? stop + slack
-                              : nullptr;
-      try {
-        finish[i] = run(static_cast<std::size_t>(i), start[i], std::max(stop, start[i]), limit);
-      } catch (...) {
-        errors[i] = std::current_exception();
-        finish[i] = nullptr;
-      }
+  for_each_block(n, [&](std::size_t i) {
+    const char* stop = boundary[i + 1];
+    const char* limit = (i + 1 < n && static_cast<std::size_t>(end - stop) > slack) ? stop + slack : nullptr;
+    try {
+      finish[i] = run(i, start[i], std::max(stop, start[i]), limit);
+    } catch (...) {
+      errors[i] = std::current_exception();
+      finish[i] = nullptr;
     }
   });
 
@@ -72,9 +84,7 @@ std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& 
 
 void csv_run_blocks(const std::vector<csv_block>& blocks,
                     const std::function<void(std::size_t block, const csv_block&)>& run) {
-  parallel_for(static_cast<std::int64_t>(blocks.size()), 1, [&](std::int64_t lo, std::int64_t hi) {
-    for (std::int64_t i = lo; i < hi; ++i) run(static_cast<std::size_t>(i), blocks[static_cast<std::size_t>(i)]);
-  });
+  for_each_block(blocks.size(), [&](std::size_t i) { run(i, blocks[i]); });
 }
 
 }  // namespace tb::detail

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "core/dispatch_internal.hpp"
@@ -40,6 +41,18 @@ csv_na_set::csv_na_set(const csv_options& options) {
     double v;
     if (csv_parse_number(s, v) == csv_parse_status::ok && !std::isnan(v)) has_numeric_ = true;
   }
+}
+
+bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na) {
+  if (na.has_numeric()) return false;
+  // from_chars reads signs, digits, '.', letters (exponents, inf, nan) and "nan(...)": a special
+  // character among them would end a field or row where fast_row does not look for it.
+  for (const char c : {d.sep, d.quote, d.escape, d.comment}) {
+    if (c == '\0') continue;
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '+' || c == '-' || c == '.' || c == '(' || c == ')' || c == '_') return false;
+  }
+  return true;
 }
 
 csv_column_type csv_inferred_type(std::uint8_t flags) {

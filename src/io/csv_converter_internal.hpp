@@ -2,12 +2,14 @@
 // Turning CSV fields into values: missing-value detection, number and bool parsing, per-column type
 // inference, and the sinks the tokenizer feeds (inference, typed columns, one fused number matrix).
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "io/csv_number_internal.hpp"
 #include "io/csv_parser_internal.hpp"
 
 namespace tb::detail {
@@ -58,61 +61,6 @@ inline std::string_view csv_trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-/// The common decimal form (`-12.345e-6`, at most 19 digits, a result exactly computable by one
-/// correctly rounded division or multiplication: Clinger's fast path) parsed without `from_chars`.
-/// Returns the end of the number, or nullptr when the text needs the general parser (which then
-/// decides). For float, a double result that lies exactly halfway between two floats also defers,
-/// so that rounding twice can never differ from rounding once.
-template <class T>
-inline const char* csv_parse_float_fast(const char* p, const char* eof, T& out) noexcept {
-  static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  const bool negative = p < eof && *p == '-';
-  if (negative) ++p;
-  std::uint64_t m = 0;
-  int digits = 0;
-  const char* start = p;
-  while (p < eof && static_cast<unsigned>(*p - '0') < 10) {
-    m = m * 10 + static_cast<unsigned>(*p - '0');
-    ++p;
-  }
-  digits = static_cast<int>(p - start);
-  int exponent = 0;
-  if (p < eof && *p == '.') {
-    ++p;
-    const char* frac = p;
-    while (p < eof && static_cast<unsigned>(*p - '0') < 10) {
-      m = m * 10 + static_cast<unsigned>(*p - '0');
-      ++p;
-    }
-    exponent = -static_cast<int>(p - frac);
-    digits += static_cast<int>(p - frac);
-  }
-  if (digits == 0 || digits > 19) return nullptr;
-  if (p < eof && (*p == 'e' || *p == 'E')) {
-    const char* q = p + 1;
-    bool eneg = false;
-    if (q < eof && (*q == '-' || *q == '+')) eneg = *q++ == '-';
-    int e = 0;
-    const char* edigits = q;
-    while (q < eof && static_cast<unsigned>(*q - '0') < 10 && e < 10000) e = e * 10 + (*q++ - '0');
-    if (q == edigits) return nullptr;
-    exponent += eneg ? -e : e;
-    p = q;
-  }
-  if (m > (std::uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
-  double d = static_cast<double>(m);
-  d = exponent < 0 ? d / pow10[-exponent] : d * pow10[exponent];
-  if constexpr (std::is_same_v<T, float>) {
-    std::uint64_t bits;
-    std::memcpy(&bits, &d, sizeof bits);
-    if ((bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28)) return nullptr;  // a float midpoint
-    if (d != 0 && (d < 1.2e-38 || d > 3.4e38)) return nullptr;  // subnormal or overflowing floats
-  }
-  out = static_cast<T>(negative ? -d : d);
-  return p;
 }
 
 /// Parses a whole field as a number of type T (blanks around it and a leading '+' allowed; floats
@@ -240,40 +188,78 @@ struct csv_convert_sink {
   }
 };
 
-/// The fused path: every read column is a float of type T, parsed straight from the text into a
-/// row-major block buffer (most fields never go through the tokenizer's scan).
+/// The fused path: every read column is a float of type T, parsed straight from the text into the
+/// block's row-major buffer. Rows of plain numbers take `fast_row` (no field scan, no field index);
+/// any other row (quotes, missing values, blanks, comments, errors) goes through the tokenizer, which
+/// calls `field`/`end_row` for it, so both ways agree on every row.
 template <class T>
 struct csv_matrix_sink {
   csv_context ctx;
-  std::vector<T> values;
+  std::int64_t out_columns = 0;  // values per row
+  bool fast = true;              // false when `fast_row` cannot be trusted (see `csv_matrix_fast_ok`)
+  bool all_columns = true;       // every file column is read (output column == file column)
+  std::unique_ptr<T[]> values;   // the block's rows, row-major; `size` of `capacity` values are used
+  std::size_t size = 0;
+  std::size_t capacity = 0;
   std::int64_t rows = 0;
-  bool fast = true;  // false when a missing-value string looks like a number
-  bool all_columns = true;
+  T* row = nullptr;  // where the current row's values go (set by `begin_row`)
   std::string scratch;
   const csv_column_type type{column_kind::tensor, std::is_same_v<T, float> ? dtype::float32 : dtype::float64};
 
+  explicit csv_matrix_sink(const csv_context& c) : ctx(c), out_columns(static_cast<std::int64_t>(c.layout->names.size())) {}
+
   void reset(std::size_t reserve_values) {
-    values.clear();
-    values.reserve(reserve_values);
     rows = 0;
+    size = 0;
+    if (capacity < reserve_values) {
+      values.reset(new T[reserve_values]);
+      capacity = reserve_values;
+    }
   }
-  bool fast_field(std::int64_t index, const char*& p, const char* eof) {
-    if (!fast || index >= ctx.layout->file_columns) return false;
-    if (!all_columns && ctx.layout->out_of_file[static_cast<std::size_t>(index)] < 0) return false;
-    T v;
-    const char* ptr = csv_parse_float_fast(p, eof, v);
-    if (ptr == nullptr) {
-      auto [end, ec] = std::from_chars(p, eof, v);
-      if (ec != std::errc{} || end == p) return false;
-      ptr = end;
+  void begin_row() {
+    const auto n = static_cast<std::size_t>(out_columns);
+    if (size + n > capacity) {
+      const std::size_t grown = std::max(capacity * 2, size + n + 1024);
+      std::unique_ptr<T[]> bigger(new T[grown]);
+      if (size != 0) std::memcpy(bigger.get(), values.get(), size * sizeof(T));
+      values = std::move(bigger);
+      capacity = grown;
     }
-    if (ptr < eof) {
-      const std::uint8_t c = ctx.dialect->at(*ptr);
-      if (c != csv_sep && c != csv_lf && c != csv_cr) return false;
+    row = values.get() + size;
+  }
+  /// Parses one row of plain numbers at `p` (a row start) into `row` and returns the first byte of the
+  /// next row; nullptr (nothing consumed) when the row is not plain numbers with the right field count.
+  const char* fast_row(const char* p, const char* eof) {
+    const csv_dialect& d = *ctx.dialect;
+    const std::int64_t last = ctx.layout->file_columns - 1;
+    for (std::int64_t j = 0;; ++j) {
+      const std::int64_t o = all_columns ? j : ctx.layout->out_of_file[static_cast<std::size_t>(j)];
+      if (o >= 0) {
+        T v;
+        const char* end = nullptr;
+        if (csv_has_short_parser && eof - p >= 32) end = csv_parse_float_short(p, v);
+        if (end == nullptr) end = csv_parse_float_fast(p, eof, v);
+        if (end == nullptr) {
+          const auto [e, ec] = std::from_chars(p, eof, v);
+          if (ec != std::errc{} || e == p) return nullptr;
+          end = e;
+        }
+        row[o] = v;
+        p = end;
+      } else {
+        while (p < eof && d.at(*p) == csv_plain) ++p;
+      }
+      if (p >= eof) return j == last ? p : nullptr;
+      const char c = *p;
+      if (j < last) {
+        if (c != d.sep) return nullptr;
+        ++p;
+        continue;
+      }
+      if (c == '\n') return p + 1;
+      if (c == '\r') return (p + 1 < eof && p[1] == '\n') ? p + 2 : p + 1;
+      return nullptr;
     }
-    values.push_back(v);
-    p = ptr;
-    return true;
   }
   void field(std::int64_t index, csv_field f) {
     if (index >= ctx.layout->file_columns) return;
@@ -286,13 +272,43 @@ struct csv_matrix_sink {
     } else if (auto status = csv_parse_number(text, v); status != csv_parse_status::ok) {
       csv_fail_value(ctx, f, out, text, type, status);
     }
-    values.push_back(v);
+    row[out] = v;
   }
   bool end_row(const char* row_begin, std::int64_t fields) {
     if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
     ++rows;
+    size += static_cast<std::size_t>(out_columns);
     return true;
   }
 };
+
+/// True if `csv_matrix_sink::fast_row` reads every row it accepts exactly as the tokenizer and
+/// `field` would: no missing-value string is a number, and no special character (delimiter, quote,
+/// escape, comment) can appear inside a number that `from_chars` accepts.
+bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na);
+
+/// Parses the rows that start in [begin, stop) into `sink` (the fused matrix path); same contract as
+/// `csv_tokenize` (nullptr when a speculative row runs past `limit`).
+template <class T>
+const char* csv_parse_matrix_rows(const csv_context& ctx, const char* begin, const char* stop, const char* limit,
+                                  csv_matrix_sink<T>& sink) {
+  const char* p = begin;
+  const char* const eof = ctx.source->eof;
+  while (p < stop && p < eof) {
+    sink.begin_row();
+    if (sink.fast) {
+      if (const char* next = sink.fast_row(p, eof)) {
+        ++sink.rows;
+        sink.size += static_cast<std::size_t>(sink.out_columns);
+        p = next;
+        continue;
+      }
+    }
+    // One row (or blank/comment lines) through the general tokenizer: a row starts in [p, p + 1).
+    p = csv_tokenize(*ctx.dialect, *ctx.source, p, p + 1, limit, sink);
+    if (p == nullptr) return nullptr;
+  }
+  return p;
+}
 
 }  // namespace tb::detail

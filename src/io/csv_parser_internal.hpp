@@ -77,10 +77,7 @@ const char* csv_skip_quoted(const csv_dialect& d, const csv_source& src, const c
 /// for speculative chunks). Blank lines (when `skip_blank_lines`) and comment lines are skipped.
 ///
 /// The sink provides `void field(std::int64_t index, csv_field f)` and
-/// `bool end_row(const char* row_begin, std::int64_t fields)` (false stops after this row), and may
-/// provide `bool fast_field(std::int64_t index, const char*& p, const char* eof)` that consumes a
-/// plain field itself (leaving `p` on the byte after it) and returns true, or returns false to let
-/// the tokenizer scan it.
+/// `bool end_row(const char* row_begin, std::int64_t fields)` (false stops after this row).
 template <class Sink>
 const char* csv_tokenize(const csv_dialect& d, const csv_source& src, const char* begin, const char* stop,
                          const char* limit, Sink& sink) {
@@ -99,9 +96,6 @@ const char* csv_tokenize(const csv_dialect& d, const csv_source& src, const char
     const char* row_begin = p;
     std::int64_t index = 0;
     for (;;) {
-      if constexpr (requires { sink.fast_field(index, p, eof); }) {
-        if (sink.fast_field(index, p, eof)) goto field_done;
-      }
       {
         const char* field_begin = p;
         bool raw = false;
@@ -124,7 +118,6 @@ const char* csv_tokenize(const csv_dialect& d, const csv_source& src, const char
         }
         sink.field(index, csv_field{field_begin, p, raw});
       }
-    field_done:
       ++index;
       if (p >= eof) break;
       const std::uint8_t c = d.at(*p);

@@ -173,27 +173,29 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
   const csv_layout& layout = *ctx.layout;
   const auto ncols = static_cast<std::int64_t>(layout.names.size());
   const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
-  std::vector<csv_matrix_sink<T>> sinks(nblocks, csv_matrix_sink<T>{ctx});
+  std::vector<csv_matrix_sink<T>> sinks;
+  sinks.reserve(nblocks);
+  const bool fast = csv_matrix_fast_ok(*ctx.dialect, *ctx.na);
+  for (std::size_t b = 0; b < nblocks; ++b) {
+    sinks.emplace_back(ctx);
+    sinks.back().fast = fast;
+    sinks.back().all_columns = ncols == layout.file_columns;
+  }
   // A number is at least two bytes with its delimiter: reserve for that, rounded down a bit.
   const std::size_t reserve = std::min<std::size_t>(options.block_size, static_cast<std::size_t>(end - begin)) / 4 + 16;
-  for (auto& s : sinks) {
-    s.fast = !ctx.na->has_numeric();
-    s.all_columns = ncols == layout.file_columns;
-  }
-  const auto blocks = csv_parse_blocks(
-      *ctx.dialect, *ctx.source, begin, end, options.block_size,
-      [&](std::size_t b, const char* from, const char* stop, const char* limit) {
-        sinks[b].reset(reserve);
-        return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, sinks[b]);
-      });
+  const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
+                                       [&](std::size_t b, const char* from, const char* stop, const char* limit) {
+                                         sinks[b].reset(reserve);
+                                         return csv_parse_matrix_rows(ctx, from, stop, limit, sinks[b]);
+                                       });
   std::vector<std::int64_t> first_row(nblocks + 1, 0);
   for (std::size_t b = 0; b < nblocks; ++b) first_row[b + 1] = first_row[b] + sinks[b].rows;
   const std::int64_t rows = first_row[nblocks];
   tensor matrix = tensor::empty({rows, ncols}, std::is_same_v<T, float> ? dtype::float32 : dtype::float64);
   T* dst = static_cast<T*>(matrix.data());
   csv_run_blocks(blocks, [&](std::size_t b, const csv_block&) {
-    std::memcpy(dst + first_row[b] * ncols, sinks[b].values.data(), sinks[b].values.size() * sizeof(T));
-    std::vector<T>().swap(sinks[b].values);
+    if (sinks[b].size != 0) std::memcpy(dst + first_row[b] * ncols, sinks[b].values.get(), sinks[b].size * sizeof(T));
+    sinks[b].values.reset();
   });
   table out;
   for (std::int64_t j = 0; j < ncols; ++j) {

@@ -275,3 +275,159 @@ TEST(Csv, FastFloatParserMatchesFromChars) {
 }
 
 }  // namespace
+
+namespace {
+
+// Decimal strings that are hard to round: halfway cases between floats and doubles written with 17
+// to 25 digits, float midpoints written short enough for the fast paths, long mantissas, exponents,
+// subnormals, signed zeros, and the texts from_chars reads as inf/nan.
+std::vector<std::string> hard_numbers(std::mt19937_64& rng, int count) {
+  std::vector<std::string> out = {"0", "-0", "-0.0", "0.000", "1e-45", "1.4e-45", "7e-46", "1e-310", "2.2250738585072011e-308",
+                                  "4.9406564584124654e-324", "3.4028235e38", "3.4028236e38", "1.7976931348623157e308",
+                                  "9007199254740993", "9007199254740992.5", "0.1", "0.2", "0.3", "123456789012345678",
+                                  "1.00000005960464477539062", "1.0000000596046447753906250001", "16777217", "-16777217",
+                                  "33554435", "1e22", "1e23", "9.999999999999999e22", "12345.678e-3", "inf", "-inf",
+                                  "Infinity", "nan", "-nan", ".5", "5.", "-.5", "00012.5000"};
+  char buf[64];
+  while (static_cast<int>(out.size()) < count) {
+    const int kind = static_cast<int>(rng() % 5);
+    if (kind == 0) {  // a float midpoint, printed exactly or nearly (double rounding traps)
+      std::uint32_t bits = static_cast<std::uint32_t>(rng()) & 0x7F7FFFFFu;
+      float f, g;
+      std::memcpy(&f, &bits, 4);
+      g = std::nextafter(f, INFINITY);
+      const double mid = (static_cast<double>(f) + static_cast<double>(g)) / 2;
+      std::snprintf(buf, sizeof buf, "%.*g", 9 + static_cast<int>(rng() % 9), mid);
+    } else if (kind == 1) {  // a double midpoint
+      std::uint64_t bits = rng() & 0x7FEFFFFFFFFFFFFFull;
+      double d;
+      std::memcpy(&d, &bits, 8);
+      std::snprintf(buf, sizeof buf, "%.*e", 16 + static_cast<int>(rng() % 6), d);
+    } else if (kind == 2) {  // short plain decimals, the common case
+      std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(rng() % 10),
+                    (static_cast<double>(rng() % 2000000000) - 1e9) / static_cast<double>(1 + rng() % 100000));
+    } else if (kind == 3) {  // a random float printed shortest-ish
+      std::uint32_t bits = static_cast<std::uint32_t>(rng());
+      float f;
+      std::memcpy(&f, &bits, 4);
+      if (!std::isfinite(f)) continue;
+      std::snprintf(buf, sizeof buf, "%.*g", 6 + static_cast<int>(rng() % 4), f);
+    } else {  // many digits with exponents
+      std::string s = (rng() % 2) ? "-" : "";
+      const int n = 1 + static_cast<int>(rng() % 24);
+      for (int k = 0; k < n; ++k) s += static_cast<char>('0' + rng() % 10);
+      if (rng() % 2) s.insert(s.size() - static_cast<std::size_t>(rng() % static_cast<std::uint64_t>(n)), ".");
+      if (rng() % 2) s += "e" + std::to_string(static_cast<int>(rng() % 90) - 45);
+      out.push_back(s);
+      continue;
+    }
+    out.emplace_back(buf);
+  }
+  return out;
+}
+
+// What the reader must give: the correctly rounded value (from_chars), +-inf past the range.
+template <class T>
+T reference_value(const std::string& s) {
+  T v{};
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  EXPECT_EQ(ptr, s.data() + s.size()) << s;
+  if (ec == std::errc::result_out_of_range) v = static_cast<T>(std::strtod(s.c_str(), nullptr));
+  return v;
+}
+
+template <class T>
+void check_matrix_rounding(tb::dtype dtype) {
+  std::mt19937_64 rng(5);
+  const std::int64_t cols = 7;
+  std::vector<std::string> numbers = hard_numbers(rng, 60000);
+  numbers.resize(numbers.size() / cols * cols);
+  const std::size_t used = numbers.size();
+  std::string text;
+  for (std::int64_t j = 0; j < cols; ++j) text += (j ? ",c" : "c") + std::to_string(j);
+  text += "\n";
+  for (std::size_t i = 0; i < used; ++i) text += numbers[i] + ((i + 1) % cols == 0 ? "\n" : ",");
+  for (std::size_t block : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{97}}) {
+    tb::csv_options o;
+    o.dtype = tb::csv_column_type{tb::column_kind::tensor, dtype};
+    o.block_size = block;
+    tb::tensor m = tb::read_csv_string(text, o).to_tensor({}, dtype);
+    ASSERT_EQ(m.shape(), (tb::shape_t{static_cast<std::int64_t>(used) / cols, cols}));
+    const T* got = static_cast<const T*>(m.data());
+    for (std::size_t i = 0; i < used; ++i) {
+      const T want = reference_value<T>(numbers[i]);
+      if (std::isnan(want)) {
+        ASSERT_TRUE(std::isnan(got[i])) << numbers[i];
+      } else {
+        ASSERT_EQ(std::memcmp(&got[i], &want, sizeof(T)), 0)
+            << numbers[i] << " read as " << got[i] << ", correctly rounded " << want << " (block " << block << ")";
+      }
+    }
+  }
+}
+
+TEST(Csv, MatrixPathRoundsEveryNumberCorrectly) {
+  check_matrix_rounding<float>(tb::dtype::float32);
+  check_matrix_rounding<double>(tb::dtype::float64);
+}
+
+// The short SIMD parser must agree bit for bit with std::from_chars wherever it answers, and must
+// answer for the common short forms.
+template <class T>
+void check_short_parser_agrees() {
+  if constexpr (!tb::detail::csv_has_short_parser) {
+    // Without SSE2 the short parser always defers to csv_parse_float_fast.
+    const std::string padded = "1.5,99999999999999999999999999999999";
+    T v{};
+    EXPECT_EQ(tb::detail::csv_parse_float_short(padded.data(), v), nullptr);
+  } else {
+    std::mt19937_64 rng(3);
+    const std::vector<std::string> numbers = hard_numbers(rng, 200000);
+    int answered = 0;
+    for (const std::string& s : numbers) {
+      std::string padded = s + ",9999999999999999999999999999999999";
+      T fast{};
+      const char* end = tb::detail::csv_parse_float_short(padded.data(), fast);
+      if (end == nullptr) continue;
+      ++answered;
+      T slow = reference_value<T>(s);
+      ASSERT_EQ(end, padded.data() + s.size()) << s;
+      ASSERT_EQ(std::memcmp(&fast, &slow, sizeof(T)), 0) << s << " fast " << fast << " slow " << slow;
+    }
+    EXPECT_GT(answered, 30000);
+  }
+}
+
+TEST(Csv, ShortFloatParserMatchesFromChars) {
+  check_short_parser_agrees<float>();
+  check_short_parser_agrees<double>();
+}
+
+// Rows the fast path must hand to the tokenizer: quoted numbers, missing values, blanks, CRLF, a
+// literal quote, spaces, '+', comments; and a ragged row still fails with the row's line.
+TEST(Csv, MatrixPathFallsBackForUnusualRows) {
+  tb::csv_options o;
+  o.dtype = tb::csv_column_type::from_name("float64");
+  o.comment = '#';
+  auto m = tb::read_csv_string("a,b,c\r\n1.5,\"2.5\",3\r\n,NA,nan\r\n\r\n +4,5 ,6e1 # note\n# whole line\n7,8,9", o)
+               .to_tensor({}, tb::dtype::float64);
+  ASSERT_EQ(m.shape(), (tb::shape_t{4, 3}));
+  EXPECT_EQ(m.at<double>({0, 1}), 2.5);
+  EXPECT_TRUE(std::isnan(m.at<double>({1, 0})) && std::isnan(m.at<double>({1, 1})) && std::isnan(m.at<double>({1, 2})));
+  EXPECT_EQ(m.at<double>({2, 0}), 4.0);
+  EXPECT_EQ(m.at<double>({2, 2}), 60.0);
+  EXPECT_EQ(m.at<double>({3, 2}), 9.0);
+  tb::csv_options f;
+  f.dtype = tb::csv_column_type::from_name("float32");
+  const std::string e = error_of("a,b\n1,2\n3,4\n5,6,7\n8,9\n", f);
+  EXPECT_NE(e.find("<string>:4"), std::string::npos) << e;
+  const std::string v = error_of("a,b\n1,2\n3,x4\n", f);
+  EXPECT_NE(v.find("<string>:3:2"), std::string::npos) << v;
+  f.usecols = {"b"};
+  auto u = tb::read_csv_string("a,b\n\"x,y\",2\n1,3\n", f).to_tensor({}, tb::dtype::float32);
+  ASSERT_EQ(u.shape(), (tb::shape_t{2, 1}));
+  EXPECT_EQ(u.at<float>({0, 0}), 2.0f);
+  EXPECT_EQ(u.at<float>({1, 0}), 3.0f);
+}
+
+}  // namespace

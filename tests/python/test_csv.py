@@ -252,3 +252,91 @@ def test_bad_bytes_and_options():
         tb.read_csv(io.StringIO("a\n1\n"), quotechar=",")
     with pytest.raises(tb.ReadError):
         tb.read_csv("/nonexistent/file.csv")
+
+
+def _hard_numbers(n: int, seed: int) -> list[str]:
+    """Decimal texts that are hard to round: float32 and float64 midpoints written with 9-25 digits
+    (double-rounding traps), short plain decimals (the fast path), long mantissas with exponents,
+    subnormals, signed zeros, and the inf/nan spellings pandas reads as numbers."""
+    rng = np.random.default_rng(seed)
+    out = ["0", "-0", "-0.0", "1e-45", "7e-46", "1.4e-45", "1e-310", "4.9406564584124654e-324", "3.4028235e38",
+           "3.4028236e38", "1.7976931348623157e308", "1e400", "-1e400", "9007199254740993", "16777217",
+           "33554435", "1.00000005960464477539062", "1e22", "1e23", "inf", "-inf", "Infinity", "-Infinity",
+           "nan", "NaN", ".5", "5.", "-.5", "00012.5000", "123456.789e-3"]
+    f32 = rng.integers(0, 0x7F7FFFFF, n, dtype=np.uint32).view(np.float32)
+    mids = (f32.astype(np.float64) + np.nextafter(f32, np.float32(np.inf)).astype(np.float64)) / 2
+    f64 = rng.integers(0, 0x7FEFFFFFFFFFFFFF, n, dtype=np.uint64).view(np.float64)
+    for i in range(n):
+        kind = i % 5
+        if kind == 0:
+            out.append(f"{mids[i]:.{9 + i % 9}g}")
+        elif kind == 1:
+            out.append(f"{f64[i]:.{16 + i % 6}e}")
+        elif kind == 2:
+            out.append(f"{rng.integers(-10**9, 10**9) / rng.integers(1, 10**5):.{i % 10}f}")
+        elif kind == 3:
+            out.append(f"{float(f32[i]):.{6 + i % 4}g}")
+        else:
+            digits = "".join(rng.choice(list("0123456789"), int(rng.integers(1, 25))))
+            out.append(f"{'-' if i % 2 else ''}{digits[:len(digits) // 2]}.{digits[len(digits) // 2:]}e{int(rng.integers(-45, 45))}")
+    return out
+
+
+def _correctly_rounded_float32(text: str) -> np.float32:
+    """The float32 nearest to the decimal `text` (ties to even), from exact rational arithmetic: the
+    float64 parse then a cast can round twice."""
+    from fractions import Fraction
+
+    d = float(text)
+    if not np.isfinite(d):
+        return np.float32(d)
+    exact = Fraction(text)
+    if abs(exact) >= Fraction(float(np.finfo(np.float32).max)) + Fraction(2) ** 103:  # halfway to 2^128
+        return np.float32(np.inf if d > 0 else -np.inf)
+    with np.errstate(over="ignore"):
+        guess = np.float32(d)
+        if not np.isfinite(guess):
+            guess = np.float32(np.finfo(np.float32).max) * np.float32(np.sign(d))
+        candidates = (np.nextafter(guess, np.float32(-np.inf)), guess, np.nextafter(guess, np.float32(np.inf)))
+    best = None
+    for c in candidates:
+        if not np.isfinite(c):
+            continue
+        err = abs(Fraction(float(c)) - exact)
+        if best is None or err < best[0] or (err == best[0] and int(c.view(np.uint32)) % 2 == 0):
+            best = (err, c)
+    return np.float32(best[1])
+
+
+@pytest.mark.parametrize("block_size", [1 << 20, 777])
+def test_matrix_numbers_are_correctly_rounded(tmp_path, block_size):
+    texts = _hard_numbers(3000, 1)
+    cols = 6
+    texts = texts[: len(texts) // cols * cols]
+    path = tmp_path / "hard.csv"
+    lines = [",".join(f"c{j}" for j in range(cols))]
+    lines += [",".join(texts[i:i + cols]) for i in range(0, len(texts), cols)]
+    path.write_text("\n".join(lines) + "\n")
+    tb.set_num_threads(2)
+    got64 = np.from_dlpack(tb.read_csv_tensor(path, dtype="float64", block_size=block_size)).ravel()
+    want64 = np.array([float(t) for t in texts])
+    np.testing.assert_array_equal(got64.view(np.uint64)[~np.isnan(want64)], want64.view(np.uint64)[~np.isnan(want64)])
+    assert np.isnan(got64[np.isnan(want64)]).all()
+    # pandas' default float parser reads the same float64 values.
+    df = pd.read_csv(path)
+    np.testing.assert_array_equal(got64.reshape(-1, cols), df.to_numpy(np.float64))
+
+    got32 = np.from_dlpack(tb.read_csv(path, dtype="float32", block_size=block_size).to_tensor()).ravel()
+    want32 = np.array([_correctly_rounded_float32(t) for t in texts], dtype=np.float32)
+    nan = np.isnan(want32)
+    bad = np.flatnonzero(got32.view(np.uint32)[~nan] != want32.view(np.uint32)[~nan])
+    assert bad.size == 0, [(np.array(texts)[~nan][k], got32[~nan][k], want32[~nan][k]) for k in bad[:5]]
+    assert np.isnan(got32[nan]).all()
+
+
+def test_matrix_fast_path_keeps_special_rows_right():
+    text = 'a,b,c\r\n1.5,"2.5",3\r\n,NA,nan\r\n\r\n +4,5 ,-0\r\n7,8,9'
+    got = np.from_dlpack(tb.read_csv(io.StringIO(text), dtype="float32").to_tensor())
+    want = pd.read_csv(io.StringIO(text), dtype=np.float32).to_numpy()
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got[2, 2])

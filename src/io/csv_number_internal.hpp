@@ -1,0 +1,191 @@
+#pragma once
+// The fast path of CSV number parsing: plain decimals ("-12.345", "6.02e23", at most 19 significant
+// digits) whose value one IEEE operation computes exactly rounded (Clinger's fast path). Digits are read
+// eight at a time (SWAR) when eight bytes are available. Anything else (more digits, large exponents,
+// "inf", "nan", a leading '+') returns nullptr and goes to std::from_chars, which then decides.
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace tb::detail {
+
+/// Powers of ten that are exact in a double (10^0 .. 10^22).
+inline constexpr double csv_pow10_double[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/// Powers of ten as integers (10^0 .. 10^8), for joining digit groups.
+inline constexpr std::uint64_t csv_pow10_u64[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/// The number of leading ASCII digits in the 8 bytes of `v` (first byte in the low bits), 0..8.
+inline int csv_leading_digits(std::uint64_t v) noexcept {
+  // A byte is a digit iff its high nibble is 3 and stays 3 after adding 6. A carry out of a byte only
+  // happens for bytes >= 0xFA, which are not digits themselves, so bytes below the first non-digit
+  // are judged correctly, and only those matter here.
+  const std::uint64_t x = (v & 0xF0F0F0F0F0F0F0F0ull) | (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4);
+  const std::uint64_t y = x ^ 0x3333333333333333ull;  // non-zero bytes are non-digits
+  const std::uint64_t nonzero = (y | ((y & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full)) & 0x8080808080808080ull;
+  return nonzero == 0 ? 8 : std::countr_zero(nonzero) / 8;
+}
+
+/// The value of the first `n` (0..8) digits of `v` (ASCII, first byte in the low bits).
+inline std::uint64_t csv_digits_value(std::uint64_t v, int n) noexcept {
+  // Subtracting '0' cannot borrow across the first n bytes (all >= '0'); bytes after them are shifted
+  // out, so the n digits become the low-order digits of an 8-digit number with leading zeros. Two
+  // half shifts, because n == 0 needs a shift by 64 (undefined as one shift).
+  const int half = 4 * (8 - n);
+  std::uint64_t d = ((v - 0x3030303030303030ull) << half) << half;
+  d = (d * 10) + (d >> 8);
+  d = (((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+       (((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+      32;
+  return d;
+}
+
+/// Appends the digits at `p` to `m` (which then has `count` more digits); stops after 20 digits in
+/// total, which callers reject. Returns the position after the digits read.
+inline const char* csv_read_digits(const char* p, const char* eof, std::uint64_t& m, int& count) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    while (eof - p >= 8 && count < 20) {
+      std::uint64_t v;
+      std::memcpy(&v, p, 8);
+      const int n = csv_leading_digits(v);
+      if (n == 0) return p;
+      m = m * csv_pow10_u64[n] + csv_digits_value(v, n);
+      count += n;
+      p += n;
+      if (n < 8) return p;
+    }
+  }
+  while (p < eof && static_cast<unsigned>(*p - '0') < 10 && count < 20) {
+    m = m * 10 + static_cast<unsigned>(*p - '0');
+    ++count;
+    ++p;
+  }
+  return p;
+}
+
+/// Rounds `m * 10^exponent` (m <= 2^53, |exponent| <= 22: exact operands, one IEEE rounding) to T
+/// and stores it with the sign; false (nothing stored) when a float result needs the general parser.
+///
+/// For float, the double result is rounded once more; that equals rounding the decimal once unless
+/// the double lies exactly halfway between two floats (then this defers), or is subnormal or out of
+/// range as a float (deferred as well): a float midpoint strictly between the decimal and its nearest
+/// double would itself be a closer double. `in_float_range` says the caller knows the result is 0 or
+/// a normal float.
+template <class T, bool in_float_range = false>
+inline bool csv_round_decimal(std::uint64_t m, int exponent, bool negative, T& out) noexcept {
+  double d = static_cast<double>(m);
+  if (exponent < 0) d /= csv_pow10_double[-exponent];
+  else if (exponent > 0) d *= csv_pow10_double[exponent];
+  if constexpr (std::is_same_v<T, float>) {
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
+    if ((bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28)) return false;  // a float midpoint
+    if constexpr (!in_float_range) {
+      if (d != 0 && (d < 1.2e-38 || d > 3.4e38)) return false;  // subnormal or overflowing as a float
+    }
+  }
+  out = static_cast<T>(negative ? -d : d);
+  return true;
+}
+
+/// The value of the `k` (0..8) ASCII digits at `q`; reads 8 bytes from `q`.
+inline std::uint64_t csv_digits_at(const char* q, int k) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, q, 8);
+  return csv_digits_value(v, k);
+}
+
+/// Whether `csv_parse_float_short` is compiled (it needs SSE2 and a little-endian machine).
+#if defined(__SSE2__)
+inline constexpr bool csv_has_short_parser = std::endian::native == std::endian::little;
+#else
+inline constexpr bool csv_has_short_parser = false;
+#endif
+
+/// Parses a short plain decimal at `p` ("-123.456789": an optional '-', at most 8 digits before and 8
+/// after one '.', no exponent, ending within 16 bytes), correctly rounded; `p` must have 32 readable
+/// bytes.
+/// Returns the end of the number, or nullptr for anything else (then `csv_parse_float_fast` decides).
+///
+/// Where the field ends is found first, from one 16-byte compare, so that the next field's parse does
+/// not wait for this one's digits: the value is computed off that dependency chain. Every such number
+/// is exact by Clinger's rule (at most 15 digits fit in 16 bytes: below 10^15 < 2^53; at most 8
+/// fraction digits <= 22).
+template <class T>
+inline const char* csv_parse_float_short(const char* p, T& out) noexcept {
+#if defined(__SSE2__)
+  if constexpr (csv_has_short_parser) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const __m128i minus = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i other = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('e')),
+                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+    const auto number = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, dot), _mm_or_si128(minus, other))));
+    const unsigned stop = ~number & 0xFFFFu;
+    if (stop == 0) return nullptr;
+    const int len = std::countr_zero(stop);
+    const unsigned within = (1u << len) - 1;
+    const auto minus_bits = static_cast<unsigned>(_mm_movemask_epi8(minus)) & within;
+    const auto dot_bits = static_cast<unsigned>(_mm_movemask_epi8(dot)) & within;
+    if ((static_cast<unsigned>(_mm_movemask_epi8(other)) & within) != 0 || (minus_bits & ~1u) != 0 ||
+        (dot_bits & (dot_bits - 1)) != 0)
+      return nullptr;
+    const int sign = static_cast<int>(minus_bits);
+    const int int_end = dot_bits != 0 ? std::countr_zero(dot_bits) : len;
+    const int int_digits = int_end - sign;
+    const int frac_digits = dot_bits != 0 ? len - int_end - 1 : 0;
+    if (int_digits + frac_digits == 0 || int_digits > 8 || frac_digits > 8) return nullptr;
+    const std::uint64_t m =
+        csv_digits_at(p + sign, int_digits) * csv_pow10_u64[frac_digits] + csv_digits_at(p + int_end + 1, frac_digits);
+    // 0 or in [1e-8, 1e15): a normal float if not zero.
+    if (!csv_round_decimal<T, true>(m, -frac_digits, sign != 0, out)) return nullptr;
+    return p + len;
+  }
+#endif
+  (void)p;
+  (void)out;
+  return nullptr;
+}
+
+/// Parses the plain decimal at `p` into `out`, correctly rounded (see `csv_round_decimal`). Returns
+/// the end of the number, or nullptr when the text needs the general parser (which then decides).
+template <class T>
+inline const char* csv_parse_float_fast(const char* p, const char* eof, T& out) noexcept {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
+  const bool negative = p < eof && *p == '-';
+  if (negative) ++p;
+  std::uint64_t m = 0;
+  int digits = 0;
+  p = csv_read_digits(p, eof, m, digits);
+  int exponent = 0;
+  if (p < eof && *p == '.') {
+    ++p;
+    const int before = digits;
+    p = csv_read_digits(p, eof, m, digits);
+    exponent = before - digits;
+  }
+  if (digits == 0 || digits > 19) return nullptr;
+  if (p < eof && (*p | 0x20) == 'e') {
+    const char* q = p + 1;
+    bool eneg = false;
+    if (q < eof && (*q == '-' || *q == '+')) eneg = *q++ == '-';
+    int e = 0;
+    const char* edigits = q;
+    while (q < eof && static_cast<unsigned>(*q - '0') < 10 && e < 10000) e = e * 10 + (*q++ - '0');
+    if (q == edigits) return nullptr;
+    exponent += eneg ? -e : e;
+    p = q;
+  }
+  if (m > (std::uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
+  return csv_round_decimal(m, exponent, negative, out) ? p : nullptr;
+}
+
+}  // namespace tb::detail
