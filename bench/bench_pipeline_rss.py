@@ -243,6 +243,9 @@ def main() -> None:
     save("bench_pipeline_rss", {"file_bytes": file_bytes, "batch": args.batch, "batches": args.batches,
                                 "tf_slices_gib": args.tf_slices_gib,
                                 "results": results})
+    failed = [r["name"] for r in results if "error" in r]
+    if failed:
+        sys.exit(f"bench_pipeline_rss: {', '.join(failed)} failed")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,11 @@ CANNED = {
                                           "gather limit (C++ memcpy, 1 thread)": 5000.0}}},
     "bench_convert": {"results": [{"case": "numpy -> torch", "size": "1 KiB", "anchor": "torch.from_numpy",
                                    "speedup": 0.8}]},
+    "bench_pipeline_rss": {"results": [
+        {"name": "tensorbridge", "samples": 100, "seconds": 1.0, "vm_hwm": 50},
+        {"name": "tensorbridge_resident", "samples": 100, "seconds": 0.5, "vm_hwm": 900},
+        {"name": "dataloader", "samples": 100, "seconds": 4.0, "vm_hwm": 1000},
+        {"name": "tf_from_generator", "error": "ImportError", "exit": 1}]},
 }
 
 
@@ -140,6 +145,9 @@ def test_bench_report_from_canned_json(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert "| bench_pipeline | batch 32 | DataLoader(TensorDataset, shuffle=True) | 25.00x |" in out
     assert "gather limit" not in out  # a ceiling, not an anchor
+    assert "| bench_pipeline_rss | memmap .npy, peak RSS | dataloader | 20.00x |" in out  # 1000 MiB / 50 MiB
+    assert "| bench_pipeline_rss | memmap .npy, samples/s | dataloader | 4.00x |" in out
+    assert "tf_from_generator" not in out  # a failed run has no figure
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| bench_convert | numpy -> torch, 1 KiB | torch.from_numpy | 0.80x |" in report
     assert (tmp_path / "report" / "bench_pipeline.png").read_bytes()[:4] == b"\x89PNG"

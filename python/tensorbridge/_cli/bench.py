@@ -21,6 +21,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_io_csv": ["--rows", "20000", "--repeats", "1", "--loadtxt-rows", "2000"],
     "bench_io_npy": ["--size", "32", "--npz-size", "8", "--repeats", "2"],
     "bench_pipeline": ["--rows", "100000", "--batches", "32,1024", "--limited", "50"],
+    "bench_pipeline_rss": ["--gib", "0.25", "--batches", "256", "--tf-slices-gib", "0.125"],
 }
 
 

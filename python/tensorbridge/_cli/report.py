@@ -57,6 +57,18 @@ def _pipeline(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
                 yield f"batch {batch}", anchor, ours / rate
 
 
+def _pipeline_rss(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
+    # Two comparisons per reader: peak RSS (smaller is better, so anchor / ours) and samples/s.
+    runs = {r["name"]: r for r in d.get("results", []) if "error" not in r}
+    ours = runs.get("tensorbridge")
+    if ours is None:
+        return
+    for name, r in runs.items():
+        if not name.startswith("tensorbridge"):
+            yield "memmap .npy, peak RSS", name, r["vm_hwm"] / ours["vm_hwm"]
+            yield "memmap .npy, samples/s", name, (ours["samples"] / ours["seconds"]) / (r["samples"] / r["seconds"])
+
+
 def _generic(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
     """Any list of dicts with a ``speedup`` or ``ratio`` field (for benchmarks added later)."""
     for value in d.values():
@@ -75,6 +87,7 @@ EXTRACTORS: dict[str, Callable[[dict[str, Any]], Iterable[tuple[str, str, float]
     "bench_io_csv": _io_csv,
     "bench_io_npy": _io_npy,
     "bench_pipeline": _pipeline,
+    "bench_pipeline_rss": _pipeline_rss,
 }
 
 
