@@ -280,9 +280,13 @@ simple_type parse_type_string(std::string_view s, const literal_parser& p, std::
 }
 
 std::int64_t checked_product(const shape_t& dims, std::int64_t factor, const literal_parser& p, std::size_t pos) {
-  std::int64_t n = factor;
+  // Strides are products of the dimensions with zeros counted as one, so they must fit too: an
+  // empty (0, 2**61) array has no bytes but a stride that overflows.
+  std::int64_t n = factor, strides = factor;
   for (auto d : dims) {
-    if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) p.error_at(pos, "the shape's size overflows");
+    const std::int64_t k = std::max<std::int64_t>(d, 1);
+    if (strides > std::numeric_limits<std::int64_t>::max() / k) p.error_at(pos, "the shape's size overflows");
+    strides *= k;
     n *= d;
   }
   return n;

@@ -209,6 +209,11 @@ TEST(Npy, BadInputIsAFormatErrorWithOffset) {
        "truncated or its header is wrong"},
       {"overflowing shape",
        npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", ""), "overflows"},
+      {"empty, but its strides overflow",  // found by the fuzzer: no bytes, yet 14 * 2e18 as a stride
+       npy_bytes("{'descr': [('id', '<i2'), ('v', '>f8'), ('p', '<f4')], 'fortran_order': False, "
+                 "'shape': (0, 2000000000000000000), }", ""), "overflows"},
+      {"empty 1-d with overflowing strides",
+       npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4611686018427387904), }", ""), "overflows"},
       {"unknown descr", npy_bytes("{'descr': '<M8[ns]', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0')),
        "unsupported descr"},
       {"object", npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0')),
