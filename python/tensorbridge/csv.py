@@ -185,8 +185,8 @@ def read_csv(
     )
     if hasattr(filepath_or_buffer, "read"):
         text = filepath_or_buffer.read()
-        return Table(_ext.read_csv_bytes(text.encode("utf-8") if isinstance(text, str) else bytes(text), o))
-    return Table(_ext.read_csv(os.fspath(filepath_or_buffer), o))
+        return Table._wrap(_ext.read_csv_bytes(text.encode("utf-8") if isinstance(text, str) else bytes(text), o))
+    return Table._wrap(_ext.read_csv(os.fspath(filepath_or_buffer), o))
 
 
 def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: Any) -> Tensor:
@@ -229,7 +229,7 @@ def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> It
     o = _options(**{**_DEFAULTS, **options})
     reader = _ext.CsvBatchReader(os.fspath(path), rows, o)
     while (batch := reader.next()) is not None:
-        yield Table(batch)
+        yield Table._wrap(batch)
 
 
 _DEFAULTS: dict[str, Any] = {

@@ -69,10 +69,18 @@ class Table:
 
     __slots__ = ("_c", "_names")
 
-    def __init__(self, native: _ext.Table) -> None:
-        """Wraps a C++ table (internal: use :func:`read_csv` or :func:`from_dataframe`)."""
+    def __init__(self) -> None:
+        """Tables come from :func:`read_csv`, :func:`iter_csv` and :func:`from_dataframe`; this
+        constructor only says so."""
+        raise TypeError("make a tb.Table with tb.read_csv(...), tb.iter_csv(...) or tb.from_dataframe(...)")
+
+    @classmethod
+    def _wrap(cls, native: _ext.Table) -> Table:
+        """Wraps a C++ table."""
+        self = object.__new__(cls)
         self._c = native
         self._names: list[str] = native.names()
+        return self
 
     @property
     def columns(self) -> list[str]:
@@ -325,4 +333,4 @@ def from_dataframe(df: Any) -> Table:
         missing = s.isna().to_numpy()
         strings = ["" if m else str(v) for v, m in zip(s.tolist(), missing.tolist())]
         native.add_strings(name, strings, asarray(~missing)._c if missing.any() else None)
-    return Table(native)
+    return Table._wrap(native)

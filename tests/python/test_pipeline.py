@@ -410,6 +410,8 @@ def test_from_csv_and_from_dataframe_give_features_and_labels(tmp_path):
         tb.Dataset.from_dataframe(pd.DataFrame({"a": [1]}), label="a")
 
 
-def test_dataset_constructor_points_to_the_factories():
+def test_constructors_point_to_the_factories():
     with pytest.raises(TypeError, match="from_tensor_slices"):
         tb.Dataset()
+    with pytest.raises(TypeError, match="read_csv"):
+        tb.Table()
