@@ -22,7 +22,7 @@
 
 namespace {
 
-using tb::testing_files::temp_path;
+using namespace tb::testing_files;  // scratch files, byte comparison, error capture
 
 constexpr std::int64_t mib = std::int64_t{1} << 20;
 

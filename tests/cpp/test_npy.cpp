@@ -11,11 +11,7 @@
 
 namespace {
 
-using tb::testing_files::error_of;
-using tb::testing_files::read_file;
-using tb::testing_files::same_bytes;
-using tb::testing_files::temp_path;
-using tb::testing_files::write_file;
+using namespace tb::testing_files;  // scratch files, byte comparison, error capture
 
 // A v1 .npy file with header text `dict` (padded as NumPy pads) followed by `data`.
 std::string npy_bytes(const std::string& dict, const std::string& data, int version = 1) {

@@ -13,11 +13,7 @@
 
 namespace {
 
-using tb::testing_files::error_of;
-using tb::testing_files::read_file;
-using tb::testing_files::same_bytes;
-using tb::testing_files::temp_path;
-using tb::testing_files::write_file;
+using namespace tb::testing_files;  // scratch files, byte comparison, error capture
 
 tb::tensor patterned(tb::shape_t shape, tb::dtype t, int seed = 0) {
   tb::tensor x = tb::tensor::empty(std::move(shape), t);
