@@ -32,6 +32,15 @@ void for_each_block(std::size_t n, const std::function<void(std::size_t)>& body)
   });
 }
 
+// The raw boundaries of the blocks of [begin, end): begin, ..., end (block count + 1 pointers).
+std::vector<const char*> block_boundaries(const char* begin, const char* end, std::size_t block_size) {
+  const auto bytes = static_cast<std::size_t>(end - begin);
+  const std::size_t n = csv_block_count(bytes, block_size);
+  std::vector<const char*> boundary(n + 1);
+  for (std::size_t i = 0; i <= n; ++i) boundary[i] = begin + bytes * i / n;
+  return boundary;
+}
+
 }  // namespace
 
 std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept {
@@ -39,18 +48,21 @@ std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept 
   return std::max<std::size_t>(1, (bytes + block_size - 1) / block_size);
 }
 
+std::vector<const char*> csv_block_starts(const csv_dialect& d, const char* begin, const char* end,
+                                          std::size_t block_size) {
+  std::vector<const char*> start = block_boundaries(begin, end, block_size);
+  start.pop_back();
+  for (std::size_t i = 1; i < start.size(); ++i) start[i] = std::min(guess_row_start(d, start[i], end), end);
+  return start;
+}
+
 std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,
                                         const char* end, std::size_t block_size, const csv_block_runner& run) {
-  const std::size_t bytes = static_cast<std::size_t>(end - begin);
-  block_size = std::max<std::size_t>(block_size, 1);
-  const std::size_t n = csv_block_count(bytes, block_size);
-  std::vector<const char*> boundary(n + 1);
-  for (std::size_t i = 0; i <= n; ++i) boundary[i] = begin + bytes * i / n;
-
-  std::vector<const char*> start(n), finish(n);
+  const std::vector<const char*> boundary = block_boundaries(begin, end, block_size);
+  const std::size_t n = boundary.size() - 1;
+  const std::vector<const char*> start = csv_block_starts(d, begin, end, block_size);
+  std::vector<const char*> finish(n);
   std::vector<std::exception_ptr> errors(n);
-  start[0] = begin;
-  for (std::size_t i = 1; i < n; ++i) start[i] = std::min(guess_row_start(d, boundary[i], end), end);
 
   // A wrong guess can take a line break inside quotes for a row end and open a "quoted field" that
   // never closes; the limit keeps such a scan near its block. A real long quoted field that passes

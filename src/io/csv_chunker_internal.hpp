@@ -33,6 +33,11 @@ using csv_block_runner =
 /// How many blocks `csv_parse_blocks` cuts `bytes` bytes into (the runner's block indices are below it).
 std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept;
 
+/// Where each block of `csv_parse_blocks(d, src, begin, end, block_size, ...)` first guesses its
+/// rows start (see above); the first block starts at `begin`. Non-decreasing.
+std::vector<const char*> csv_block_starts(const csv_dialect& d, const char* begin, const char* end,
+                                          std::size_t block_size);
+
 /// Splits [begin, end) into blocks of about `block_size` bytes, runs them in parallel and returns
 /// their exact extents (blocks may be empty). Rethrows the first error in file order.
 std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,

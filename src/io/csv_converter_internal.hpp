@@ -189,43 +189,43 @@ struct csv_convert_sink {
 };
 
 /// The fused path: every read column is a float of type T, parsed straight from the text into the
-/// block's row-major buffer. Rows of plain numbers take `fast_row` (no field scan, no field index);
-/// any other row (quotes, missing values, blanks, comments, errors) goes through the tokenizer, which
-/// calls `field`/`end_row` for it, so both ways agree on every row.
+/// output matrix. Each block owns a region of the output's rows, sized by counting its line breaks
+/// beforehand; rows past that region (a block whose count was off: quoted line breaks, a wrongly
+/// guessed start) go to `overflow`, and the reader then assembles a new matrix (see `read_matrix`).
+/// Rows of plain numbers take `fast_row` (no field scan, no field index); any other row (quotes,
+/// missing values, blanks, comments, errors) goes through the tokenizer, which calls
+/// `field`/`end_row` for it, so both ways agree on every row.
 template <class T>
 struct csv_matrix_sink {
   csv_context ctx;
   std::int64_t out_columns = 0;  // values per row
   bool fast = true;              // false when `fast_row` cannot be trusted (see `csv_matrix_fast_ok`)
   bool all_columns = true;       // every file column is read (output column == file column)
-  std::unique_ptr<T[]> values;   // the block's rows, row-major; `size` of `capacity` values are used
-  std::size_t size = 0;
-  std::size_t capacity = 0;
-  std::int64_t rows = 0;
-  T* row = nullptr;  // where the current row's values go (set by `begin_row`)
+  T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
+  std::int64_t region_rows = 0;
+  std::vector<T> overflow;  // rows past the region, row-major
+  std::int64_t rows = 0;    // rows parsed, in the region first
+  T* row = nullptr;         // where the current row's values go (set by `begin_row`)
   std::string scratch;
   const csv_column_type type{column_kind::tensor, std::is_same_v<T, float> ? dtype::float32 : dtype::float64};
 
   explicit csv_matrix_sink(const csv_context& c) : ctx(c), out_columns(static_cast<std::int64_t>(c.layout->names.size())) {}
 
-  void reset(std::size_t reserve_values) {
+  void reset() {
     rows = 0;
-    size = 0;
-    if (capacity < reserve_values) {
-      values.reset(new T[reserve_values]);
-      capacity = reserve_values;
-    }
+    overflow.clear();
   }
+  /// The rows parsed into the region and into `overflow`.
+  std::int64_t region_used() const noexcept { return std::min(rows, region_rows); }
+  std::int64_t overflow_rows() const noexcept { return rows - region_used(); }
   void begin_row() {
-    const auto n = static_cast<std::size_t>(out_columns);
-    if (size + n > capacity) {
-      const std::size_t grown = std::max(capacity * 2, size + n + 1024);
-      std::unique_ptr<T[]> bigger(new T[grown]);
-      if (size != 0) std::memcpy(bigger.get(), values.get(), size * sizeof(T));
-      values = std::move(bigger);
-      capacity = grown;
+    if (rows < region_rows) {
+      row = region + rows * out_columns;
+      return;
     }
-    row = values.get() + size;
+    const auto at = static_cast<std::size_t>((rows - region_rows) * out_columns);
+    overflow.resize(at + static_cast<std::size_t>(out_columns));
+    row = overflow.data() + at;
   }
   /// Parses one row of plain numbers at `p` (a row start) into `row` and returns the first byte of the
   /// next row; nullptr (nothing consumed) when the row is not plain numbers with the right field count.
@@ -277,7 +277,6 @@ struct csv_matrix_sink {
   bool end_row(const char* row_begin, std::int64_t fields) {
     if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
     ++rows;
-    size += static_cast<std::size_t>(out_columns);
     return true;
   }
 };
@@ -299,7 +298,6 @@ const char* csv_parse_matrix_rows(const csv_context& ctx, const char* begin, con
     if (sink.fast) {
       if (const char* next = sink.fast_row(p, eof)) {
         ++sink.rows;
-        sink.size += static_cast<std::size_t>(sink.out_columns);
         p = next;
         continue;
       }

@@ -18,6 +18,10 @@ namespace tb::detail {
 /// Powers of ten that are exact in a double (10^0 .. 10^22).
 inline constexpr double csv_pow10_double[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/// The doubles nearest 10^0 .. 10^-22 (inexact from 10^-1 on).
+inline constexpr double csv_inv_pow10_double[] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,
+                                                  1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+                                                  1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
 /// Powers of ten as integers (10^0 .. 10^8), for joining digit groups.
 inline constexpr std::uint64_t csv_pow10_u64[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
@@ -77,14 +81,31 @@ inline const char* csv_read_digits(const char* p, const char* eof, std::uint64_t
 /// range as a float (deferred as well): a float midpoint strictly between the decimal and its nearest
 /// double would itself be a closer double. `in_float_range` says the caller knows the result is 0 or
 /// a normal float.
+///
+/// For float, a negative exponent first multiplies by the double nearest 10^-k instead of dividing:
+/// two roundings put that product within 2 ulps of the exact quotient, so unless it lies within 4
+/// ulps of a float midpoint (bits checked below), it rounds to the same float as the quotient does.
+/// Near a midpoint the exact division decides, as for double.
 template <class T, bool in_float_range = false>
 inline bool csv_round_decimal(std::uint64_t m, int exponent, bool negative, T& out) noexcept {
+  constexpr std::uint64_t below_float = (std::uint64_t{1} << 29) - 1;  // double bits under a float's last
+  constexpr std::uint64_t float_midpoint = std::uint64_t{1} << 28;
   double d = static_cast<double>(m);
-  if (exponent < 0) d /= csv_pow10_double[-exponent];
-  else if (exponent > 0) d *= csv_pow10_double[exponent];
+  if constexpr (std::is_same_v<T, float>) {
+    if (exponent < 0) {
+      const double product = d * csv_inv_pow10_double[-exponent];
+      const std::uint64_t low = std::bit_cast<std::uint64_t>(product) & below_float;
+      d = low - (float_midpoint - 4) <= 8 ? d / csv_pow10_double[-exponent] : product;
+    } else if (exponent > 0) {
+      d *= csv_pow10_double[exponent];
+    }
+  } else {
+    if (exponent < 0) d /= csv_pow10_double[-exponent];
+    else if (exponent > 0) d *= csv_pow10_double[exponent];
+  }
   if constexpr (std::is_same_v<T, float>) {
     const std::uint64_t bits = std::bit_cast<std::uint64_t>(d);
-    if ((bits & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28)) return false;  // a float midpoint
+    if ((bits & below_float) == float_midpoint) return false;  // a float midpoint
     if constexpr (!in_float_range) {
       if (d != 0 && (d < 1.2e-38 || d > 3.4e38)) return false;  // subnormal or overflowing as a float
     }

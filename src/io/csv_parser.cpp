@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "io/csv_parser_internal.hpp"
 
 namespace tb::detail {
@@ -155,6 +159,25 @@ bool is_valid_utf8(std::string_view text) noexcept {
     s += n + 1;
   }
   return true;
+}
+
+std::size_t csv_count_line_feeds(const char* begin, const char* end) noexcept {
+  std::size_t count = 0;
+  const char* p = begin;
+#if defined(__SSE2__)
+  // Each byte lane counts matches down from 0 (a match is -1); the lanes are summed before any can
+  // wrap, after at most 255 steps.
+  const __m128i feed = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    __m128i lanes = _mm_setzero_si128();
+    const char* stop = p + std::min<std::ptrdiff_t>((end - p) / 16, 255) * 16;
+    for (; p < stop; p += 16)
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), feed));
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    count += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) + static_cast<std::size_t>(_mm_extract_epi16(sums, 4));
+  }
+#endif
+  return count + static_cast<std::size_t>(std::count(p, end, '\n'));
 }
 
 }  // namespace tb::detail

@@ -66,6 +66,9 @@ inline std::string_view field_text(const csv_dialect& d, csv_field f, std::strin
 /// The position of the first byte of the row after the line break at or after `p` (or `eof`).
 const char* csv_next_line(const csv_dialect& d, const char* p, const char* eof);
 
+/// The number of '\n' bytes in [begin, end) (16 bytes per step with SSE2).
+std::size_t csv_count_line_feeds(const char* begin, const char* end) noexcept;
+
 /// Skips the quoted part of a field: `p` is just after the opening quote. Returns the position after
 /// the closing quote; nullptr if the quote does not close before `limit` (a speculative scan that ran
 /// too far); fails with "unterminated quote" when it does not close before the end of the text.

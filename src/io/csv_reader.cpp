@@ -168,35 +168,71 @@ std::optional<dtype> matrix_dtype(const csv_layout& layout) {
   return t;
 }
 
+// Line breaks in [begin, end), plus one for a last row without one: the rows there if none is blank,
+// a comment or quoted across lines.
+std::int64_t count_rows(const char* begin, const char* end, bool last) {
+  const auto breaks = static_cast<std::int64_t>(csv_count_line_feeds(begin, end));
+  return breaks + (last && end > begin && end[-1] != '\n' ? 1 : 0);
+}
+
+// Every read column is a float of type T: one row-major matrix, each column a strided view of it.
+// Blocks parse straight into their rows of the matrix, found by counting each block's line breaks
+// first. Where a count was off (blank or comment lines, quoted line breaks, a block whose guessed
+// start was wrong) the rows are gathered into a new matrix instead, so the count is only a guess.
 template <class T>
 table read_matrix(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
   const csv_layout& layout = *ctx.layout;
   const auto ncols = static_cast<std::int64_t>(layout.names.size());
-  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
+  const dtype out_dtype = std::is_same_v<T, float> ? dtype::float32 : dtype::float64;
+  const std::vector<const char*> starts = csv_block_starts(*ctx.dialect, begin, end, options.block_size);
+  const std::size_t nblocks = starts.size();
+  std::vector<csv_block> guessed(nblocks);
+  for (std::size_t b = 0; b < nblocks; ++b) guessed[b] = {starts[b], b + 1 < nblocks ? starts[b + 1] : end};
+  std::vector<std::int64_t> counted(nblocks);
+  csv_run_blocks(guessed, [&](std::size_t b, const csv_block& g) { counted[b] = count_rows(g.begin, g.end, b + 1 == nblocks); });
+  std::vector<std::int64_t> region_row(nblocks + 1, 0);
+  for (std::size_t b = 0; b < nblocks; ++b) region_row[b + 1] = region_row[b] + counted[b];
+  tensor matrix = tensor::empty({region_row[nblocks], ncols}, out_dtype);
+
   std::vector<csv_matrix_sink<T>> sinks;
   sinks.reserve(nblocks);
   const bool fast = csv_matrix_fast_ok(*ctx.dialect, *ctx.na);
   for (std::size_t b = 0; b < nblocks; ++b) {
-    sinks.emplace_back(ctx);
-    sinks.back().fast = fast;
-    sinks.back().all_columns = ncols == layout.file_columns;
+    csv_matrix_sink<T>& sink = sinks.emplace_back(ctx);
+    sink.fast = fast;
+    sink.all_columns = ncols == layout.file_columns;
+    sink.region = static_cast<T*>(matrix.data()) + region_row[b] * ncols;
+    sink.region_rows = counted[b];
   }
-  // A number is at least two bytes with its delimiter: reserve for that, rounded down a bit.
-  const std::size_t reserve = std::min<std::size_t>(options.block_size, static_cast<std::size_t>(end - begin)) / 4 + 16;
   const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
                                        [&](std::size_t b, const char* from, const char* stop, const char* limit) {
-                                         sinks[b].reset(reserve);
+                                         sinks[b].reset();
                                          return csv_parse_matrix_rows(ctx, from, stop, limit, sinks[b]);
                                        });
-  std::vector<std::int64_t> first_row(nblocks + 1, 0);
-  for (std::size_t b = 0; b < nblocks; ++b) first_row[b + 1] = first_row[b] + sinks[b].rows;
-  const std::int64_t rows = first_row[nblocks];
-  tensor matrix = tensor::empty({rows, ncols}, std::is_same_v<T, float> ? dtype::float32 : dtype::float64);
-  T* dst = static_cast<T*>(matrix.data());
-  csv_run_blocks(blocks, [&](std::size_t b, const csv_block&) {
-    if (sinks[b].size != 0) std::memcpy(dst + first_row[b] * ncols, sinks[b].values.get(), sinks[b].size * sizeof(T));
-    sinks[b].values.reset();
-  });
+  // The matrix is right as filled if every block but the last filled exactly its region; the last
+  // may stop short (trailing blank lines): then its first rows are the answer.
+  bool filled = true;
+  for (std::size_t b = 0; b < nblocks; ++b)
+    filled = filled && (b + 1 == nblocks ? sinks[b].rows <= counted[b] : sinks[b].rows == counted[b]);
+  std::int64_t rows = 0;
+  for (const auto& sink : sinks) rows += sink.rows;
+  if (filled) {
+    matrix = tensor(matrix.storage(), out_dtype, {rows, ncols}, {ncols, 1}, matrix.byte_offset());
+  } else {
+    tensor exact = tensor::empty({rows, ncols}, out_dtype);
+    std::vector<std::int64_t> first_row(nblocks + 1, 0);
+    for (std::size_t b = 0; b < nblocks; ++b) first_row[b + 1] = first_row[b] + sinks[b].rows;
+    csv_run_blocks(blocks, [&](std::size_t b, const csv_block&) {
+      const csv_matrix_sink<T>& sink = sinks[b];
+      T* dst = static_cast<T*>(exact.data()) + first_row[b] * ncols;
+      const auto region_values = static_cast<std::size_t>(sink.region_used() * ncols);
+      if (region_values != 0) std::memcpy(dst, sink.region, region_values * sizeof(T));
+      // `overflow` may hold one begun row more than was parsed (a trailing blank or comment line).
+      const auto overflow_values = static_cast<std::size_t>(sink.overflow_rows() * ncols);
+      if (overflow_values != 0) std::memcpy(dst + region_values, sink.overflow.data(), overflow_values * sizeof(T));
+    });
+    matrix = std::move(exact);
+  }
   table out;
   for (std::int64_t j = 0; j < ncols; ++j) {
     column c;

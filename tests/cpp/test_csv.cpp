@@ -2,6 +2,7 @@
 
 #include "io_test_support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -240,6 +241,7 @@ TEST(Csv, FileAndBatches) {
 #include <charconv>
 
 #include "io/csv_converter_internal.hpp"
+#include "io/csv_parser_internal.hpp"
 
 namespace {
 
@@ -401,6 +403,98 @@ void check_short_parser_agrees() {
 TEST(Csv, ShortFloatParserMatchesFromChars) {
   check_short_parser_agrees<float>();
   check_short_parser_agrees<double>();
+}
+
+// Float midpoints with few fraction digits ("8388608.5", "1048576.0625", and their neighbours one
+// last digit away): the short parser's float product lands within a few ulps of the midpoint, so
+// the exact division must decide. Each must equal from_chars and take the short path.
+TEST(Csv, ShortFloatParserRoundsMidpointsExactly) {
+  if constexpr (!tb::detail::csv_has_short_parser) GTEST_SKIP() << "no short parser on this machine";
+  std::mt19937_64 rng(11);
+  int checked = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const int binade = 17 + static_cast<int>(rng() % 9);  // floats in [2^17, 2^26): <= 8 digits, midpoints <= 7 after the point
+    const float f = std::ldexp(1.0f + static_cast<float>(rng() % (1u << 23)) / static_cast<float>(1u << 23), binade);
+    const double mid = (static_cast<double>(f) + static_cast<double>(std::nextafter(f, INFINITY))) / 2;
+    const int digits = std::max(0, 24 - binade) + static_cast<int>(rng() % 2);  // exact, or with a trailing zero
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%.*f", rng() % 2 ? "-" : "", digits, mid);
+    std::string text = buf;
+    if (rng() % 3 == 0 && text.back() != '.') {  // one last digit away from the midpoint, either side
+      char& last = text.back();
+      last = static_cast<char>(last == '0' ? '1' : (last == '9' ? '8' : last + (rng() % 2 ? 1 : -1)));
+    }
+    if (text.size() > 15) continue;
+    const std::string padded = text + ",9999999999999999999999999999999999";
+    float fast = 0;
+    const char* end = tb::detail::csv_parse_float_short(padded.data(), fast);
+    const float want = reference_value<float>(text);
+    if (end == nullptr) {  // only an exact midpoint goes on to the general parser
+      ASSERT_EQ(std::abs(std::strtod(text.c_str(), nullptr)), mid) << text;
+      continue;
+    }
+    ASSERT_EQ(end, padded.data() + text.size()) << text;
+    ASSERT_EQ(std::memcmp(&fast, &want, sizeof want), 0) << text << " read as " << fast << ", correctly rounded " << want;
+    ++checked;
+  }
+  EXPECT_GT(checked, 25000);
+}
+
+TEST(Csv, CountsLineFeedsLikeStdCount) {
+  std::mt19937_64 rng(17);
+  std::string text(20000, 'x');
+  for (char& c : text) c = "\n\r,1x\xff"[rng() % 6];
+  for (std::size_t len : {0, 1, 15, 16, 17, 255 * 16, 255 * 16 + 1, 256 * 16 + 5, 20000}) {
+    for (std::size_t start : {0, 1, 7}) {
+      const std::size_t n = std::min(len, text.size() - start);
+      const char* b = text.data() + start;
+      EXPECT_EQ(tb::detail::csv_count_line_feeds(b, b + n), static_cast<std::size_t>(std::count(b, b + n, '\n')))
+          << "length " << n << " from " << start;
+    }
+  }
+  const std::string feeds(10000, '\n');  // every lane at its limit
+  EXPECT_EQ(tb::detail::csv_count_line_feeds(feeds.data(), feeds.data() + feeds.size()), feeds.size());
+}
+
+// Blocks parse into their rows of the output, found by counting line breaks first. Where a count
+// is off (blank and comment lines, quoted line breaks, CR-only line ends, a last row without a line
+// break, trailing blank lines), the result must still equal a one-block read, at every block size.
+TEST(Csv, MatrixRowsAreRightWhereLineCountsAreOff) {
+  std::mt19937_64 rng(13);
+  for (const std::string& eol : {std::string("\n"), std::string("\r\n"), std::string("\r")}) {
+    std::string text = "a,b,c" + eol;
+    std::vector<float> want;
+    for (int r = 0; r < 2000; ++r) {
+      const int kind = static_cast<int>(rng() % 40);
+      if (kind == 0) text += eol;  // blank line
+      if (kind == 1) text += "# comment" + eol;
+      const float x = static_cast<float>(r), y = static_cast<float>(rng() % 1000) / 8.0f;
+      char buf[96];
+      if (kind == 2) std::snprintf(buf, sizeof buf, "%g,\"%g\",\"line\nbreak\"", x, y);  // quoted break: NaN for text
+      else std::snprintf(buf, sizeof buf, "%g,%g,%d", x, y, r % 7);
+      text += buf;
+      text += eol;
+      want.insert(want.end(), {x, y, kind == 2 ? NAN : static_cast<float>(r % 7)});
+    }
+    for (const std::string& ending : {std::string(), eol + eol + eol, std::string("\n")}) {
+      std::string t = text + ending;
+      if (ending.empty()) t.resize(t.size() - eol.size());  // the last row without a line break
+      for (std::size_t block : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{100}, std::size_t{7}}) {
+        tb::csv_options o;
+        o.dtype = tb::csv_column_type::from_name("float32");
+        o.comment = '#';
+        o.na_values = {"line\nbreak"};
+        o.block_size = block;
+        const tb::tensor m = tb::read_csv_string(t, o).to_tensor({}, tb::dtype::float32);
+        ASSERT_EQ(m.shape(), (tb::shape_t{2000, 3})) << "block " << block;
+        const float* got = static_cast<const float*>(m.data());
+        for (std::size_t i = 0; i < want.size(); ++i) {
+          if (std::isnan(want[i])) ASSERT_TRUE(std::isnan(got[i])) << i << " block " << block;
+          else ASSERT_EQ(got[i], want[i]) << "value " << i << " block " << block << " line end " << eol.size() << " ending " << ending.size();
+        }
+      }
+    }
+  }
 }
 
 // Rows the fast path must hand to the tokenizer: quoted numbers, missing values, blanks, CRLF, a
