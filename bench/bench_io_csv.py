@@ -1,8 +1,8 @@
 """CSV of numbers -> one float32 tensor: tensorbridge against pandas (C and pyarrow engines),
 pyarrow.csv and np.loadtxt, measured in one run on the same file, reported as ratios.
 
-    PYTHONPATH=build/dev-NAME/site .venv/bin/python bench/bench_io_csv.py [--rows 200000] [--cols 50]
-    PYTHONPATH=build/dev-NAME/site .venv/bin/python bench/bench_io_csv.py --issue-size   # 1M x 50, ~530 MB
+    .venv/bin/python bench/bench_io_csv.py                 # 1M rows x 50 columns, ~530 MB
+    .venv/bin/python bench/bench_io_csv.py --rows 200000   # a smaller file
 
 Every reader parses the same file in the same run; the file is cached in the temp folder by size.
 
@@ -52,14 +52,11 @@ def best_of(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--issue-size", action="store_true", help="the issue's size: 1,000,000 rows x 50 columns")
+    ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--cols", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--loadtxt-rows", type=int, default=20_000, help="np.loadtxt runs on this many rows, scaled up")
     args = ap.parse_args()
-    if args.issue_size:
-        args.rows, args.cols = 1_000_000, 50
 
     import pandas as pd
     import pyarrow.csv as pacsv

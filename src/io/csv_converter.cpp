@@ -43,6 +43,15 @@ csv_na_set::csv_na_set(const csv_options& options) {
   }
 }
 
+bool& csv_ssse3_rows() noexcept {
+#if defined(TB_CSV_SSSE3_ROWS)
+  static bool on = __builtin_cpu_supports("ssse3");
+#else
+  static bool on = false;
+#endif
+  return on;
+}
+
 bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na) {
   if (na.has_numeric()) return false;
   // from_chars reads signs, digits, '.', letters (exponents, inf, nan) and "nan(...)": a special

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "io/csv_fast_row_internal.hpp"
 #include "io/csv_number_internal.hpp"
 #include "io/csv_parser_internal.hpp"
 
@@ -201,6 +202,7 @@ struct csv_matrix_sink {
   std::int64_t out_columns = 0;  // values per row
   bool fast = true;              // false when `fast_row` cannot be trusted (see `csv_matrix_fast_ok`)
   bool all_columns = true;       // every file column is read (output column == file column)
+  bool ssse3_rows = csv_ssse3_rows();
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
@@ -231,6 +233,11 @@ struct csv_matrix_sink {
   /// next row; nullptr (nothing consumed) when the row is not plain numbers with the right field count.
   const char* fast_row(const char* p, const char* eof) {
     const csv_dialect& d = *ctx.dialect;
+#if defined(TB_CSV_SSSE3_ROWS)
+    if (ssse3_rows && all_columns) {
+      if (const char* next = csv_parse_row_ssse3(p, eof, d.sep, out_columns, row)) return next;
+    }
+#endif
     const std::int64_t last = ctx.layout->file_columns - 1;
     for (std::int64_t j = 0;; ++j) {
       const std::int64_t o = all_columns ? j : ctx.layout->out_of_file[static_cast<std::size_t>(j)];

@@ -128,47 +128,68 @@ inline constexpr bool csv_has_short_parser = std::endian::native == std::endian:
 inline constexpr bool csv_has_short_parser = false;
 #endif
 
-/// Parses a short plain decimal at `p` ("-123.456789": an optional '-', at most 8 digits before and 8
-/// after one '.', no exponent, ending within 16 bytes), correctly rounded; `p` must have 32 readable
-/// bytes.
-/// Returns the end of the number, or nullptr for anything else (then `csv_parse_float_fast` decides).
+#if defined(__SSE2__)
+/// Where the parts of a short plain decimal are in 16 loaded bytes: an optional '-' (`sign`), at most
+/// 8 digits, an optional '.' (at `int_end`, else `int_end == len`) and at most 8 digits, `len` bytes
+/// in all, ending within the 16 bytes.
+struct csv_short_shape {
+  int len, sign, int_end, int_digits, frac_digits;
+};
+
+/// The shape of the short plain decimal that starts the 16 bytes `v`; false for anything else (no
+/// digits, more than 8 digits on a side, an exponent or '+', a second '.' or '-', no end in sight).
+/// With `stop_at_exponent`, an 'e', 'E' or '+' ends the number like any other byte (the caller then
+/// finds no delimiter there and gives up), which saves the compares that look for them.
 ///
-/// Where the field ends is found first, from one 16-byte compare, so that the next field's parse does
-/// not wait for this one's digits: the value is computed off that dependency chain. Every such number
-/// is exact by Clinger's rule (at most 15 digits fit in 16 bytes: below 10^15 < 2^53; at most 8
-/// fraction digits <= 22).
+/// Where the number ends is found from one 16-byte compare, before any digit is converted, so that
+/// the next field's parse does not wait for this one's digits. Every such number is exact by
+/// Clinger's rule: at most 15 digits fit in 16 bytes (below 10^15 < 2^53), at most 8 of them
+/// fraction digits (10^8 <= 10^22).
+template <bool stop_at_exponent = false>
+[[gnu::always_inline]] inline bool csv_short_shape_of(__m128i v, csv_short_shape& s) noexcept {
+  const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+  const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+  const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+  const __m128i minus = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+  __m128i number = _mm_or_si128(_mm_or_si128(digit, dot), minus);
+  __m128i other = _mm_setzero_si128();
+  if constexpr (!stop_at_exponent) {
+    other = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('e')),
+                         _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+    number = _mm_or_si128(number, other);
+  }
+  const unsigned stop = ~static_cast<unsigned>(_mm_movemask_epi8(number)) & 0xFFFFu;
+  if (stop == 0) return false;
+  s.len = std::countr_zero(stop);
+  const unsigned within = (1u << s.len) - 1;
+  const auto minus_bits = static_cast<unsigned>(_mm_movemask_epi8(minus)) & within;
+  const auto dot_bits = static_cast<unsigned>(_mm_movemask_epi8(dot)) & within;
+  if constexpr (!stop_at_exponent) {
+    if ((static_cast<unsigned>(_mm_movemask_epi8(other)) & within) != 0) return false;
+  }
+  if ((minus_bits & ~1u) != 0 || (dot_bits & (dot_bits - 1)) != 0) return false;
+  s.sign = static_cast<int>(minus_bits);
+  s.int_end = dot_bits != 0 ? std::countr_zero(dot_bits) : s.len;
+  s.int_digits = s.int_end - s.sign;
+  s.frac_digits = dot_bits != 0 ? s.len - s.int_end - 1 : 0;
+  return s.int_digits + s.frac_digits != 0 && s.int_digits <= 8 && s.frac_digits <= 8;
+}
+#endif
+
+/// Parses a short plain decimal at `p` (see `csv_short_shape_of`), correctly rounded; `p` must have
+/// 32 readable bytes. Returns the end of the number, or nullptr for anything else (then
+/// `csv_parse_float_fast` decides). The digits are converted 8 at a time (SWAR).
 template <class T>
 inline const char* csv_parse_float_short(const char* p, T& out) noexcept {
 #if defined(__SSE2__)
   if constexpr (csv_has_short_parser) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
-    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
-    const __m128i minus = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
-    const __m128i other = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('e')),
-                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
-    const auto number = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, dot), _mm_or_si128(minus, other))));
-    const unsigned stop = ~number & 0xFFFFu;
-    if (stop == 0) return nullptr;
-    const int len = std::countr_zero(stop);
-    const unsigned within = (1u << len) - 1;
-    const auto minus_bits = static_cast<unsigned>(_mm_movemask_epi8(minus)) & within;
-    const auto dot_bits = static_cast<unsigned>(_mm_movemask_epi8(dot)) & within;
-    if ((static_cast<unsigned>(_mm_movemask_epi8(other)) & within) != 0 || (minus_bits & ~1u) != 0 ||
-        (dot_bits & (dot_bits - 1)) != 0)
-      return nullptr;
-    const int sign = static_cast<int>(minus_bits);
-    const int int_end = dot_bits != 0 ? std::countr_zero(dot_bits) : len;
-    const int int_digits = int_end - sign;
-    const int frac_digits = dot_bits != 0 ? len - int_end - 1 : 0;
-    if (int_digits + frac_digits == 0 || int_digits > 8 || frac_digits > 8) return nullptr;
-    const std::uint64_t m =
-        csv_digits_at(p + sign, int_digits) * csv_pow10_u64[frac_digits] + csv_digits_at(p + int_end + 1, frac_digits);
+    csv_short_shape s;
+    if (!csv_short_shape_of(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), s)) return nullptr;
+    const std::uint64_t m = csv_digits_at(p + s.sign, s.int_digits) * csv_pow10_u64[s.frac_digits] +
+                            csv_digits_at(p + s.int_end + 1, s.frac_digits);
     // 0 or in [1e-8, 1e15): a normal float if not zero.
-    if (!csv_round_decimal<T, true>(m, -frac_digits, sign != 0, out)) return nullptr;
-    return p + len;
+    if (!csv_round_decimal<T, true>(m, -s.frac_digits, s.sign != 0, out)) return nullptr;
+    return p + s.len;
   }
 #endif
   (void)p;

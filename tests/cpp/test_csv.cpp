@@ -3,6 +3,7 @@
 #include "io_test_support.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -245,6 +246,25 @@ TEST(Csv, FileAndBatches) {
 
 namespace {
 
+// The row parsers this machine runs: the per-field path always, the SSSE3 row path where the CPU
+// has it. `row_parser_scope` selects one for a test and restores the choice afterwards.
+std::vector<bool> row_parser_settings() {
+  static const bool ssse3 = tb::detail::csv_ssse3_rows();
+  return ssse3 ? std::vector<bool>{false, true} : std::vector<bool>{false};
+}
+
+struct row_parser_scope {
+  bool saved = tb::detail::csv_ssse3_rows();
+  explicit row_parser_scope(bool ssse3) { tb::detail::csv_ssse3_rows() = ssse3; }
+  ~row_parser_scope() { tb::detail::csv_ssse3_rows() = saved; }
+  row_parser_scope(const row_parser_scope&) = delete;
+  row_parser_scope& operator=(const row_parser_scope&) = delete;
+};
+
+}  // namespace
+
+namespace {
+
 // The fast decimal parser must agree bit for bit with std::from_chars wherever it answers.
 template <class T>
 void check_fast_parser_agrees() {
@@ -369,9 +389,67 @@ void check_matrix_rounding(tb::dtype dtype) {
 }
 
 TEST(Csv, MatrixPathRoundsEveryNumberCorrectly) {
-  check_matrix_rounding<float>(tb::dtype::float32);
-  check_matrix_rounding<double>(tb::dtype::float64);
+  for (const bool ssse3 : row_parser_settings()) {
+    SCOPED_TRACE(ssse3 ? "SSSE3 rows" : "per-field path");
+    const row_parser_scope scope(ssse3);
+    check_matrix_rounding<float>(tb::dtype::float32);
+    check_matrix_rounding<double>(tb::dtype::float64);
+  }
 }
+
+#if defined(TB_CSV_SSSE3_ROWS)
+// The SSSE3 row parser answers for rows of short numbers, with every sign, digit count and point
+// position, and refuses rows it must leave to the per-field path.
+TEST(Csv, Ssse3RowParserReadsShortNumbersAndRefusesTheRest) {
+  if (!tb::detail::csv_ssse3_rows()) GTEST_SKIP() << "this CPU has no SSSE3";
+  std::mt19937_64 rng(19);
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::string> fields;
+    std::string row;
+    for (int j = 0; j < 4; ++j) {
+      std::string f = rng() % 2 ? "-" : "";
+      const int id = static_cast<int>(rng() % 9), fd = static_cast<int>(rng() % 9);
+      for (int k = 0; k < id; ++k) f += static_cast<char>('0' + rng() % 10);
+      if (fd > 0 || rng() % 4 == 0) f += '.';
+      for (int k = 0; k < fd; ++k) f += static_cast<char>('0' + rng() % 10);
+      row += (j ? "," : "") + f;
+      fields.push_back(f);
+    }
+    row += "\n";
+    const std::string padded = row + std::string(32, '7');
+    float got[4] = {};
+    const char* end = tb::detail::csv_parse_row_ssse3(padded.data(), padded.data() + padded.size(), ',', 4, got);
+    bool plain = true;  // every field has a digit and at most 15 of them
+    for (const std::string& f : fields) {
+      const auto digits = std::count_if(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; });
+      plain = plain && digits > 0 && f.size() < 16;
+    }
+    if (!plain) {
+      ASSERT_EQ(end, nullptr) << row;
+      continue;
+    }
+    bool midpoint = false;  // an exact float midpoint is left to the general parser
+    for (int j = 0; j < 4 && end != nullptr; ++j) ASSERT_EQ(got[j], reference_value<float>(fields[static_cast<std::size_t>(j)])) << row;
+    for (const std::string& f : fields) {
+      const double d = std::strtod(f.c_str(), nullptr);
+      midpoint = midpoint || (static_cast<double>(static_cast<float>(d)) != d &&
+                              (std::bit_cast<std::uint64_t>(d) & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28));
+    }
+    if (!midpoint) ASSERT_EQ(end, padded.data() + row.size()) << row;
+  }
+  const std::string refused[] = {"1e5,2,3,4\n", "1,+2,3,4\n", "1,2,3\n", "1,2,3,4,5\n", "1,2,3,4 \n", "1,\"2\",3,4\n",
+                                 "1,,3,4\n", "1,2-3,3,4\n", "1,2..,3,4\n", "123456789,2,3,4\n", "1,2,3,0.123456789\n"};
+  for (const std::string& row : refused) {
+    const std::string padded = row + std::string(32, '7');
+    float got[4];
+    EXPECT_EQ(tb::detail::csv_parse_row_ssse3(padded.data(), padded.data() + padded.size(), ',', 4, got), nullptr) << row;
+  }
+  const std::string crlf = "1.5,-2,3.25,4\r\n" + std::string(32, '7');
+  float got[4];
+  EXPECT_EQ(tb::detail::csv_parse_row_ssse3(crlf.data(), crlf.data() + crlf.size(), ',', 4, got), crlf.data() + 15);
+  EXPECT_EQ(got[1], -2.0f);
+}
+#endif
 
 // The short SIMD parser must agree bit for bit with std::from_chars wherever it answers, and must
 // answer for the common short forms.
@@ -412,6 +490,7 @@ TEST(Csv, ShortFloatParserRoundsMidpointsExactly) {
   if constexpr (!tb::detail::csv_has_short_parser) GTEST_SKIP() << "no short parser on this machine";
   std::mt19937_64 rng(11);
   int checked = 0;
+  std::vector<std::string> texts;
   for (int i = 0; i < 100000; ++i) {
     const int binade = 17 + static_cast<int>(rng() % 9);  // floats in [2^17, 2^26): <= 8 digits, midpoints <= 7 after the point
     const float f = std::ldexp(1.0f + static_cast<float>(rng() % (1u << 23)) / static_cast<float>(1u << 23), binade);
@@ -436,8 +515,24 @@ TEST(Csv, ShortFloatParserRoundsMidpointsExactly) {
     ASSERT_EQ(end, padded.data() + text.size()) << text;
     ASSERT_EQ(std::memcmp(&fast, &want, sizeof want), 0) << text << " read as " << fast << ", correctly rounded " << want;
     ++checked;
+    texts.push_back(text);
   }
   EXPECT_GT(checked, 25000);
+  // The same numbers through the matrix path, with each row parser.
+  texts.resize(texts.size() / 5 * 5);
+  std::string csv = "a,b,c,d,e\n";
+  for (std::size_t i = 0; i < texts.size(); ++i) csv += texts[i] + (i % 5 == 4 ? "\n" : ",");
+  for (const bool ssse3 : row_parser_settings()) {
+    const row_parser_scope scope(ssse3);
+    tb::csv_options o;
+    o.dtype = tb::csv_column_type::from_name("float32");
+    const tb::tensor m = tb::read_csv_string(csv, o).to_tensor({}, tb::dtype::float32);
+    const float* got = static_cast<const float*>(m.data());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      const float want = reference_value<float>(texts[i]);
+      ASSERT_EQ(std::memcmp(&got[i], &want, sizeof want), 0) << texts[i] << (ssse3 ? " (SSSE3 rows)" : "");
+    }
+  }
 }
 
 TEST(Csv, CountsLineFeedsLikeStdCount) {
@@ -460,37 +555,41 @@ TEST(Csv, CountsLineFeedsLikeStdCount) {
 // is off (blank and comment lines, quoted line breaks, CR-only line ends, a last row without a line
 // break, trailing blank lines), the result must still equal a one-block read, at every block size.
 TEST(Csv, MatrixRowsAreRightWhereLineCountsAreOff) {
-  std::mt19937_64 rng(13);
-  for (const std::string& eol : {std::string("\n"), std::string("\r\n"), std::string("\r")}) {
-    std::string text = "a,b,c" + eol;
-    std::vector<float> want;
-    for (int r = 0; r < 2000; ++r) {
-      const int kind = static_cast<int>(rng() % 40);
-      if (kind == 0) text += eol;  // blank line
-      if (kind == 1) text += "# comment" + eol;
-      const float x = static_cast<float>(r), y = static_cast<float>(rng() % 1000) / 8.0f;
-      char buf[96];
-      if (kind == 2) std::snprintf(buf, sizeof buf, "%g,\"%g\",\"line\nbreak\"", x, y);  // quoted break: NaN for text
-      else std::snprintf(buf, sizeof buf, "%g,%g,%d", x, y, r % 7);
-      text += buf;
-      text += eol;
-      want.insert(want.end(), {x, y, kind == 2 ? NAN : static_cast<float>(r % 7)});
-    }
-    for (const std::string& ending : {std::string(), eol + eol + eol, std::string("\n")}) {
-      std::string t = text + ending;
-      if (ending.empty()) t.resize(t.size() - eol.size());  // the last row without a line break
-      for (std::size_t block : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{100}, std::size_t{7}}) {
-        tb::csv_options o;
-        o.dtype = tb::csv_column_type::from_name("float32");
-        o.comment = '#';
-        o.na_values = {"line\nbreak"};
-        o.block_size = block;
-        const tb::tensor m = tb::read_csv_string(t, o).to_tensor({}, tb::dtype::float32);
-        ASSERT_EQ(m.shape(), (tb::shape_t{2000, 3})) << "block " << block;
-        const float* got = static_cast<const float*>(m.data());
-        for (std::size_t i = 0; i < want.size(); ++i) {
-          if (std::isnan(want[i])) ASSERT_TRUE(std::isnan(got[i])) << i << " block " << block;
-          else ASSERT_EQ(got[i], want[i]) << "value " << i << " block " << block << " line end " << eol.size() << " ending " << ending.size();
+  for (const bool ssse3 : row_parser_settings()) {
+    SCOPED_TRACE(ssse3 ? "SSSE3 rows" : "per-field path");
+    const row_parser_scope scope(ssse3);
+    std::mt19937_64 rng(13);
+    for (const std::string& eol : {std::string("\n"), std::string("\r\n"), std::string("\r")}) {
+      std::string text = "a,b,c" + eol;
+      std::vector<float> want;
+      for (int r = 0; r < 2000; ++r) {
+        const int kind = static_cast<int>(rng() % 40);
+        if (kind == 0) text += eol;  // blank line
+        if (kind == 1) text += "# comment" + eol;
+        const float x = static_cast<float>(r), y = static_cast<float>(rng() % 1000) / 8.0f;
+        char buf[96];
+        if (kind == 2) std::snprintf(buf, sizeof buf, "%g,\"%g\",\"line\nbreak\"", x, y);  // quoted break: NaN for text
+        else std::snprintf(buf, sizeof buf, "%g,%g,%d", x, y, r % 7);
+        text += buf;
+        text += eol;
+        want.insert(want.end(), {x, y, kind == 2 ? NAN : static_cast<float>(r % 7)});
+      }
+      for (const std::string& ending : {std::string(), eol + eol + eol, std::string("\n")}) {
+        std::string t = text + ending;
+        if (ending.empty()) t.resize(t.size() - eol.size());  // the last row without a line break
+        for (std::size_t block : {std::size_t{1} << 20, std::size_t{4096}, std::size_t{100}, std::size_t{7}}) {
+          tb::csv_options o;
+          o.dtype = tb::csv_column_type::from_name("float32");
+          o.comment = '#';
+          o.na_values = {"line\nbreak"};
+          o.block_size = block;
+          const tb::tensor m = tb::read_csv_string(t, o).to_tensor({}, tb::dtype::float32);
+          ASSERT_EQ(m.shape(), (tb::shape_t{2000, 3})) << "block " << block;
+          const float* got = static_cast<const float*>(m.data());
+          for (std::size_t i = 0; i < want.size(); ++i) {
+            if (std::isnan(want[i])) ASSERT_TRUE(std::isnan(got[i])) << i << " block " << block;
+            else ASSERT_EQ(got[i], want[i]) << "value " << i << " block " << block << " line end " << eol.size() << " ending " << ending.size();
+          }
         }
       }
     }
