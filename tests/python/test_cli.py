@@ -129,6 +129,9 @@ CANNED = {
         {"name": "tensorbridge_resident", "samples": 100, "seconds": 0.5, "vm_hwm": 900},
         {"name": "dataloader", "samples": 100, "seconds": 4.0, "vm_hwm": 1000},
         {"name": "tf_from_generator", "error": "ImportError", "exit": 1}]},
+    "bench_cast": {"memcpy_gbs": 40.0, "rows": [
+        {"pair": "uint8->float32", "layout": "contiguous", "memcpy_gbs": 30.0, "tb_into": 36.0, "tb_fresh": 36.0,
+         "tf_cast": 24.0}]},
 }
 
 
@@ -148,6 +151,8 @@ def test_bench_report_from_canned_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert "| bench_pipeline_rss | memmap .npy, peak RSS | dataloader | 20.00x |" in out  # 1000 MiB / 50 MiB
     assert "| bench_pipeline_rss | memmap .npy, samples/s | dataloader | 4.00x |" in out
     assert "tf_from_generator" not in out  # a failed run has no figure
+    assert "| bench_cast | uint8->float32, contiguous (into) | memcpy | 1.20x |" in out  # the row's own memcpy
+    assert "| bench_cast | uint8->float32, contiguous | tf_cast | 1.50x |" in out
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| bench_convert | numpy -> torch, 1 KiB | torch.from_numpy | 0.80x |" in report
     assert (tmp_path / "report" / "bench_pipeline.png").read_bytes()[:4] == b"\x89PNG"

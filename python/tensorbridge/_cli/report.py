@@ -29,9 +29,9 @@ def _convert(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
 def _cast(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
     # Like against like: a reused output against memcpy; a fresh output against the frameworks'
     # casts, which allocate theirs.
-    memcpy = d.get("memcpy_gbs")
     for r in d.get("rows", []):
         case = f"{r['pair']}, {r['layout']}"
+        memcpy = r.get("memcpy_gbs", d.get("memcpy_gbs"))  # the memcpy timed in the row's own rounds
         if memcpy and r.get("tb_into"):
             yield case + " (into)", "memcpy", r["tb_into"] / memcpy
         for anchor in ("numpy_astype", "torch_to", "tf_cast", "jax_astype"):
