@@ -78,6 +78,10 @@ class literal_parser {
     fail(error_kind::format, where_, ": malformed .npy header at byte offset ", base_ + pos, ": ", what,
          "; the file is not a valid .npy file (rewrite it with numpy.save)");
   }
+  /// A valid header that asks for something tensorbridge does not read.
+  [[noreturn]] void unsupported_at(std::size_t pos, std::string_view what) const {
+    fail(error_kind::format, where_, ": .npy header at byte offset ", base_ + pos, ": ", what);
+  }
 
  private:
   void skip_space() {
@@ -250,7 +254,7 @@ simple_type parse_type_string(std::string_view s, const literal_parser& p, std::
     body.remove_prefix(1);
   }
   if (body == "O" || body.rfind("O", 0) == 0)
-    p.error_at(pos, detail::cat("descr '", s, "' is an object array (pickled Python objects); tensorbridge never "
+    p.unsupported_at(pos, detail::cat("descr '", s, "' is an object array (pickled Python objects); tensorbridge never "
                                 "unpickles: save numeric arrays instead"));
   struct entry {
     std::string_view code;
@@ -267,12 +271,12 @@ simple_type parse_type_string(std::string_view s, const literal_parser& p, std::
     if (body == e.code) found = e.dtype;
   if (!found && body == "V2") {
     if (!options.void2_as_bfloat16)
-      p.error_at(pos, detail::cat("descr '", s, "' is a 2-byte raw (void) type; np.save writes ml_dtypes.bfloat16 "
+      p.unsupported_at(pos, detail::cat("descr '", s, "' is a 2-byte raw (void) type; np.save writes ml_dtypes.bfloat16 "
                                   "this way: pass void2_as_bfloat16=True to read it as bfloat16"));
     found = dtype::bfloat16;
   }
   if (!found)
-    p.error_at(pos, detail::cat("unsupported descr '", s, "'; tensorbridge reads bool, int8-64, uint8-64, float16, "
+    p.unsupported_at(pos, detail::cat("unsupported descr '", s, "'; tensorbridge reads bool, int8-64, uint8-64, float16, "
                                 "float32, float64, complex64, complex128 (and '<V2' as bfloat16)"));
   bool little_host = std::endian::native == std::endian::little;
   bool swapped = itemsize(*found) > 1 && ((order == '>' && little_host) || (order == '<' && !little_host));
@@ -314,9 +318,9 @@ void parse_fields(const literal& v, npy_header& h, const literal_parser& p, cons
     const literal& name = f.items[0];
     const literal& type = f.items[1];
     if (name.type != literal::kind::string)
-      p.error_at(name.position, "field names must be strings (titled fields are not supported)");
+      p.unsupported_at(name.position, "field names must be strings (titled fields are not supported)");
     if (type.type != literal::kind::string)
-      p.error_at(type.position, detail::cat("field '", name.text, "' has a nested structured type, which is not "
+      p.unsupported_at(type.position, detail::cat("field '", name.text, "' has a nested structured type, which is not "
                                             "supported; flatten the record type"));
     std::string_view code = type.text;
     std::string_view body = code.empty() || std::string_view("<>|=").find(code[0]) == std::string_view::npos
@@ -427,7 +431,7 @@ npy_header parse_npy_header(std::span<const std::byte> bytes, std::uint64_t regi
     p.error_at(descr->position, "'descr' must be a type string or a list of fields");
   }
   if (h.is_structured() && h.fortran_order)
-    p.error_at(fortran->position, "Fortran-ordered structured arrays are not supported");
+    p.unsupported_at(fortran->position, "Fortran-ordered structured arrays are not supported");
   std::int64_t nbytes = checked_product(h.shape, static_cast<std::int64_t>(h.record_size), p, shape->position);
   h.data_offset = total;
   h.data_nbytes = static_cast<std::uint64_t>(nbytes);
