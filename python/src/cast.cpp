@@ -1,10 +1,14 @@
-// Binds the cast kernels, casting rules, the thread budget and the kernel-target switch.
+// Binds the cast kernels, casting rules, the thread budget, the block cache and the kernel-target switch.
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <tuple>
+
 #include "bindings.hpp"
+#include "tensorbridge/block_cache.hpp"
 #include "tensorbridge/cast.hpp"
 #include "tensorbridge/threads.hpp"
 
@@ -51,6 +55,13 @@ void register_cast(nb::module_& m) {
     for (casting c : {casting::no, casting::equiv, casting::safe, casting::same_kind, casting::unsafe})
       out.emplace_back(to_string(c));
     return out;
+  });
+  m.def("block_cache_limit", &tb::block_cache_limit);
+  m.def("set_block_cache_limit", &tb::set_block_cache_limit, nb::arg("nbytes"));
+  m.def("clear_block_cache", &tb::clear_block_cache);
+  m.def("block_cache_statistics", [] {
+    const tb::block_cache_stats s = tb::block_cache_statistics();
+    return std::make_tuple(s.limit, s.cached_bytes, s.cached_blocks, s.hits, s.misses);
   });
   m.def("num_threads", &tb::num_threads);
   m.def("set_num_threads", &tb::set_num_threads, nb::arg("n"));

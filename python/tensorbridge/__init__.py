@@ -33,6 +33,7 @@ from ._dtypes import DTYPES, dtype_name
 from ._tensor import Tensor
 from .cast import CASTING_RULES, can_cast, cast, cast_into, num_threads, set_num_threads
 from . import ops
+from .memory import BlockCacheStats, block_cache_limit, block_cache_stats, clear_block_cache, set_block_cache_limit
 from .csv import iter_csv, read_csv, read_csv_tensor
 from .dataset import Dataset, DatasetIterator
 from .table import Categorical, Table, from_dataframe
@@ -71,6 +72,11 @@ __all__ = [
     "cast_into",
     "num_threads",
     "set_num_threads",
+    "BlockCacheStats",
+    "block_cache_limit",
+    "block_cache_stats",
+    "clear_block_cache",
+    "set_block_cache_limit",
     "DTYPES",
     "Dataset",
     "DatasetIterator",
