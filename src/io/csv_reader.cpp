@@ -39,7 +39,7 @@ csv_text map_csv_file(const std::string& path) {
 
 // Collects the fields of one row as strings.
 struct csv_row_collector {
-  const csv_dialect* dialect;
+  const csv_dialect* dialect = nullptr;
   std::vector<std::string> fields;
   std::vector<const char*> starts;
   std::string scratch;
@@ -75,7 +75,8 @@ csv_layout make_layout(const csv_dialect& d, const csv_source& src, const csv_op
                                   ? (options.names.empty() ? 0 : csv_options::header_none)
                                   : options.header;
   csv_layout layout;
-  csv_row_collector first{&d};
+  csv_row_collector first;
+  first.dialect = &d;
   if (header >= 0) {
     csv_row_counter skip{0, header};
     if (header > 0) p = csv_tokenize(d, src, p, src.eof, nullptr, skip);
