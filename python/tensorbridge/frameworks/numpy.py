@@ -71,30 +71,35 @@ def share_native(obj: Any) -> Any:
     kind = type(obj)
     if kind is np.ndarray:
         return obj if _can_share(obj, _LIMITS) else None
-    if kind is _torch_tensor_type():
-        # Tensor.numpy() shares any strided CPU tensor; it refuses (raises) lazy conjugate or
-        # negative views, and NumPy has no bfloat16: those take the general path.
-        if obj.is_cpu and obj.layout is _torch.strided and obj.dtype is not _torch.bfloat16:
-            try:
-                return (obj.detach() if obj.requires_grad else obj).numpy()
-            except (RuntimeError, TypeError):
-                return None
+    if kind is _torch_tensor or (_torch_tensor is None and kind is _find_torch_tensor()):
+        # Tensor.numpy() shares any strided CPU tensor and raises for everything else (another
+        # device, sparse, bfloat16, lazy conjugate or negative views): those take the general
+        # path. A tensor that requires grad is shared through detach(), as before.
+        try:
+            return obj.numpy()
+        except Exception:
+            if obj.requires_grad and obj.is_cpu and obj.layout is _torch_tensor_module.strided:
+                try:
+                    return obj.detach().numpy()
+                except Exception:
+                    return None
+            return None
     return None
 
 
 _can_share = _ext.can_share_buffer
 _LIMITS = limits()
-_torch: Any = None
+_torch_tensor: type | None = None
+_torch_tensor_module: Any = None
 
 
-def _torch_tensor_type() -> type | None:
-    """torch.Tensor once torch is imported (never imports it)."""
-    global _torch
-    if _torch is None:
-        _torch = sys.modules.get("torch")
-        if _torch is None:
-            return None
-    return _torch.Tensor
+def _find_torch_tensor() -> type | None:
+    """torch.Tensor once torch is imported (never imports it); remembered from then on."""
+    global _torch_tensor, _torch_tensor_module
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        _torch_tensor, _torch_tensor_module = torch.Tensor, torch
+    return _torch_tensor
 
 
 def export(t: Any, plan: Any) -> np.ndarray:
