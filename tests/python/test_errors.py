@@ -46,6 +46,13 @@ def test_device_not_available(torch):
         tb.to_torch(np.ones(2), device="tpu")
 
 
+def test_meta_tensor_says_it_has_no_data(torch):
+    meta = torch.empty(3, device="meta")
+    for call in (tb.to_numpy, tb.asarray, tb.to_jax):
+        with pytest.raises(tb.InvalidValueError, match="meta device: it has a shape and a dtype but no data"):
+            call(meta)
+
+
 def test_copy_false_names_why(torch):
     with pytest.raises(BufferError, match="copy=False.*dtype changes from float64 to float32.*copy=None"):
         tb.to_torch(np.ones(2), dtype="float32", copy=False)

@@ -24,6 +24,13 @@ def is_native(obj: Any) -> bool:
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     if obj.layout != require("torch").strided:
         raise DTypeError(f"cannot convert a {obj.layout} torch tensor; call .to_dense() first")
+    if obj.device.type == "meta":
+        from ..errors import InvalidValueError
+
+        raise InvalidValueError(
+            "cannot convert a torch tensor on the meta device: it has a shape and a dtype but no data; "
+            "make it on a real device (e.g. torch.empty(..., device='cpu')) first"
+        )
     x = obj.detach()
     reason = ""
     if x.is_conj() or x.is_neg():
