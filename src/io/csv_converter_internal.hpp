@@ -202,7 +202,7 @@ struct csv_matrix_sink {
   std::int64_t out_columns = 0;  // values per row
   bool fast = true;              // false when `fast_row` cannot be trusted (see `csv_matrix_fast_ok`)
   bool all_columns = true;       // every file column is read (output column == file column)
-  bool ssse3_rows = csv_ssse3_rows();
+  bool ssse3_rows = csv_ssse3_rows();  // rows try `csv_parse_row_ssse3` first (the CPU has SSSE3)
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
