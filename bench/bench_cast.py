@@ -98,15 +98,11 @@ def source(name: str, nbytes: int, strided: bool, rng: np.random.Generator) -> n
     return base[::2] if strided else base
 
 
-def memcpy_anchor(nbytes: int, repeats: int) -> tuple[float, float]:
-    """GB/s (read + write) of a same-dtype ``tb.cast_into`` (memcpy per chunk on tensorbridge's
-    thread pool, same thread count as the casts) and of a single-threaded ``np.copyto``."""
+def copyto_gbs(nbytes: int, repeats: int) -> float:
+    """GB/s (read + write) of a single-threaded ``np.copyto`` of ``nbytes``, shown beside the anchor."""
     a = np.ones(nbytes // 8, np.float64)
     b = np.empty_like(a)
-    ta, tb_b = tb.asarray(a), tb.asarray(b)
-    tb_gbs = 2 * a.nbytes / best_seconds(lambda: tb.cast_into(ta, tb_b, casting="no"), repeats) / 1e9
-    np_gbs = 2 * a.nbytes / best_seconds(lambda: np.copyto(b, a), repeats) / 1e9
-    return tb_gbs, np_gbs
+    return 2 * a.nbytes / best_seconds(lambda: np.copyto(b, a), repeats) / 1e9
 
 
 def interleaved_best(contenders: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
@@ -125,10 +121,11 @@ def interleaved_best(contenders: dict[str, Callable[[], Any]], repeats: int) -> 
 
 
 def measure_pair(
-    fw: dict[str, Any], x: np.ndarray, dst_name: str, strided: bool, repeats: int
+    fw: dict[str, Any], x: np.ndarray, dst_name: str, strided: bool, repeats: int, copy_pair: tuple[Any, Any]
 ) -> dict[str, Any]:
     """GB/s of every contender for one (source array, target dtype), with the memcpy anchor timed in
-    the same rounds. For a strided source, TensorFlow and JAX are handed the strided NumPy view, as
+    the same rounds (``copy_pair``: two float64 tb tensors of the sources' size, copied into each
+    other by a same-dtype ``tb.cast_into``). For a strided source, TensorFlow and JAX are handed the strided NumPy view, as
     their users would hand it (their tensors cannot be strided): their time includes making the
     dense tensor they cast. Their cast of that dense tensor alone is kept as ``*_dense``."""
     torch, tf, jax, jnp = fw["torch"], fw["tf"], fw["jax"], fw["jnp"]
@@ -136,9 +133,7 @@ def measure_pair(
     traffic = x.size * (x.dtype.itemsize + dst_dt.itemsize)
     out = np.empty(x.shape, dst_dt)
     tx, tout = tb.asarray(x), tb.asarray(out)
-    copy_src = np.ones(64 << 17, np.float64)  # 64 MiB, the memcpy anchor: same-dtype tb.cast_into
-    copy_dst = np.empty_like(copy_src)
-    tcopy_src, tcopy_dst = tb.asarray(copy_src), tb.asarray(copy_dst)
+    tcopy_src, tcopy_dst = copy_pair
 
     same = np.empty(x.shape, x.dtype)  # the "same bytes" anchor: this source copied without a cast
     tsame = tb.asarray(same)
@@ -175,7 +170,7 @@ def measure_pair(
         # The into/memcpy ratio a cast reaches if it moves the bytes it must touch at memcpy's
         # bandwidth: a strided source brings in every cache line of its base, twice its bytes.
         "memcpy_bound": traffic / (x.size * ((2 if strided else 1) * x.dtype.itemsize + dst_dt.itemsize)),
-        "memcpy_gbs": 2 * copy_src.nbytes / best.pop("memcpy") / 1e9,
+        "memcpy_gbs": 2 * tcopy_src.nbytes / best.pop("memcpy") / 1e9,
         # The same source copied to a dense array of its own dtype on the same threads: for a
         # strided source, the gather alone, reading the same cache lines the cast reads.
         "copy_gbs": 2 * x.size * x.dtype.itemsize / best.pop("copy") / 1e9,
@@ -276,11 +271,13 @@ def run(nbytes: int, repeats: int, cold: bool) -> dict[str, Any]:
         "source_bytes": nbytes,
         "rows": [],
     }
-    _, results["np_copyto_gbs"] = memcpy_anchor(nbytes, repeats)
+    results["np_copyto_gbs"] = copyto_gbs(nbytes, repeats)
+    # The memcpy anchor: a same-dtype tb.cast_into of the sources' size on the same threads.
+    copy_pair = (tb.asarray(np.ones(nbytes // 8, np.float64)), tb.asarray(np.empty(nbytes // 8, np.float64)))
     for src_name, dst_name in PAIRS:
         for strided in (False, True):
             x = source(src_name, nbytes, strided, rng)
-            results["rows"].append(measure_pair(fw, x, dst_name, strided, repeats))
+            results["rows"].append(measure_pair(fw, x, dst_name, strided, repeats, copy_pair))
             del x
     # Each row is compared with the memcpy timed in its own rounds; the header shows their median.
     results["memcpy_gbs"] = float(np.median([row["memcpy_gbs"] for row in results["rows"]]))

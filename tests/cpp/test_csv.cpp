@@ -397,12 +397,16 @@ TEST(Csv, MatrixPathRoundsEveryNumberCorrectly) {
   }
 }
 
-#if defined(TB_CSV_SSSE3_ROWS)
-// The SSSE3 row parser answers for rows of short numbers, with every sign, digit count and point
-// position, and refuses rows it must leave to the per-field path.
-TEST(Csv, Ssse3RowParserReadsShortNumbersAndRefusesTheRest) {
-  if (!tb::detail::csv_ssse3_rows()) GTEST_SKIP() << "this CPU has no SSSE3";
+// Rows of short numbers with every sign, digit count and point position: both row paths read them
+// as from_chars does (through the matrix reader); where the CPU has SSSE3, the row parser itself
+// answers for the plain rows and refuses the rows it must leave to the per-field path.
+TEST(Csv, RowParsersReadShortNumbersAndRefuseTheRest) {
   std::mt19937_64 rng(19);
+  std::string csv = "a,b,c,d\n";
+  std::vector<float> want;
+#if defined(TB_CSV_SSSE3_ROWS)
+  const bool ssse3 = tb::detail::csv_ssse3_rows();
+#endif
   for (int i = 0; i < 20000; ++i) {
     std::vector<std::string> fields;
     std::string row;
@@ -416,14 +420,21 @@ TEST(Csv, Ssse3RowParserReadsShortNumbersAndRefusesTheRest) {
       fields.push_back(f);
     }
     row += "\n";
+    bool numbers = true, plain = true;  // every field a number; and at most 15 bytes (the row path's form)
+    for (const std::string& f : fields) {
+      const bool digit = std::any_of(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; });
+      numbers = numbers && digit;
+      plain = plain && digit && f.size() < 16;
+    }
+    if (numbers) {
+      csv += row;
+      for (const std::string& f : fields) want.push_back(reference_value<float>(f));
+    }
+#if defined(TB_CSV_SSSE3_ROWS)
+    if (!ssse3) continue;
     const std::string padded = row + std::string(32, '7');
     float got[4] = {};
     const char* end = tb::detail::csv_parse_row_ssse3(padded.data(), padded.data() + padded.size(), ',', 4, got);
-    bool plain = true;  // every field has a digit and at most 15 of them
-    for (const std::string& f : fields) {
-      const auto digits = std::count_if(f.begin(), f.end(), [](char c) { return c >= '0' && c <= '9'; });
-      plain = plain && digits > 0 && f.size() < 16;
-    }
     if (!plain) {
       ASSERT_EQ(end, nullptr) << row;
       continue;
@@ -436,7 +447,19 @@ TEST(Csv, Ssse3RowParserReadsShortNumbersAndRefusesTheRest) {
                               (std::bit_cast<std::uint64_t>(d) & ((std::uint64_t{1} << 29) - 1)) == (std::uint64_t{1} << 28));
     }
     if (!midpoint) ASSERT_EQ(end, padded.data() + row.size()) << row;
+#endif
   }
+  for (const bool rows : row_parser_settings()) {
+    const row_parser_scope scope(rows);
+    tb::csv_options o;
+    o.dtype = tb::csv_column_type::from_name("float32");
+    const tb::tensor m = tb::read_csv_string(csv, o).to_tensor({}, tb::dtype::float32);
+    ASSERT_EQ(m.numel(), static_cast<std::int64_t>(want.size()));
+    const float* got = static_cast<const float*>(m.data());
+    for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "value " << i << (rows ? " (SSSE3 rows)" : "");
+  }
+#if defined(TB_CSV_SSSE3_ROWS)
+  if (!ssse3) return;
   const std::string refused[] = {"1e5,2,3,4\n", "1,+2,3,4\n", "1,2,3\n", "1,2,3,4,5\n", "1,2,3,4 \n", "1,\"2\",3,4\n",
                                  "1,,3,4\n", "1,2-3,3,4\n", "1,2..,3,4\n", "123456789,2,3,4\n", "1,2,3,0.123456789\n"};
   for (const std::string& row : refused) {
@@ -448,8 +471,8 @@ TEST(Csv, Ssse3RowParserReadsShortNumbersAndRefusesTheRest) {
   float got[4];
   EXPECT_EQ(tb::detail::csv_parse_row_ssse3(crlf.data(), crlf.data() + crlf.size(), ',', 4, got), crlf.data() + 15);
   EXPECT_EQ(got[1], -2.0f);
-}
 #endif
+}
 
 // The short SIMD parser must agree bit for bit with std::from_chars wherever it answers, and must
 // answer for the common short forms.

@@ -78,11 +78,11 @@ def share_native(obj: Any) -> Any:
         try:
             return obj.numpy()
         except Exception:
-            if obj.requires_grad and obj.is_cpu and obj.layout is _torch_tensor_module.strided:
-                try:
-                    return obj.detach().numpy()
-                except Exception:
-                    return None
+            if not obj.requires_grad:
+                return None
+        try:
+            return obj.detach().numpy()
+        except Exception:
             return None
     return None
 
@@ -90,15 +90,14 @@ def share_native(obj: Any) -> Any:
 _can_share = _ext.can_share_buffer
 _LIMITS = limits()
 _torch_tensor: type | None = None
-_torch_tensor_module: Any = None
 
 
 def _find_torch_tensor() -> type | None:
     """torch.Tensor once torch is imported (never imports it); remembered from then on."""
-    global _torch_tensor, _torch_tensor_module
+    global _torch_tensor
     torch = sys.modules.get("torch")
     if torch is not None:
-        _torch_tensor, _torch_tensor_module = torch.Tensor, torch
+        _torch_tensor = torch.Tensor
     return _torch_tensor
 
 
