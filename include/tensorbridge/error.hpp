@@ -2,7 +2,8 @@
 /// @file error.hpp
 /// The one error type of tensorbridge: `tb::error`, carrying a kind that the Python layer maps to a
 /// built-in exception class (type -> TypeError, value -> ValueError, overflow -> OverflowError,
-/// io -> OSError, format -> ValueError, buffer -> BufferError).
+/// io -> OSError, not_found -> FileNotFoundError, permission -> PermissionError, write -> OSError,
+/// format -> ValueError, buffer -> BufferError).
 
 #include <sstream>
 #include <stdexcept>
@@ -16,7 +17,10 @@ enum class error_kind {
   type,      ///< a dtype, device or object kind that is not supported
   value,     ///< an argument outside its domain (bad shape, bad option)
   overflow,  ///< a value that does not fit its destination (checked casts)
-  io,        ///< the operating system refused a file operation
+  io,        ///< the operating system refused to read (or a source failed mid-read)
+  not_found, ///< a file, object or bucket that does not exist
+  permission,///< access refused by the operating system or a server
+  write,     ///< a write or save failed (the previous file, if any, is left as it was)
   format,    ///< a file or buffer whose content is malformed
   buffer,    ///< a buffer that cannot be shared as asked (copy=false that needs a copy)
 };

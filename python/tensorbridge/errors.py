@@ -21,6 +21,9 @@ __all__ = [
     "InvalidValueError",
     "CastOverflowError",
     "ReadError",
+    "NotFoundError",
+    "AccessDeniedError",
+    "WriteError",
     "FormatError",
     "SharingError",
 ]
@@ -77,10 +80,44 @@ class ReadError(OSError, TensorbridgeError):
     """The operating system refused a file operation (an ``OSError``).
 
     Example:
-        >>> tb.read_csv("/no/such/file.csv")
-        Traceback (most recent call last):
-            ...
-        tensorbridge.errors.ReadError: /no/such/file.csv: open failed: No such file or directory
+        >>> try:
+        ...     tb.read_csv("/no/such/file.csv")
+        ... except tb.ReadError as e:             # here also a FileNotFoundError (tb.NotFoundError)
+        ...     print(e)
+        /no/such/file.csv: open failed: No such file or directory
+    """
+
+
+class NotFoundError(FileNotFoundError, ReadError):
+    """A file, object or bucket that does not exist (a ``FileNotFoundError`` and a :class:`ReadError`).
+
+    Example:
+        >>> try:
+        ...     tb.read_csv("/no/such/file.csv")
+        ... except FileNotFoundError as e:
+        ...     print(type(e).__name__, isinstance(e, tb.ReadError))
+        NotFoundError True
+    """
+
+
+class AccessDeniedError(PermissionError, ReadError):
+    """Access refused by the operating system or a server (a ``PermissionError`` and a :class:`ReadError`).
+
+    Example:
+        >>> issubclass(tb.AccessDeniedError, PermissionError), issubclass(tb.AccessDeniedError, tb.ReadError)
+        (True, True)
+    """
+
+
+class WriteError(OSError, TensorbridgeError):
+    """A write or save that failed (an ``OSError``); the file it was replacing, if any, is unchanged.
+
+    Example:
+        >>> try:
+        ...     tb.save("/no/such/folder/x.npy", np.zeros(3))
+        ... except OSError as e:
+        ...     print(isinstance(e, tb.TensorbridgeError))
+        True
     """
 
 
@@ -112,6 +149,9 @@ _BY_KIND = {
     "value": InvalidValueError,
     "overflow": CastOverflowError,
     "io": ReadError,
+    "not_found": NotFoundError,
+    "permission": AccessDeniedError,
+    "write": WriteError,
     "format": FormatError,
     "buffer": SharingError,
 }

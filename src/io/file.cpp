@@ -13,8 +13,12 @@
 namespace tb::detail {
 namespace {
 
+// errno decides the kind, so Python sees FileNotFoundError / PermissionError as NumPy users expect.
 [[noreturn]] void fail_errno(std::string_view what, std::string_view where, int err) {
-  fail(error_kind::io, where, ": ", what, " failed: ", std::strerror(err));
+  error_kind kind = err == ENOENT || err == ENOTDIR ? error_kind::not_found
+                    : err == EACCES || err == EPERM ? error_kind::permission
+                                                    : error_kind::io;
+  fail(kind, where, ": ", what, " failed: ", std::strerror(err));
 }
 
 // One pread call per piece: large enough that syscall cost vanishes, small enough that two
