@@ -65,18 +65,29 @@ bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na) {
 }
 
 csv_column_type csv_inferred_type(std::uint8_t flags) {
-  if ((flags & csv_saw_text) || ((flags & csv_saw_bool) && (flags & (csv_saw_int | csv_saw_float))))
+  constexpr std::uint8_t numbers = csv_saw_int | csv_saw_float | csv_saw_uint64 | csv_saw_huge_int;
+  if ((flags & csv_saw_text) || ((flags & csv_saw_bool) && (flags & numbers)))
     return {column_kind::strings, dtype::float64};
   if (flags & csv_saw_bool) return {column_kind::tensor, dtype::bool_};
-  if ((flags & csv_saw_int) && !(flags & (csv_saw_float | csv_saw_na))) return {column_kind::tensor, dtype::int64};
+  if (flags & csv_saw_float) return {column_kind::tensor, dtype::float64};
+  if (flags & csv_saw_huge_int) return {column_kind::strings, dtype::float64};
+  if (flags & csv_saw_uint64) {
+    if (flags & (csv_saw_negative | csv_saw_na)) return {column_kind::strings, dtype::float64};
+    return {column_kind::tensor, dtype::uint64};
+  }
+  if ((flags & csv_saw_int) && !(flags & csv_saw_na)) return {column_kind::tensor, dtype::int64};
   return {column_kind::tensor, dtype::float64};
 }
 
 std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far) {
   if (!(flags_so_far & (csv_saw_float | csv_saw_bool))) {
     std::int64_t i;
-    // Integers beyond int64 are read as floats (pandas would pick uint64 or object; float keeps a number).
-    if (csv_parse_number(text, i) == csv_parse_status::ok) return csv_saw_int;
+    const csv_parse_status status = csv_parse_number(text, i);
+    if (status == csv_parse_status::ok) return i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
+    if (status == csv_parse_status::overflow) {  // an integer literal beyond int64
+      std::uint64_t u;
+      return csv_parse_number(text, u) == csv_parse_status::ok ? csv_saw_uint64 : csv_saw_huge_int;
+    }
   }
   double d;
   if (csv_parse_number(text, d) == csv_parse_status::ok) return std::isnan(d) ? csv_saw_na : csv_saw_float;

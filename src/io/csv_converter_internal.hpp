@@ -99,10 +99,24 @@ inline bool csv_parse_bool(std::string_view s, bool& out) noexcept {
   return false;
 }
 
-/// What inference saw in a column (bit flags).
-enum : std::uint8_t { csv_saw_na = 1, csv_saw_bool = 2, csv_saw_int = 4, csv_saw_float = 8, csv_saw_text = 16 };
+/// What inference saw in a column (bit flags). `csv_saw_negative` marks a negative int64;
+/// `csv_saw_uint64` an integer above int64's range that fits uint64; `csv_saw_huge_int` an integer
+/// outside both ranges.
+enum : std::uint8_t {
+  csv_saw_na = 1,
+  csv_saw_bool = 2,
+  csv_saw_int = 4,
+  csv_saw_float = 8,
+  csv_saw_text = 16,
+  csv_saw_negative = 32,
+  csv_saw_uint64 = 64,
+  csv_saw_huge_int = 128,
+};
 
-/// The type a column gets from what inference saw (pandas' rules: int with missing -> float64).
+/// The type a column gets from what inference saw, by pandas' rules: int with missing -> float64;
+/// non-negative integers some beyond int64 -> uint64; integers that no one integer type holds exactly
+/// (beyond uint64, or negatives with values beyond int64, or those with missing values) -> strings
+/// (pandas: object), so that no value is rounded into a float and collides with another.
 csv_column_type csv_inferred_type(std::uint8_t flags);
 
 /// The flag of one non-missing field value.

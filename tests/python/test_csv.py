@@ -340,3 +340,44 @@ def test_matrix_fast_path_keeps_special_rows_right():
     want = pd.read_csv(io.StringIO(text), dtype=np.float32).to_numpy()
     np.testing.assert_array_equal(got, want)
     assert np.signbit(got[2, 2])
+
+
+# ---------------------------------------------------------------- integers beyond int64
+@pytest.mark.parametrize("text", [
+    "a\n12345678901234567891\n12345678901234567893\n",
+    "a,b\n1,x\n12345678901234567891,y\n9223372036854775808,z\n18446744073709551615,w\n",
+    "a\n+12345678901234567891\n0\n",
+])
+def test_integers_beyond_int64_are_exact_uint64_as_pandas(text, tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_text(text)
+    df = pd.read_csv(path)
+    assert df["a"].dtype == np.uint64
+    for block_size in (None, 8):
+        table = tb.read_csv(path, block_size=block_size)
+        assert_same_as_pandas(table, df)
+        got = as_numpy(table["a"])
+        assert got.dtype == np.uint64 and got.tolist() == df["a"].tolist()
+    assert len(set(as_numpy(tb.read_csv(path)["a"]).tolist())) == len(df)  # no two values collide
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a\n-1\n12345678901234567891\n", ["-1", "12345678901234567891"]),  # pandas: str
+    ("a,b\n12345678901234567891,1\n,2\n", ["12345678901234567891", None]),  # missing: pandas str
+    ("a\n99999999999999999999999\n1\n", ["99999999999999999999999", "1"]),  # beyond uint64: object
+])
+def test_integers_no_one_type_holds_stay_exact_as_strings(text, expected):
+    df = pd.read_csv(io.StringIO(text))
+    assert not pd.api.types.is_numeric_dtype(df["a"].dtype)  # pandas keeps them exact, not as floats
+    assert [None if v == "" or pd.isna(v) else str(v) for v in df["a"].tolist()] == expected
+    table = tb.read_csv(io.StringIO(text))
+    assert table["a"] == expected
+    with pytest.raises(tb.DTypeError, match=r'column "a" holds strings'):
+        table.to_tensor(["a"])
+
+
+def test_integers_beyond_int64_beside_floats_are_float64_as_pandas():
+    text = "a\n12345678901234567891\n1.5\n"
+    assert_same_as_pandas(tb.read_csv(io.StringIO(text)), pd.read_csv(io.StringIO(text)))
+    assert_same_as_pandas(tb.read_csv(io.StringIO("a\n1.5\n12345678901234567891\n")),
+                          pd.read_csv(io.StringIO("a\n1.5\n12345678901234567891\n")))
