@@ -47,6 +47,11 @@ void register_csv(nb::module_& m) {
                    [](csv_options& o, const std::string& s) { o.escapechar = str_to_char(s, "escapechar"); })
       .def_prop_rw("comment", [](const csv_options& o) { return char_to_str(o.comment); },
                    [](csv_options& o, const std::string& s) { o.comment = str_to_char(s, "comment"); })
+      .def_prop_rw("thousands", [](const csv_options& o) { return char_to_str(o.thousands); },
+                   [](csv_options& o, const std::string& s) { o.thousands = str_to_char(s, "thousands"); })
+      .def_prop_rw("decimal", [](const csv_options& o) { return char_to_str(o.decimal); },
+                   [](csv_options& o, const std::string& s) { o.decimal = str_to_char(s, "decimal"); })
+      .def_rw("nrows", &csv_options::nrows)
       .def_rw("doublequote", &csv_options::doublequote)
       .def_rw("header", &csv_options::header)
       .def_rw("names", &csv_options::names)
