@@ -82,11 +82,11 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
-def _count(name: str, value: Any, least: int = 0) -> int:
+def _count(name: str, value: Any, least: int = 0, where: str = "read_csv") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DTypeError(f"read_csv: {name} must be an integer >= {least}, not {value!r} ({type(value).__name__})")
+        raise DTypeError(f"{where}: {name} must be an integer >= {least}, not {value!r} ({type(value).__name__})")
     if value < least:
-        raise InvalidValueError(f"read_csv: {name} must be >= {least}, got {value}")
+        raise InvalidValueError(f"{where}: {name} must be >= {least}, got {value}")
     return value
 
 
@@ -265,7 +265,7 @@ def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: 
                [ 4., nan]], dtype=float32)
         >>> tmp.cleanup()
     """
-    o = _options(**{**_DEFAULTS, **options, "dtype": None})
+    o = _options(**_with_defaults("read_csv_tensor", options))
     return Tensor._wrap(_ext.read_csv_tensor(os.fspath(path), dtype_name(dtype), o))
 
 
@@ -285,10 +285,19 @@ def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> It
         [2, 2, 1]
         >>> tmp.cleanup()
     """
-    o = _options(**{**_DEFAULTS, **options})
-    reader = _ext.CsvBatchReader(os.fspath(path), rows, o)
+    o = _options(**_with_defaults("iter_csv", options))
+    reader = _ext.CsvBatchReader(os.fspath(path), _count("rows", rows, least=1, where="iter_csv"), o)
     while (batch := reader.next()) is not None:
         yield Table._wrap(batch)
+
+
+def _with_defaults(where: str, options: dict[str, Any]) -> dict[str, Any]:
+    """read_csv's keywords as given, the rest at their defaults; an unknown keyword is named."""
+    unknown = sorted(set(options) - set(_DEFAULTS))
+    if unknown:
+        raise DTypeError(f"{where}: unknown keyword{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; it takes "
+                         f"read_csv's keywords: {', '.join(_DEFAULTS)}")
+    return {**_DEFAULTS, **options}
 
 
 _DEFAULTS: dict[str, Any] = {

@@ -489,3 +489,17 @@ def test_bool_dtype_reads_one_and_zero_as_pandas():
                                              r'1/0\), found "2"') as caught:
         tb.read_csv(io.StringIO("a\n1\n2\n"), dtype="bool")
     assert "<string>:3:1" in str(caught.value)
+
+
+def test_iter_csv_and_read_csv_tensor_name_bad_keywords(tmp_path):
+    path = tmp_path / "k.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(tb.DTypeError, match=r"iter_csv: unknown keyword seperator; it takes read_csv's keywords"):
+        list(tb.iter_csv(path, seperator=";"))
+    with pytest.raises(tb.DTypeError, match=r"read_csv_tensor: unknown keyword"):
+        tb.read_csv_tensor(path, rows=3)
+    with pytest.raises(tb.DTypeError, match=r"iter_csv: rows must be an integer >= 1"):
+        list(tb.iter_csv(path, rows="10"))
+    with pytest.raises(tb.InvalidValueError, match=r"iter_csv: rows must be >= 1, got 0"):
+        list(tb.iter_csv(path, rows=0))
+    np.testing.assert_array_equal(tb.read_csv_tensor(path, sep=None, nrows=1).numpy(), [[1, 2]])
