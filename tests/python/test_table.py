@@ -187,3 +187,17 @@ def test_categorical_repr_is_short():
     assert "'c0000'" in text and "'c1000'" in text
     assert repr(tb.from_dataframe(pd.DataFrame({"c": pd.Categorical(["a", "b"])}))["c"]) == (
         "Categorical(2 rows; 2 categories: ['a', 'b'])")
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "UInt8", "boolean", "Float32"])
+def test_to_numpy_of_nullable_pandas_data_gives_nan_like_to_tensor(dtype):
+    values = [True, None, False] if dtype == "boolean" else [1, None, 3]
+    s = pd.Series(pd.array(values, dtype=dtype), name="c")
+    expected = s.astype("float64").to_numpy()
+    for obj in (s, s.to_frame()):
+        got = np.asarray(tb.to_numpy(obj)).reshape(-1)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(tb.from_dataframe(s.to_frame()).to_tensor().numpy()[:, 0], expected)
+    full = pd.Series(pd.array(values[:1] + values[2:], dtype=dtype))  # no missing value: its own dtype
+    assert np.asarray(tb.to_numpy(full)).dtype == full.dtype.numpy_dtype
