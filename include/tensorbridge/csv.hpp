@@ -97,7 +97,10 @@ using csv_table = table;
 /// Reads the CSV file at `path` into a table (memory-mapped, parsed on `tb::num_threads()` threads).
 ///
 /// - Columns are typed from `options.dtype`/`options.dtypes` or inferred: bool (True/False/true/...),
-///   int64, float64 (also for integer columns with missing values, as pandas), else strings.
+///   int64, uint64 (non-negative integers, some beyond int64), float64 (also for integer columns with
+///   missing values, as pandas), else strings (also integers that no one integer type holds exactly:
+///   beyond uint64, negatives beside values beyond int64, or those with missing values).
+/// - An explicit bool type reads True/False (pandas' spellings) and numbers equal to 1 or 0.
 /// - When one float type is given for all columns (`options.dtype = float32`) the numbers are parsed
 ///   straight into one row-major matrix, which `to_tensor()` returns without a copy.
 /// - Errors (format) give the path, line, field number and column name, and what to do:

@@ -203,8 +203,11 @@ def read_csv(
             unless ``keep_default_na=False``).
         dtype: one type for every column or a dict per column: a dtype ("float32", np.int64, ...),
             ``str`` for strings or "category" for integer codes. Unnamed columns are inferred as bool,
-            int64, float64 (also int with missing values) or strings. A single float dtype parses
-            everything straight into one matrix that :meth:`Table.to_tensor` returns without copying.
+            int64, uint64 (non-negative integers, some beyond int64), float64 (also int with missing
+            values) or strings (also integers no one integer type holds exactly, as pandas' object).
+            ``dtype=bool`` reads True/False (any of pandas' spellings) and 1/0. A single float dtype
+            parses everything straight into one matrix that :meth:`Table.to_tensor` returns without
+            copying.
         quotechar, doublequote, escapechar: quoting rules (``quotechar=None`` turns quoting off).
         encoding: only UTF-8 (a byte order mark is skipped); anything else raises ValueError.
         thousands: the thousands separator in numbers (``"1,234"`` -> 1234 with ``thousands=","``;
