@@ -246,7 +246,10 @@ class Table:
         out = {}
         for name in columns if columns is not None else self._names:
             col = self[name]
-            if isinstance(col, Tensor):
+            if isinstance(col, Tensor) and self._c.valid(self._index(name)) is not None:
+                # Missing values: float64 with NaN (the rule of to_tensor), never the 0 stored there.
+                out[name] = convert(self.to_tensor([name]).numpy()[:, 0])
+            elif isinstance(col, Tensor):
                 out[name] = convert(col)
             elif isinstance(col, Categorical):
                 out[name] = convert(col.codes)
@@ -255,7 +258,9 @@ class Table:
         return out
 
     def to_numpy(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays).
+        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays; int and
+        bool columns with missing values as float64 with NaN, as :meth:`to_tensor`; so in
+        :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax`).
 
         Example:
             >>> import io

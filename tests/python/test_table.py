@@ -201,3 +201,19 @@ def test_to_numpy_of_nullable_pandas_data_gives_nan_like_to_tensor(dtype):
     np.testing.assert_array_equal(tb.from_dataframe(s.to_frame()).to_tensor().numpy()[:, 0], expected)
     full = pd.Series(pd.array(values[:1] + values[2:], dtype=dtype))  # no missing value: its own dtype
     assert np.asarray(tb.to_numpy(full)).dtype == full.dtype.numpy_dtype
+
+
+def test_table_dict_exports_give_nan_for_missing_int_and_bool_values():
+    df = nullable_frame()
+    table = tb.from_dataframe(df)
+    expected = {name: df[name].astype("float64").to_numpy() for name in ("i", "u", "b")}
+    got = table.to_numpy()
+    for name, want in expected.items():
+        assert got[name].dtype == np.float64
+        np.testing.assert_array_equal(got[name], want)
+    torch_cols = table.to_torch(["b"])
+    np.testing.assert_array_equal(torch_cols["b"].numpy(), expected["b"])
+    np.testing.assert_array_equal(got["x"], df["x"].to_numpy())  # complete columns keep their dtype
+    assert table.to_numpy(["x"])["x"].dtype == np.float64
+    full = tb.from_dataframe(pd.DataFrame({"n": pd.array([1, 2], dtype="Int64")}))
+    assert full.to_numpy()["n"].dtype == np.int64
