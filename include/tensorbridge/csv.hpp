@@ -34,7 +34,9 @@ struct csv_options {
   /// `header` value: there is no header row; columns are named "0", "1", ... unless `names` is given.
   static constexpr std::int64_t header_none = -1;
 
-  /// The field delimiter (one byte). Default ','.
+  /// The field delimiter (one byte), or '\0' to detect it from the first lines (pandas' `sep=None`):
+  /// the one of ',', '\t', ';', '|' that appears equally often (outside quotes) on each of them.
+  /// Default ','.
   char sep = ',';
   /// The quote character; '\0' turns quoting off. A quote is special only at the start of a field.
   /// Default '"'.
@@ -70,12 +72,22 @@ struct csv_options {
   std::vector<std::pair<std::string, csv_column_type>> dtypes;
   /// The text encoding: only "utf-8" (also "utf8", "utf-8-sig", any case) is supported.
   std::string encoding = "utf-8";
+  /// The thousands separator inside numbers ('\0' = none), as pandas: "1,234" reads as 1234 with
+  /// thousands ','. Removed only after a digit and before the decimal mark or exponent; text fields
+  /// keep it. It may equal `sep` (then only quoted fields can hold it). Default none.
+  char thousands = '\0';
+  /// The decimal mark of numbers, as pandas: with ',' "1,5" reads as 1.5 and "1.5" is text.
+  /// Default '.'.
+  char decimal = '.';
+  /// Read at most this many data rows (after the header); 0 gives the columns and no rows. Default all.
+  std::optional<std::int64_t> nrows;
   /// Bytes per parallel work unit (rows are split between threads in blocks of this size; smaller
   /// blocks are for tests of block boundaries). Default 1 MiB; minimum 1.
   std::size_t block_size = std::size_t{1} << 20;
 
   /// Throws `tb::error` (value) naming the bad option and what to do, e.g. a quote character equal
-  /// to the delimiter, a line break as delimiter, a negative skiprows, or both usecols kinds at once.
+  /// to the delimiter, a line break as delimiter, a negative skiprows or nrows, a decimal mark equal
+  /// to the thousands separator, or both usecols kinds at once.
   void validate() const;
 };
 
@@ -85,7 +97,10 @@ using csv_table = table;
 /// Reads the CSV file at `path` into a table (memory-mapped, parsed on `tb::num_threads()` threads).
 ///
 /// - Columns are typed from `options.dtype`/`options.dtypes` or inferred: bool (True/False/true/...),
-///   int64, float64 (also for integer columns with missing values, as pandas), else strings.
+///   int64, uint64 (non-negative integers, some beyond int64), float64 (also for integer columns with
+///   missing values, as pandas), else strings (also integers that no one integer type holds exactly:
+///   beyond uint64, negatives beside values beyond int64, or those with missing values).
+/// - An explicit bool type reads True/False (pandas' spellings) and numbers equal to 1 or 0.
 /// - When one float type is given for all columns (`options.dtype = float32`) the numbers are parsed
 ///   straight into one row-major matrix, which `to_tensor()` returns without a copy.
 /// - Errors (format) give the path, line, field number and column name, and what to do:

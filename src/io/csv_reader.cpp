@@ -197,7 +197,7 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
 
   std::vector<csv_matrix_sink<T>> sinks;
   sinks.reserve(nblocks);
-  const bool fast = csv_matrix_fast_ok(*ctx.dialect, *ctx.na);
+  const bool fast = csv_matrix_fast_ok(ctx);
   for (std::size_t b = 0; b < nblocks; ++b) {
     csv_matrix_sink<T>& sink = sinks.emplace_back(ctx);
     sink.fast = fast;
@@ -286,7 +286,7 @@ table read_columns(const csv_context& ctx, const csv_options& options, const cha
     }
   }
   csv_run_blocks(blocks, [&](std::size_t b, const csv_block& block) {
-    csv_convert_sink sink{ctx, &outs, first_row[b], {}};
+    csv_convert_sink sink{ctx, &outs, first_row[b], {}, {}};
     csv_tokenize(*ctx.dialect, *ctx.source, block.begin, block.end, nullptr, sink);
   });
   table out;
@@ -306,14 +306,30 @@ table read_range(const csv_context& ctx, const csv_options& options, const char*
   return read_columns(ctx, options, begin, end);
 }
 
-table read_all(const csv_source& src, const csv_options& options) {
-  options.validate();
+// `options` with the delimiter detected when it is '\0' (pandas' sep=None).
+csv_options with_sep(const csv_source& src, const csv_options& options) {
+  csv_options out = options;
+  if (out.sep == '\0') out.sep = csv_sniff_sep(src, skip_bom(src), options);
+  return out;
+}
+
+// The end of the first `nrows` rows from `begin` (a row start), or `eof` when nrows is not set.
+const char* rows_end(const csv_dialect& d, const csv_source& src, const char* begin, std::optional<std::int64_t> nrows) {
+  if (!nrows) return src.eof;
+  if (*nrows == 0) return begin;
+  csv_row_counter counter{0, *nrows};
+  return csv_tokenize(d, src, begin, src.eof, nullptr, counter);
+}
+
+table read_all(const csv_source& src, const csv_options& given) {
+  given.validate();
+  const csv_options options = with_sep(src, given);
   const csv_dialect d = csv_dialect::from(options);
   const csv_layout layout = make_layout(d, src, options, skip_bom(src));
   const csv_na_set na(options);
-  const csv_context ctx{&d, &src, &layout, &na};
-  table t = read_range(ctx, options, layout.data_begin, src.eof);
-  if (t.num_rows() == 0) fail_no_data(src, true);
+  const csv_context ctx{&d, &src, &layout, &na, csv_number_format::from(options)};
+  table t = read_range(ctx, options, layout.data_begin, rows_end(d, src, layout.data_begin, options.nrows));
+  if (t.num_rows() == 0 && options.nrows != 0) fail_no_data(src, true);
   return t;
 }
 
@@ -353,6 +369,7 @@ struct csv_batch_reader::state {
   std::unique_ptr<detail::csv_na_set> na;
   const char* pos = nullptr;
   std::int64_t rows_per_batch = 0;
+  std::int64_t rows_left = INT64_MAX;  // `nrows` minus the rows read so far
 };
 
 csv_batch_reader::csv_batch_reader(const std::string& path, std::int64_t rows_per_batch, const csv_options& options)
@@ -361,13 +378,14 @@ csv_batch_reader::csv_batch_reader(const std::string& path, std::int64_t rows_pe
   if (rows_per_batch <= 0)
     fail(error_kind::value, "csv_batch_reader: rows per batch must be >= 1, got ", rows_per_batch);
   state_->text = detail::map_csv_file(path);
-  state_->options = options;
-  state_->dialect = detail::csv_dialect::from(options);
-  state_->layout =
-      detail::make_layout(state_->dialect, state_->text.source, options, detail::skip_bom(state_->text.source));
-  state_->na = std::make_unique<detail::csv_na_set>(options);
+  state_->options = detail::with_sep(state_->text.source, options);
+  state_->dialect = detail::csv_dialect::from(state_->options);
+  state_->layout = detail::make_layout(state_->dialect, state_->text.source, state_->options,
+                                       detail::skip_bom(state_->text.source));
+  state_->na = std::make_unique<detail::csv_na_set>(state_->options);
   state_->pos = state_->layout.data_begin;
   state_->rows_per_batch = rows_per_batch;
+  if (options.nrows) state_->rows_left = *options.nrows;
 }
 
 csv_batch_reader::~csv_batch_reader() = default;
@@ -377,15 +395,17 @@ csv_batch_reader& csv_batch_reader::operator=(csv_batch_reader&&) noexcept = def
 std::optional<csv_table> csv_batch_reader::next() {
   state& s = *state_;
   const detail::csv_source& src = s.text.source;
-  if (s.pos >= src.eof) return std::nullopt;
+  if (s.pos >= src.eof || s.rows_left == 0) return std::nullopt;
   // The end of the batch is found by a serial scan that only tracks quotes and line breaks.
-  detail::csv_row_counter counter{0, s.rows_per_batch};
+  detail::csv_row_counter counter{0, std::min(s.rows_per_batch, s.rows_left)};
   const char* end = detail::csv_tokenize(s.dialect, src, s.pos, src.eof, nullptr, counter);
   if (counter.rows == 0) {
     s.pos = src.eof;
     return std::nullopt;
   }
-  const detail::csv_context ctx{&s.dialect, &src, &s.layout, s.na.get()};
+  s.rows_left -= counter.rows;
+  const detail::csv_context ctx{&s.dialect, &src, &s.layout, s.na.get(),
+                                detail::csv_number_format::from(s.options)};
   table t = detail::read_range(ctx, s.options, s.pos, end);
   s.pos = end;
   return t;

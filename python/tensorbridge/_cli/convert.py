@@ -1,6 +1,7 @@
 """``tensorbridge convert IN OUT``: CSV <-> ``.npy`` <-> ``.npz``, told apart by extension.
 
-- CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``, default float32).
+- CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``; by default float32, or the
+  columns' integer type when every column holds integers, so big integers stay exact).
 - CSV -> ``.npz``: one member per column, each with its own dtype (or ``--dtype``).
 - ``.npy`` -> ``.npz``: one member named after the input file; ``.npz`` -> ``.npy``: the member
   ``--member`` (or the only one).
@@ -85,14 +86,37 @@ def _write_csv(path: Path, arrays: dict[str, Any], show: bool) -> None:
             bar.update()
 
 
+def _integer_matrix(table: Any) -> Any:
+    """The table as one exact integer matrix when every column holds integers (int64 beside uint64
+    columns: uint64 if no value is negative, else int64 if every value fits), else None."""
+    matrix = table.to_tensor()
+    if matrix.dtype.startswith(("int", "uint", "bool")):
+        return matrix
+    if any(not isinstance(table[c], tb.Tensor) or not table[c].dtype.startswith(("int", "uint", "bool"))
+           or table.mask(c) is not None for c in table.columns):
+        return None
+    for wide in ("uint64", "int64"):
+        try:
+            return table.to_tensor(dtype=wide, casting="unsafe", checked=True)
+        except tb.CastOverflowError:
+            continue
+    raise UsageError("the CSV holds integers beyond int64 beside negative integers, which no one integer type "
+                     "holds exactly; pass --dtype float64 to accept rounding, or convert to .npz (one member "
+                     "per column)")
+
+
 def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None = None, show: bool = False) -> str:
     """Converts ``src`` to ``dst``; returns a one-line summary."""
     if src.resolve() == dst.resolve():
         raise UsageError(f"{src}: input and output are the same file")
     in_kind, out_kind = _kind(src), _kind(dst)
     if in_kind == "csv" and out_kind == "npy":
-        table = tb.read_csv(src, dtype=dtype or "float32")
-        matrix = table.to_tensor(dtype=dtype or "float32")
+        table = tb.read_csv(src, dtype=dtype)
+        matrix = table.to_tensor(dtype=dtype) if dtype else _integer_matrix(table)
+        if matrix is None:  # numbers with fractions: float32, parsed from the text (no double rounding)
+            dtype = "float32"
+            table = tb.read_csv(src, dtype=dtype)
+            matrix = table.to_tensor(dtype=dtype)
         tb.save(dst, matrix)
         return f"{src} -> {dst}: {matrix.dtype}{list(matrix.shape)} (columns {table.columns})"
     arrays = _read(src, dtype)
