@@ -232,7 +232,7 @@ TEST(Csv, FileAndBatches) {
     tb::read_csv(path + ".missing");
     FAIL();
   } catch (const tb::error& e) {
-    EXPECT_EQ(e.kind(), tb::error_kind::io);
+    EXPECT_EQ(e.kind(), tb::error_kind::not_found);
   }
   std::remove(path.c_str());
 }

@@ -247,10 +247,10 @@ TEST(Npy, HugeHeaderIsRefused) {
   EXPECT_NE(error_of([&] { tb::load_npy(path); }).find("max_header_size"), std::string::npos);
 }
 
-TEST(Npy, MissingFileIsAnIoError) {
+TEST(Npy, MissingFileIsNotFound) {
   tb::error_kind kind{};
   std::string msg = error_of([&] { tb::load_npy(temp_path("does_not_exist.npy")); }, &kind);
-  EXPECT_EQ(kind, tb::error_kind::io);
+  EXPECT_EQ(kind, tb::error_kind::not_found);
   EXPECT_NE(msg.find("does_not_exist.npy"), std::string::npos);
 }
 
