@@ -319,12 +319,12 @@ def open_atomic(path: PathLike, mode: str = "w") -> AtomicFile:
     ``path`` is left as it was. :func:`save` and :func:`savez` write the same way.
 
     Example:
-        >>> import os, tempfile
+        >>> import os, pathlib, tempfile
         >>> tmp = tempfile.TemporaryDirectory()
-        >>> path = os.path.join(tmp.name, "t.csv")
+        >>> path = pathlib.Path(tmp.name, "t.csv")
         >>> with tb.io.open_atomic(path) as f:
         ...     _ = f.write("a,b\\n1,2\\n")
-        >>> open(path).read()
+        >>> path.read_text()
         'a,b\\n1,2\\n'
         >>> try:
         ...     with tb.io.open_atomic(path) as f:
@@ -332,7 +332,7 @@ def open_atomic(path: PathLike, mode: str = "w") -> AtomicFile:
         ...         raise KeyboardInterrupt
         ... except KeyboardInterrupt:
         ...     pass
-        >>> open(path).read(), os.listdir(tmp.name)
+        >>> path.read_text(), os.listdir(tmp.name)
         ('a,b\\n1,2\\n', ['t.csv'])
         >>> tmp.cleanup()
     """
