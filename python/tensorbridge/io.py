@@ -149,7 +149,10 @@ def load(
     options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size)
     if is_file_object(path, "read"):
         start = path.tell() if path.seekable() else None
-        columns, archive, end = _ext.load_npy_or_npz_bytes(bytes(path.read()), file_object_name(path), options)
+        data = path.read()
+        if isinstance(data, str):
+            raise DTypeError(f"load: {file_object_name(path)} is a text file object; open the file in binary mode ('rb')")
+        columns, archive, end = _ext.load_npy_or_npz_bytes(bytes(data), file_object_name(path), options)
         if archive is None and start is not None:
             path.seek(start + end)
     else:
