@@ -81,6 +81,10 @@ struct csv_options {
   char decimal = '.';
   /// Read at most this many data rows (after the header); 0 gives the columns and no rows. Default all.
   std::optional<std::int64_t> nrows;
+  /// How the bytes are compressed: "infer" (told by the first bytes: gzip, bzip2, xz or zstd, as
+  /// pandas' compression="infer" but by content, so pipes and any file name work), "none" (read
+  /// as is), "gzip", "bz2", "xz" or "zstd" (the content must agree). Default "infer".
+  std::string compression = "infer";
   /// Bytes per parallel work unit (rows are split between threads in blocks of this size; smaller
   /// blocks are for tests of block boundaries). Default 1 MiB; minimum 1.
   std::size_t block_size = std::size_t{1} << 20;
@@ -94,8 +98,12 @@ struct csv_options {
 /// The table read from a CSV file, as ordered named columns.
 using csv_table = table;
 
-/// Reads the CSV file at `path` into a table (memory-mapped, parsed on `tb::num_threads()` threads).
+/// Reads the CSV file at `path` into a table (parsed on `tb::num_threads()` threads).
 ///
+/// - The file is read into memory first (parallel positioned reads of a regular file; FIFOs,
+///   pipes and /proc files to their end; compressed files decompressed, see
+///   `csv_options::compression`), so a file truncated meanwhile is a `tb::error` (io) naming the
+///   byte offset, never a crash.
 /// - Columns are typed from `options.dtype`/`options.dtypes` or inferred: bool (True/False/true/...),
 ///   int64, uint64 (non-negative integers, some beyond int64), float64 (also for integer columns with
 ///   missing values, as pandas), else strings (also integers that no one integer type holds exactly:
@@ -109,17 +117,24 @@ using csv_table = table;
 ///   data are all errors.
 csv_table read_csv(const std::string& path, const csv_options& options = {});
 
-/// `read_csv` on text in memory (for tests and fuzzing); messages name it "<string>".
+/// `read_csv` on text in memory (compressed text is decompressed as `csv_options::compression`
+/// says); messages name it "<string>".
 csv_table read_csv_string(std::string_view text, const csv_options& options = {});
 
 /// Reads a CSV file of numbers straight into one row-major 2-D tensor of `dtype` (float32 or float64),
 /// without per-column intermediates. Missing values become NaN. Honors every other option.
 tensor read_csv_tensor(const std::string& path, dtype dtype = dtype::float32, csv_options options = {});
 
+/// `read_csv_tensor` on text in memory (see `read_csv_string`).
+tensor read_csv_tensor_string(std::string_view text, dtype dtype = dtype::float32, csv_options options = {});
+
 /// Reads a CSV file in batches of rows, for files larger than memory.
 ///
 /// - Each batch is typed on its own (like pandas' `chunksize`) unless types are given.
-/// - The file is memory-mapped; only the current batch's columns are held in memory.
+/// - The file is read front to back in windows a little larger than a batch (positioned reads,
+///   never a mapping), so only about one batch of text and its columns are in memory. FIFOs,
+///   pipes and compressed files stream the same way. A regular file that shrinks below the size
+///   it had when opened (a rotated log) is a `tb::error` (io) naming the byte offset.
 ///
 /// Example:
 /// ```
@@ -134,6 +149,9 @@ class csv_batch_reader {
   csv_batch_reader(csv_batch_reader&&) noexcept;
   csv_batch_reader& operator=(csv_batch_reader&&) noexcept;
 
+  /// Reads batches of `text` (kept by the reader; compressed text is decompressed).
+  static csv_batch_reader from_string(std::string text, std::int64_t rows_per_batch, const csv_options& options = {});
+
   /// The next batch, or nothing at the end of the file.
   std::optional<csv_table> next();
   /// The names of the columns every batch has.
@@ -141,6 +159,8 @@ class csv_batch_reader {
 
  private:
   struct state;
+  explicit csv_batch_reader(std::unique_ptr<state> s);
+  void start(std::int64_t rows_per_batch, const csv_options& options);
   std::unique_ptr<state> state_;
 };
 

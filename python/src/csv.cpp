@@ -63,6 +63,7 @@ void register_csv(nb::module_& m) {
       .def_rw("skip_blank_lines", &csv_options::skip_blank_lines)
       .def_rw("encoding", &csv_options::encoding)
       .def_rw("block_size", &csv_options::block_size)
+      .def_rw("compression", &csv_options::compression)
       .def("set_dtype", [](csv_options& o, const std::string& t) { o.dtype = csv_column_type::from_name(t); })
       .def("set_column_dtype",
            [](csv_options& o, const std::string& column, const std::string& t) {
@@ -126,9 +127,25 @@ void register_csv(nb::module_& m) {
         },
         nb::arg("path"), nb::arg("dtype"), nb::arg("options"));
 
+  m.def("read_csv_tensor_bytes",
+        [](nb::bytes text, const std::string& d, const csv_options& o) {
+          const std::string_view view(text.c_str(), text.size());
+          const dtype target = dtype_from_name(d);
+          nb::gil_scoped_release unlocked;
+          return read_csv_tensor_string(view, target, o);
+        },
+        nb::arg("text"), nb::arg("dtype"), nb::arg("options"));
+
   nb::class_<csv_batch_reader>(m, "CsvBatchReader", "tb::csv_batch_reader")
       .def(nb::init<const std::string&, std::int64_t, const csv_options&>(), nb::arg("path"), nb::arg("rows"),
            nb::arg("options"), release())
+      .def_static("from_bytes",
+                  [](nb::bytes text, std::int64_t rows, const csv_options& o) {
+                    std::string copy(text.c_str(), text.size());
+                    nb::gil_scoped_release unlocked;
+                    return csv_batch_reader::from_string(std::move(copy), rows, o);
+                  },
+                  nb::arg("text"), nb::arg("rows"), nb::arg("options"))
       .def("next", &csv_batch_reader::next, release())
       .def("names", &csv_batch_reader::names);
 }

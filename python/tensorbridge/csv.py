@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from . import _ext
 from ._dtypes import dtype_name
+from ._paths import fspath, is_file_object
 from ._tensor import Tensor
 from .errors import DTypeError, InvalidValueError
 from .table import Table
@@ -184,12 +185,15 @@ def read_csv(
     decimal: str = ".",
     nrows: int | None = None,
     block_size: int | None = None,
+    compression: str | None = "infer",
 ) -> Table:
     """Reads a CSV file (a path, or a text/binary file object) into a :class:`Table`.
 
     Args:
-        filepath_or_buffer: a path (memory-mapped and parsed on ``tb.num_threads()`` threads) or an
-            object with ``read()``.
+        filepath_or_buffer: a path or an object with ``read()``. The bytes are read into memory
+            (a regular file with parallel positioned reads; a FIFO, pipe or /proc file to its end)
+            and parsed on ``tb.num_threads()`` threads. A file truncated while it is read raises
+            :class:`ReadError` naming the byte offset.
         sep, delimiter: the field delimiter, one character (``delimiter`` wins, as in pandas);
             ``sep=None`` detects it from the first lines (``,``, tab, ``;`` or ``|``, the one that
             appears equally often on each; an error names them when none does).
@@ -216,13 +220,17 @@ def read_csv(
             ``sep=";"``).
         nrows: read only the first ``nrows`` data rows (0: just the columns).
         block_size: bytes per parallel work unit (tests use tiny blocks to cross boundaries).
+        compression: "infer" (default: gzip, bz2, xz and zstd content is decompressed, told by its
+            first bytes, so any file name and pipes work; pandas looks at the name), None (read the
+            bytes as they are), or one of "gzip", "bz2", "xz", "zstd" (the content must agree).
 
     Missing values are NaN in float columns; other columns get a validity mask
     (:meth:`Table.mask`) and strings read as ``None``.
 
     Raises:
         FormatError: malformed input, with file, line, field number, column name and what to do.
-        ReadError: the file cannot be opened or read.
+        ReadError: the file cannot be opened or read (:class:`NotFoundError`,
+            :class:`AccessDeniedError`, :class:`DirectoryError`, or truncated while read).
 
     Example:
         >>> import io
@@ -245,17 +253,34 @@ def read_csv(
         escapechar=escapechar, encoding=encoding, block_size=block_size, thousands=thousands, decimal=decimal,
         nrows=nrows,
     )
-    if hasattr(filepath_or_buffer, "read"):
-        text = filepath_or_buffer.read()
-        return Table._wrap(_ext.read_csv_bytes(text.encode("utf-8") if isinstance(text, str) else bytes(text), o))
-    return Table._wrap(_ext.read_csv(os.fspath(filepath_or_buffer), o))
+    o.compression = _compression(compression)
+    if is_file_object(filepath_or_buffer, "read"):
+        return Table._wrap(_ext.read_csv_bytes(_read_bytes(filepath_or_buffer), o))
+    return Table._wrap(_ext.read_csv(fspath(filepath_or_buffer, "read_csv"), o))
 
 
-def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: Any) -> Tensor:
+def _compression(compression: str | None) -> str:
+    if compression is None:
+        return "none"
+    if not isinstance(compression, str):
+        raise InvalidValueError(
+            f'compression must be "infer", None, "gzip", "bz2", "xz" or "zstd", not {compression!r}'
+        )
+    return compression
+
+
+def _read_bytes(f: Any) -> bytes:
+    """What is left in a text or binary file object, as bytes (text as UTF-8)."""
+    data = f.read()
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def read_csv_tensor(path: str | os.PathLike | Any, dtype: Any = "float32", **options: Any) -> Tensor:
     """Reads a CSV file of numbers straight into one ``(rows, columns)`` tensor of ``dtype``.
 
-    ``dtype`` is float32 or float64; missing values become NaN. Takes :func:`read_csv`'s other
-    keywords (``usecols``, ``na_values``, ``sep``...).
+    ``dtype`` is float32 or float64; missing values become NaN. ``path`` may be a text or binary
+    file object. Takes :func:`read_csv`'s other keywords (``usecols``, ``na_values``, ``sep``,
+    ``compression``...).
 
     Example:
         >>> import os, tempfile
@@ -268,15 +293,22 @@ def read_csv_tensor(path: str | os.PathLike, dtype: Any = "float32", **options: 
                [ 4., nan]], dtype=float32)
         >>> tmp.cleanup()
     """
+    compression = _compression(options.pop("compression", "infer"))
     o = _options(**_with_defaults("read_csv_tensor", options))
-    return Tensor._wrap(_ext.read_csv_tensor(os.fspath(path), dtype_name(dtype), o))
+    o.compression = compression
+    if is_file_object(path, "read"):
+        return Tensor._wrap(_ext.read_csv_tensor_bytes(_read_bytes(path), dtype_name(dtype), o))
+    return Tensor._wrap(_ext.read_csv_tensor(fspath(path, "read_csv_tensor"), dtype_name(dtype), o))
 
 
-def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> Iterator[Table]:
+def iter_csv(path: str | os.PathLike | Any, rows: int = 100_000, **options: Any) -> Iterator[Table]:
     """Reads a CSV file in :class:`Table` batches of ``rows`` rows, for files larger than memory.
 
     The last batch may be shorter. Takes :func:`read_csv`'s keywords; columns are typed per batch
-    unless ``dtype`` is given (as pandas' ``chunksize``).
+    unless ``dtype`` is given (as pandas' ``chunksize``). The file is read front to back in
+    windows of about a batch, so FIFOs, pipes and compressed files stream too; a file truncated
+    while it is read (a rotated log) raises :class:`ReadError` naming the byte offset. ``path``
+    may be a file object (read whole first).
 
     Example:
         >>> import os, tempfile
@@ -288,8 +320,14 @@ def iter_csv(path: str | os.PathLike, rows: int = 100_000, **options: Any) -> It
         [2, 2, 1]
         >>> tmp.cleanup()
     """
+    compression = _compression(options.pop("compression", "infer"))
     o = _options(**_with_defaults("iter_csv", options))
-    reader = _ext.CsvBatchReader(os.fspath(path), _count("rows", rows, least=1, where="iter_csv"), o)
+    o.compression = compression
+    rows = _count("rows", rows, least=1, where="iter_csv")
+    if is_file_object(path, "read"):
+        reader = _ext.CsvBatchReader.from_bytes(_read_bytes(path), rows, o)
+    else:
+        reader = _ext.CsvBatchReader(fspath(path, "iter_csv"), rows, o)
     while (batch := reader.next()) is not None:
         yield Table._wrap(batch)
 

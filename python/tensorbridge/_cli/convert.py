@@ -78,7 +78,8 @@ def _write_csv(path: Path, arrays: dict[str, Any], show: bool) -> None:
         a, header = np.rec.fromarrays(cols, names=[f"c{i}" for i in range(len(cols))]), list(arrays)
     fmt = [("%d" if a.dtype[i].kind in "biu" else "%.17g") for i in range(len(a.dtype))] if a.dtype.names else \
         ("%d" if a.dtype.kind in "biu" else "%.9g" if a.dtype.itemsize <= 4 else "%.17g")
-    with open(path, "w") as f, Progress(-(-len(a) // _CSV_ROWS), f"writing {path.name}", "chunk",
+    # Written whole or not at all, like every tensorbridge writer: a failure keeps the old file.
+    with tb.io.open_atomic(path) as f, Progress(-(-len(a) // _CSV_ROWS), f"writing {path.name}", "chunk",
                                         enabled=show and len(a) > 10 * _CSV_ROWS) as bar:
         f.write(",".join(header) + "\n")
         for i in range(0, len(a), _CSV_ROWS):
