@@ -32,8 +32,12 @@ class Plan:
         read_only: the result aliases memory its owner declared read-only.
         checked: the cast raises on NaN/inf/overflow instead of losing data.
         shape: the source's shape.
+        notes: what to know about a plan carried out as asked, one sentence each: a result that
+            TensorFlow or JAX treat as immutable but that shares memory a later write can change
+            (``copy=True`` gives an independent array); a read-only file map shared with torch
+            through a private copy-on-write map.
 
-    ``str(plan)`` says it in one line.
+    ``str(plan)`` says it in one line, notes after "note:".
 
     Example:
         >>> import numpy as np, tensorbridge as tb
@@ -54,13 +58,15 @@ class Plan:
     read_only: bool
     checked: bool = False
     shape: tuple[int, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         head = f"{self.from_dtype}{list(self.shape)} -> {self.target} {self.to_dtype}: "
+        notes = "".join(f"; note: {n}" for n in self.notes)
         if self.zero_copy:
-            return head + "zero-copy" + (" (read-only)" if self.read_only else "")
+            return head + "zero-copy" + (" (read-only)" if self.read_only else "") + notes
         lossy = ", lossy" if self.lossy else ""
-        return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons)
+        return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons) + notes
 
 
 def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any, str]:
@@ -411,5 +417,6 @@ def explain(
         read_only=plan.read_only,
         checked=plan.checked,
         shape=tuple(src.shape),
+        notes=tuple(plan.notes) if zero_copy else (),
     )
 

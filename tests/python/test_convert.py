@@ -189,11 +189,15 @@ def test_dlpack_copy_flags(torch):
     x.flags.writeable = False
     t = tb.asarray(x)
     assert t.read_only
-    with pytest.raises(BufferError, match="legacy"):
+    with pytest.raises(BufferError, match="READ_ONLY"):
         t.__dlpack__(copy=False)
     cap = t.__dlpack__()  # legacy consumer: copied
     assert torch.from_dlpack(cap).data_ptr() != address(x)
-    n = np.from_dlpack(t)  # numpy asks for DLPack 1.x: shared, read-only
+    # Any consumer may ignore the READ_ONLY flag: __dlpack__ hands out a writable copy...
+    n = np.from_dlpack(t)
+    assert address(n) != address(x) and n.flags.writeable
+    # ...while the conversions that keep it read-only share it.
+    n = np.asarray(t)
     assert address(n) == address(x) and not n.flags.writeable
     with pytest.raises(BufferError):
         t.__dlpack__(dl_device=(2, 0))
@@ -216,3 +220,21 @@ def test_python_numbers_take_the_requested_dtype_like_numpy(torch):
     with pytest.raises(TypeError, match="same_kind"):
         tb.asarray([1.5], dtype="int32")
     assert tb.to_numpy([1.5], dtype="int32", casting="unsafe").tolist() == [1]
+
+
+@pytest.mark.parametrize("target", ["jax", "tensorflow"])
+def test_explain_says_when_an_immutable_framework_shares_writable_memory(target, tf, jax):
+    """TF and JAX treat arrays as immutable, yet a zero-copy result changes when the NumPy source
+    is written (a jax.jit result went from 2 to 10): the plan says so and names copy=True."""
+    x = tb.to_numpy(tb.asarray(np.full(16, 2.0, dtype=np.float32), copy=True))  # 64-byte aligned
+    plan = tb.explain(x, to=target)
+    assert plan.zero_copy
+    assert any("immutable" in n and "copy=True" in n for n in plan.notes), plan.notes
+    assert "note: " in str(plan) and "copy=True" in str(plan)
+    shared = tb.convert(x, to=target)
+    independent = tb.convert(x, to=target, copy=True)
+    x[0] = 10.0
+    assert float(np.asarray(shared)[0]) == 10.0  # what the note warns of
+    assert float(np.asarray(independent)[0]) == 2.0
+    assert tb.explain(x, to=target, copy=True).notes == ()
+    assert tb.explain(x, to="numpy").notes == ()  # NumPy arrays are mutable: nothing to say

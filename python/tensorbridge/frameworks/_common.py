@@ -33,20 +33,20 @@ def require(module: str) -> ModuleType:
 
 class DLPackOffer:
     """Offers a planned tensor to a framework's ``from_dlpack``, which wants an object rather than
-    a capsule. ``never_writes``: the consumer's arrays are immutable, so read-only memory may be
-    exported even through the legacy protocol, which cannot flag it."""
+    a capsule. Only for consumers that never write memory given to them read-only (NumPy honours
+    DLPack's READ_ONLY flag; JAX arrays are immutable), so read-only memory is shared as it is,
+    even through the legacy protocol, which cannot flag it."""
 
-    __slots__ = ("never_writes", "t")
+    __slots__ = ("t",)
 
-    def __init__(self, t: Any, never_writes: bool = False) -> None:
+    def __init__(self, t: Any) -> None:
         self.t = t
-        self.never_writes = never_writes
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
         from .. import _ext
 
         versioned = max_version is not None and max_version[0] >= 1
-        return _ext.to_capsule(self.t, versioned, consumer_never_writes=self.never_writes)
+        return _ext.to_capsule(self.t, versioned, consumer_respects_read_only=True)
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return self.t.device

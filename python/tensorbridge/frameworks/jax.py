@@ -32,6 +32,7 @@ def limits() -> Any:
     c.name = NAME
     c.strided = False  # jax arrays are dense row-major; it would copy anything else itself
     c.alignment = 64  # and it silently copies buffers that are not 64-byte aligned
+    c.immutable = True  # jax arrays never change, and jit caches results computed from them
     return c
 
 
@@ -55,4 +56,4 @@ def export(t: Any, plan: Any) -> Any:
             f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
             f"dtype={_NARROW[t.dtype]!r}, or enable them with jax.config.update('jax_enable_x64', True)"
         )
-    return require("jax").dlpack.from_dlpack(DLPackOffer(t, never_writes=True))
+    return require("jax").dlpack.from_dlpack(DLPackOffer(t))

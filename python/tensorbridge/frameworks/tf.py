@@ -30,6 +30,7 @@ def limits() -> Any:
     c.name = NAME
     c.strided = False  # its DLPack import takes compact row-major buffers only
     c.alignment = 64  # Eigen's kernels assume 64-byte aligned buffers
+    c.immutable = True  # tf.Tensor values never change
     return c
 
 
@@ -43,4 +44,4 @@ def share_native(obj: Any) -> Any:
 
 def export(t: Any, plan: Any) -> Any:
     tf = require("tensorflow")
-    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_never_writes=True))
+    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_respects_read_only=True))

@@ -82,4 +82,5 @@ def _from_numpy(arr: Any) -> Any:
 
 
 def export(t: Any, plan: Any) -> Any:
-    return require("torch").from_dlpack(_ext.to_capsule(t, True, plan.zero_copy is False))
+    # The plan never hands torch read-only memory (a read-only file map comes as a private map).
+    return require("torch").from_dlpack(_ext.to_capsule(t, True, is_copied=not plan.zero_copy))
