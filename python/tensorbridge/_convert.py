@@ -10,7 +10,7 @@ from typing import Any, Literal
 from . import _ext, frameworks
 from ._dtypes import dtype_name
 from ._tensor import Tensor
-from .errors import CastOverflowError, DTypeError, SharingError, _class_for_kind
+from .errors import CastOverflowError, DTypeError, InvalidValueError, SharingError, _class_for_kind
 
 __all__ = ["Plan", "asarray", "convert", "explain", "to_jax", "to_numpy", "to_tf", "to_torch"]
 
@@ -203,7 +203,13 @@ def _convert_planned(
     """The general path: plan in C++, carry the plan out, hand the result to the framework."""
     src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
-    return adapter.export(_ext.execute(src, plan), plan)
+    try:
+        out = _ext.execute(src, plan)
+    except (CastOverflowError, InvalidValueError) as e:
+        if dtype is None and plan.to_dtype != plan.from_dtype:  # the adapter's own narrowing failed
+            raise adapter.narrowing_error(plan.from_dtype, plan.to_dtype, e) from None
+        raise
+    return adapter.export(out, plan)
 
 
 class _Anything:

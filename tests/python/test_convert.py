@@ -238,3 +238,19 @@ def test_explain_says_when_an_immutable_framework_shares_writable_memory(target,
     assert float(np.asarray(independent)[0]) == 2.0
     assert tb.explain(x, to=target, copy=True).notes == ()
     assert tb.explain(x, to="numpy").notes == ()  # NumPy arrays are mutable: nothing to say
+
+
+def test_jax_narrowing_overflow_names_x64_and_dtype_not_checked(jax):
+    """Without 64-bit mode, int64 beyond int32 cannot narrow; the advice must be what works:
+    enabling x64 or choosing dtype=, never checked=False (the narrowing is always checked)."""
+    x = np.array([0, 2**40], dtype=np.int64)
+    for kwargs in ({}, {"checked": False}):
+        with pytest.raises(tb.CastOverflowError) as info:
+            tb.to_jax(x, **kwargs)
+        message = str(info.value)
+        assert 'jax.config.update("jax_enable_x64", True)' in message
+        assert "dtype=" in message and "index (1,)" in message and "1099511627776" in message
+        assert "checked=False" not in message
+    assert tb.to_jax(x, dtype="float32").tolist() == [0.0, 2.0**40]  # what the advice offers works
+    with pytest.raises(tb.DTypeError, match=r'jax\.config\.update\("jax_enable_x64", True\)'):
+        tb.to_jax(x, dtype="int64")

@@ -10,7 +10,8 @@ Every adapter module defines:
 - ``limits() -> ConsumerLimits``: what the framework can alias without a copy.
 - ``default_dtype(dtype) -> (dtype, checked)``: the dtype the framework gives data of ``dtype``
   when the caller names none (JAX without 64-bit mode narrows), and whether that narrowing must be
-  checked for overflow.
+  checked for overflow. An adapter that narrows also defines ``narrowing_error(from_dtype,
+  to_dtype, error) -> Exception``: the error to raise when the data does not survive it.
 - ``export(ext_tensor, plan) -> native``: hands a planned tensor to the framework without copying.
 - ``share_native(obj) -> native | None``: the framework's own zero-copy call (``torch.from_numpy``,
   ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only

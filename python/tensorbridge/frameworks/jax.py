@@ -50,10 +50,25 @@ def share_native(obj: Any) -> Any:
     return None  # its DLPack import is already its cheapest zero-copy path
 
 
+_ENABLE_X64 = 'jax.config.update("jax_enable_x64", True)'
+
+
+def narrowing_error(from_dtype: str, to_dtype: str, error: Exception) -> Exception:
+    """The error for data that does not survive the narrowing ``default_dtype`` chose: the cast's
+    own ``error`` (which names the element), with the two ways out."""
+    detail = str(error).split("; ")[0]
+    return type(error)(
+        f"JAX runs with 64-bit types disabled, so {from_dtype} data narrows to {to_dtype}, and it does not "
+        f"fit ({detail}); enable 64-bit types with {_ENABLE_X64} before converting, or choose the result "
+        f'with dtype= (dtype="float32" keeps the magnitude, rounded; dtype="{to_dtype}", casting="unsafe" '
+        "wraps the values around)"
+    )
+
+
 def export(t: Any, plan: Any) -> Any:
     if t.dtype in _NARROW and not _x64():
         raise DTypeError(
             f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
-            f"dtype={_NARROW[t.dtype]!r}, or enable them with jax.config.update('jax_enable_x64', True)"
+            f"dtype={_NARROW[t.dtype]!r}, or enable them with {_ENABLE_X64}"
         )
     return require("jax").dlpack.from_dlpack(DLPackOffer(t))
