@@ -17,6 +17,10 @@ Every adapter module defines:
   ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only
   makes the common case cheaper; the result is what ``export`` would give.
 
+An adapter whose arrays carry bookkeeping of writes (torch's autograd version counter) also
+defines ``write_into(out, write)``: runs ``write(ext_tensor)`` to fill ``out`` in place, keeping
+that bookkeeping as the framework's own in-place copy would.
+
 Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
 ``import_tensor``.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -79,6 +80,23 @@ def _from_numpy(arr: Any) -> Any:
     global _from_numpy
     _from_numpy = require("torch").from_numpy
     return _from_numpy(arr)
+
+
+def write_into(out: Any, write: Callable[[Any], None]) -> None:
+    """Lets ``write`` fill the torch tensor ``out`` (given as an extension tensor) with the autograd
+    bookkeeping of torch's own ``out.copy_()``: a tensor that requires grad (with grad mode on)
+    is written through ``copy_`` itself from a staging buffer, so a leaf raises torch's error and
+    a non-leaf's history is replaced; any other tensor is written in place and its version counter
+    bumped, so a backward() that saved it raises instead of using the new values."""
+    torch = require("torch")
+    if out.requires_grad and torch.is_grad_enabled():
+        staging = torch.empty(out.shape, dtype=out.dtype)
+        write(import_tensor(staging, allow_copy=False)[0])
+        out.copy_(staging)
+        return
+    write(import_tensor(out, allow_copy=False)[0])
+    # An in-place op on an empty view shares the version counter: O(1), no element touched.
+    out.detach().as_strided((0,), (1,)).zero_()
 
 
 def export(t: Any, plan: Any) -> Any:
