@@ -27,6 +27,7 @@ struct consumer_limits {
   /// export then gets a note that later writes to the source show through.
   bool immutable = false;
   std::size_t alignment = 1;            ///< smallest address alignment it aliases, in bytes
+  std::int64_t max_ndim = 1 << 30;      ///< most dimensions its arrays have (NumPy: 64); more are refused
 };
 
 /// `copy=` with the array API's meaning.

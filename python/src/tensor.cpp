@@ -218,6 +218,7 @@ void register_tensor(nb::module_& m) {
       .def_rw("read_only", &consumer_limits::read_only)
       .def_rw("immutable", &consumer_limits::immutable)
       .def_rw("alignment", &consumer_limits::alignment)
+      .def_rw("max_ndim", &consumer_limits::max_ndim)
       .def("exclude", [](consumer_limits& c, const std::string& d) { c.dtypes = c.dtypes.without(dtype_from_name(d)); })
       .def("accepts", [](const consumer_limits& c, const std::string& d) { return c.dtypes.contains(dtype_from_name(d)); });
 

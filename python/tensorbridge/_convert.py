@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _ext, frameworks
-from ._dtypes import dtype_name
+from ._dtypes import device_name, dtype_name
 from ._tensor import Tensor
 from .errors import CastOverflowError, DTypeError, InvalidValueError, SharingError, _class_for_kind
 
@@ -168,6 +168,7 @@ def _plan(
     device: str,
     checked: bool,
 ) -> tuple[Any, Any, str]:
+    device = device_name(device)
     src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None)
     if dtype is None:
         target, narrow_checked = adapter.default_dtype(src.dtype)
@@ -280,7 +281,9 @@ def _export_doc(name: str, noun: str, example: str) -> str:
         x: anything :func:`asarray` accepts.
         dtype: the result's dtype (any spelling); None keeps the source's (JAX without 64-bit
             mode narrows 64-bit types, checked for overflow).
-        device: "cpu" (other devices raise ValueError on this machine).
+        device: "cpu", as a name or a framework's device object (``torch.device("cpu")``, a
+            TensorFlow device or its name ``"/device:CPU:0"``, a JAX device); other devices raise
+            ValueError on this machine.
         copy: None shares when possible, True always copies, False raises BufferError naming why a
             copy would be needed.
         casting: which dtype changes are allowed: "no", "equiv", "safe", "same_kind" (default) or
@@ -304,7 +307,7 @@ def _export_doc(name: str, noun: str, example: str) -> str:
 
 
 def to_numpy(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     if dtype is None and copy is None and not checked and device == "cpu":  # the common case, first
@@ -315,7 +318,7 @@ def to_numpy(
 
 
 def to_torch(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     if dtype is None and copy is None and not checked and device == "cpu":  # the common case, first
@@ -326,14 +329,14 @@ def to_torch(
 
 
 def to_tf(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     return _convert(x, _TF, dtype, copy, casting, device, checked)
 
 
 def to_jax(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     return _convert(x, _JAX, dtype, copy, casting, device, checked)
@@ -370,7 +373,7 @@ to_jax.__doc__ = _export_doc("JAX", "a JAX array", """\
 
 
 def convert(
-    x: Any, to: Target, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, to: Target, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     """Converts ``x`` to framework ``to`` ("numpy", "torch", "tensorflow"/"tf", "jax").
@@ -387,7 +390,7 @@ def convert(
 
 
 def explain(
-    x: Any, to: Target = "torch", dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, to: Target = "torch", dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Plan:
     """The plan of ``convert(x, to, dtype, ...)`` without doing it: zero-copy or not and why, bytes

@@ -58,6 +58,11 @@ export_plan plan_export(const tensor& src, const export_request& req) {
                                                  "\" is not available: this machine has no such device; use "
                                                  "device=\"cpu\""));
 
+  if (src.ndim() > req.consumer.max_ndim)
+    return refuse(error_kind::value,
+                  detail::cat(who, " holds at most ", req.consumer.max_ndim, " dimensions and the tensor has ",
+                              src.ndim(), "; merge or drop dimensions first (reshape, or squeeze those of size 1)"));
+
   if (plan.to != plan.from) {
     if (!can_cast(plan.from, plan.to, req.rule))
       return refuse(error_kind::type,

@@ -254,3 +254,101 @@ def test_jax_narrowing_overflow_names_x64_and_dtype_not_checked(jax):
     assert tb.to_jax(x, dtype="float32").tolist() == [0.0, 2.0**40]  # what the advice offers works
     with pytest.raises(tb.DTypeError, match=r'jax\.config\.update\("jax_enable_x64", True\)'):
         tb.to_jax(x, dtype="int64")
+
+
+def _device_objects():
+    import jax
+    import tensorflow as tf
+    import torch
+
+    return {
+        "torch.device('cpu')": torch.device("cpu"),
+        "torch.device('cpu', 0)": torch.device("cpu", 0),
+        "tf logical device": tf.config.list_logical_devices("CPU")[0],
+        "tf device string": "/device:CPU:0",
+        "tf job device string": "/job:localhost/replica:0/task:0/device:CPU:0",
+        "jax device": jax.devices("cpu")[0],
+    }
+
+
+@pytest.mark.parametrize("name", ["torch.device('cpu')", "torch.device('cpu', 0)", "tf logical device",
+                                  "tf device string", "tf job device string", "jax device"])
+@pytest.mark.parametrize("fn", ["to_numpy", "to_torch", "to_tf", "to_jax", "explain"])
+def test_framework_device_objects_are_taken(name, fn, torch, tf, jax):
+    device = _device_objects()[name]
+    out = getattr(tb, fn)(np.arange(3.0, dtype=np.float32), device=device)
+    if fn != "explain":
+        np.testing.assert_array_equal(np.asarray(out), [0.0, 1.0, 2.0])
+    tb.convert(np.arange(3.0), to="torch", device=device)
+
+
+def test_a_device_that_is_not_one_is_a_clear_error(torch):
+    with pytest.raises(tb.DTypeError, match=r"device=3\.5 is not a device.*torch\.device"):
+        tb.to_torch(np.zeros(2), device=3.5)
+    with pytest.raises(tb.InvalidValueError, match="not available"):
+        tb.to_torch(np.zeros(2), device=torch.device("cuda", 1))
+
+
+def _unsupported_inputs():
+    import jax
+    import ml_dtypes
+    import torch
+
+    return {
+        "numpy StringDType": (lambda: np.array(["a", "bc"], dtype=np.dtypes.StringDType()), tb.DTypeError,
+                              r"StringDType.*strings.*encode"),
+        "ml_dtypes float8": (lambda: np.zeros(3, dtype=ml_dtypes.float8_e4m3fn), tb.DTypeError,
+                             r"float8_e4m3fn.*astype\(np\.float32\)"),
+        "jax int4": (lambda: jax.numpy.zeros(3, dtype=jax.numpy.int4), tb.DTypeError, r"int4.*astype\(jnp\.int8\)"),
+        "jax PRNG key": (lambda: jax.random.key(0), tb.DTypeError, r"PRNG key.*jax\.random\.key_data"),
+        "torch nested": (lambda: torch.nested.nested_tensor([torch.zeros(2), torch.zeros(3)]), tb.DTypeError,
+                         r"nested.*to_padded_tensor"),
+    }
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
+@pytest.mark.parametrize("case", ["numpy StringDType", "ml_dtypes float8", "jax int4", "jax PRNG key", "torch nested"])
+@pytest.mark.parametrize("fn", ["to_numpy", "to_torch", "to_tf", "to_jax", "asarray", "explain"])
+def test_unsupported_inputs_raise_a_tensorbridge_error_saying_how_to_fix(case, fn, torch, tf, jax):
+    make, kind, pattern = _unsupported_inputs()[case]
+    with pytest.raises(kind, match=pattern) as info:
+        getattr(tb, fn)(make())
+    assert isinstance(info.value, tb.TensorbridgeError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize("fn", ["to_numpy", "explain"])
+def test_more_dimensions_than_numpy_holds_is_an_invalid_value(fn, torch):
+    t = torch.zeros((1,) * 65)
+    kwargs = {"to": "numpy"} if fn == "explain" else {}
+    with pytest.raises(tb.InvalidValueError, match="at most 64 dimensions.*65") as info:
+        getattr(tb, fn)(t, **kwargs)
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(tb.InvalidValueError, match="at most 64 dimensions"):
+        np.asarray(tb.asarray(t))
+    assert tb.to_torch(t).ndim == 65  # torch itself holds it
+
+
+@pytest.mark.parametrize(("dtype", "unit"), [("datetime64[D]", "days"), ("datetime64[us]", "microseconds"),
+                                             ("datetime64[ns]", "nanoseconds"), ("datetime64[10m]", "10-minute units"),
+                                             ("timedelta64[s]", "seconds")])
+@pytest.mark.parametrize("fn", ["to_numpy", "to_torch", "asarray", "explain"])
+def test_datetime_errors_name_the_real_unit(dtype, unit, fn, torch):
+    x = np.array([1, 2], dtype=dtype)
+    with pytest.raises(tb.DTypeError) as info:
+        getattr(tb, fn)(x)
+    message = str(info.value)
+    assert f"({unit} since the epoch)" in message or f"(a count of {unit})" in message, message
+    if unit != "nanoseconds":
+        assert "nanoseconds" not in message
+
+
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor")
+@pytest.mark.parametrize("make", [lambda torch: torch.zeros(3, dtype=torch.float8_e4m3fn),
+                                  lambda torch: torch.zeros(3, dtype=torch.complex32),
+                                  lambda torch: torch.quantize_per_tensor(torch.zeros(3), 0.1, 0, torch.qint8)],
+                         ids=["float8", "complex32", "qint8"])
+@pytest.mark.parametrize("fn", ["to_numpy", "to_torch", "asarray", "explain"])
+def test_torch_dtypes_without_a_counterpart_say_how_to_convert(make, fn, torch):
+    with pytest.raises(tb.DTypeError, match=r"\.float\(\)|\.dequantize\(\)"):
+        getattr(tb, fn)(make(torch))

@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 from .. import _ext
+from .._dtypes import DTYPES
 from ..errors import DTypeError
 from ._common import DLPackOffer, require
 
@@ -23,6 +24,21 @@ def is_native(obj: Any) -> bool:
 
 
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    import jax
+
+    if jax.dtypes.issubdtype(obj.dtype, jax.dtypes.prng_key):
+        raise DTypeError(
+            f"cannot convert a JAX PRNG key array (dtype {obj.dtype}): it holds random-number-generator "
+            "state, not numbers; use jax.random.key_data(key) for its raw uint32 words"
+        )
+    if str(obj.dtype) not in DTYPES:
+        name = str(obj.dtype)  # int4, uint2, float8_e4m3fn...: ml_dtypes types, kind "V" to NumPy
+        to = "jnp.uint8" if name.startswith("uint") else "jnp.int8" if name.startswith("int") else "jnp.float32"
+        raise DTypeError(
+            f"cannot convert a JAX array of dtype {obj.dtype}: tensorbridge has no such type (it has bool, "
+            f"int8-64, uint8-64, float16, bfloat16, float32, float64, complex64/128); convert it with "
+            f"x.astype({to}) first"
+        )
     return _ext.from_capsule(obj.__dlpack__(max_version=(1, 0))).as_read_only(), ""
 
 

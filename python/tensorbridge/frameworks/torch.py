@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _ext
+from .._dtypes import DTYPES
 from ..errors import DTypeError
 from ._common import require
 
@@ -23,8 +24,21 @@ def is_native(obj: Any) -> bool:
 
 
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    if obj.is_nested:
+        raise DTypeError(
+            "cannot convert a nested (ragged) torch tensor: its rows differ in length; pad it with "
+            "torch.nested.to_padded_tensor(t, 0.0), or convert each row of t.unbind() on its own"
+        )
     if obj.layout != require("torch").strided:
         raise DTypeError(f"cannot convert a {obj.layout} torch tensor; call .to_dense() first")
+    if obj.is_quantized:
+        raise DTypeError(f"cannot convert a quantized torch tensor ({obj.dtype}); call .dequantize() first")
+    if str(obj.dtype).removeprefix("torch.") not in DTYPES:
+        raise DTypeError(
+            f"cannot convert a torch tensor of dtype {obj.dtype}: tensorbridge has no such type (it has bool, "
+            "int8-64, uint8-64, float16, bfloat16, float32, float64, complex64/128); convert it with .float() "
+            "(or .to(torch.complex64) for complex32) first"
+        )
     if obj.device.type == "meta":
         from ..errors import InvalidValueError
 
