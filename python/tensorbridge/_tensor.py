@@ -253,6 +253,7 @@ class Tensor:
             >>> t = tb.asarray(np.arange(3.0))
             >>> np.from_dlpack(t)
             array([0., 1., 2.])
+            >>> import torch
             >>> ro = np.arange(3.0)
             >>> ro.flags.writeable = False
             >>> torch.from_dlpack(tb.asarray(ro)).add_(1)    # a copy: ro cannot change

@@ -352,3 +352,83 @@ def test_datetime_errors_name_the_real_unit(dtype, unit, fn, torch):
 def test_torch_dtypes_without_a_counterpart_say_how_to_convert(make, fn, torch):
     with pytest.raises(tb.DTypeError, match=r"\.float\(\)|\.dequantize\(\)"):
         getattr(tb, fn)(make(torch))
+
+
+def _python_cases():
+    return {
+        "numpy float64 scalar": [np.float64(0.1)],
+        "numpy float64 beside a float": [np.float64(0.1), 0.2],
+        "numpy float32 beside a float": [np.float32(0.1), 0.2],
+        "numpy int32 beside an int": [np.int32(1), 2],
+        "numpy int32 beside a float": [np.int32(1), 0.5],
+        "numpy float16 beside an int": [np.float16(1), 2],
+        "numpy int8 and int16": [np.int8(1), np.int16(2)],
+        "numpy complex64 and float64": [np.complex64(1j), np.float64(1)],
+        "ints": [1, 2],
+        "int and float": [1, 2.5],
+        "bools": [True, False],
+        "bool and int": [True, 2],
+        "complex": [1j, 2],
+        "nested": [[1.5, 2], [3, 4]],
+        "beyond int64 beside a negative": [12345678901234567891, -1],
+        "2**63": [2**63],
+        "2**64": [2**64],
+        "2**40": [2**40],
+    }
+
+
+def _native_rule(target):
+    """The framework's own inference, the reference: the dtype name, or None where it refuses."""
+    import jax.numpy as jnp
+    import tensorflow as tf
+    import torch
+
+    make = {"numpy": np.asarray, "torch": torch.tensor, "tensorflow": tf.convert_to_tensor, "jax": jnp.asarray}[target]
+
+    def rule(value):
+        try:
+            out = make(value)
+        except (ValueError, TypeError, OverflowError):
+            return None
+        name = str(out.dtype).removeprefix("torch.").removeprefix("<dtype: '").removesuffix("'>")
+        return None if name == "object" else name
+
+    return rule
+
+
+@pytest.mark.parametrize("case", list(_python_cases()))
+@pytest.mark.parametrize("target", ["numpy", "torch", "tensorflow", "jax"])
+def test_python_values_infer_the_target_frameworks_own_dtype(case, target, torch, tf, jax):
+    value = _python_cases()[case]
+    expected = _native_rule(target)(value)
+    if expected is None:  # the framework refuses: a clear error, never a guess
+        big_int = any(type(v) is int and abs(v) >= 2**31 for v in value)
+        kind = tb.CastOverflowError if big_int else tb.TensorbridgeError
+        with pytest.raises(kind, match="dtype=" if big_int else "tensor"):
+            tb.convert(value, to=target)
+        with pytest.raises(kind):
+            tb.explain(value, to=target)
+        return
+    out = tb.convert(value, to=target)
+    assert tb.dtype_name(out.dtype) == expected
+    assert tb.explain(value, to=target).to_dtype == expected
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(value).astype(np.dtype(expected)))
+
+
+@pytest.mark.parametrize("case", list(_python_cases()))
+def test_tensorbridge_own_inference_is_torchs(case, torch):
+    """tb.asarray (no target framework) follows PyTorch's rule, documented in asarray."""
+    value = _python_cases()[case]
+    expected = _native_rule("torch")(value)
+    if expected is None:
+        with pytest.raises(tb.CastOverflowError, match="dtype="):
+            tb.asarray(value)
+        return
+    assert tb.asarray(value).dtype == expected
+
+
+def test_python_float_beyond_the_inferred_type_raises_instead_of_inf(torch, jax):
+    for fn in (tb.asarray, tb.to_torch, tb.to_jax):
+        with pytest.raises(tb.CastOverflowError, match="dtype='float64'"):
+            fn([1e300])
+    assert tb.to_numpy([1e300]).dtype == np.float64  # NumPy's own rule keeps float64

@@ -8,6 +8,11 @@ Every adapter module defines:
 - ``import_tensor(obj, allow_copy) -> (ext_tensor, copy_reason)``: the object as a tensorbridge
   tensor, zero-copy when possible; ``copy_reason`` is ``""`` for a view.
 - ``limits() -> ConsumerLimits``: what the framework can alias without a copy.
+- ``from_python(values, exact) -> (ext_tensor, inferred)``: Python numbers or nested lists as a
+  tensor of the dtype the framework's own constructor infers for them (``np.asarray``,
+  ``torch.tensor``, ``tf.convert_to_tensor``, ``jnp.asarray``), and those values as a NumPy array
+  (``exact`` is ``np.asarray(values)``, already checked to be numbers); what the framework
+  refuses raises a TensorbridgeError.
 - ``default_dtype(dtype) -> (dtype, checked)``: the dtype the framework gives data of ``dtype``
   when the caller names none (JAX without 64-bit mode narrows), and whether that narrowing must be
   checked for overflow. An adapter that narrows also defines ``narrowing_error(from_dtype,

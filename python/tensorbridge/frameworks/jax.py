@@ -10,7 +10,7 @@ from typing import Any
 from .. import _ext
 from .._dtypes import DTYPES
 from ..errors import DTypeError
-from ._common import DLPackOffer, require
+from ._common import DLPackOffer, python_values_refused, require
 
 NAME = "jax"
 
@@ -40,6 +40,22 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
             f"x.astype({to}) first"
         )
     return _ext.from_capsule(obj.__dlpack__(max_version=(1, 0))).as_read_only(), ""
+
+
+def from_python(values: Any, exact: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    jnp = require("jax").numpy
+    x64 = _x64()
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, not warned
+            a = jnp.asarray(values)
+    except (ValueError, TypeError, OverflowError) as e:
+        error = python_values_refused(NAME, values, "int64" if x64 else "int32", e)
+        if not x64 and isinstance(error, OverflowError):
+            error = type(error)(f"{error}; JAX runs with 64-bit types disabled: {_ENABLE_X64} enables int64")
+        raise error from None
+    return import_tensor(a, True)[0], np.asarray(a)
 
 
 @cache

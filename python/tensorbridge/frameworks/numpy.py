@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _ext
 from ..errors import DTypeError
-from ._common import DLPackOffer
+from ._common import DLPackOffer, python_int_overflow
 
 NAME = "numpy"
 
@@ -74,6 +74,12 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
             "arr.astype(np.float32) first"
         )
     return _ext.from_buffer(arr, allow_copy)
+
+
+def from_python(values: Any, exact: np.ndarray) -> tuple[Any, np.ndarray]:
+    if exact.dtype.kind == "O":  # NumPy makes an object array of ints beyond uint64
+        raise python_int_overflow("NumPy", values, "int64 or uint64")
+    return _ext.from_buffer(exact, True)[0], exact
 
 
 @cache

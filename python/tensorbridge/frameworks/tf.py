@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from .. import _ext
-from ._common import require
+from ._common import python_values_refused, require
 
 NAME = "tensorflow"
 
@@ -22,6 +22,15 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     tf = require("tensorflow")
     x = obj.read_value() if isinstance(obj, tf.Variable) else obj
     return _ext.from_capsule(tf.experimental.dlpack.to_dlpack(x)).as_read_only(), ""
+
+
+def from_python(values: Any, exact: Any) -> tuple[Any, Any]:
+    tf = require("tensorflow")
+    try:
+        t = tf.convert_to_tensor(values)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise python_values_refused(NAME, values, "int64", e) from None
+    return import_tensor(t, True)[0], t.numpy()
 
 
 @cache

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _ext
 from .._dtypes import DTYPES
 from ..errors import DTypeError
-from ._common import require
+from ._common import python_values_refused, require
 
 NAME = "torch"
 _ndarray = np.ndarray
@@ -53,6 +53,15 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
             raise _ext_sharing("the torch tensor is a lazy conjugate/negative view")
         x, reason = x.resolve_conj().resolve_neg(), "the torch tensor was a lazy conjugate/negative view"
     return _ext.from_capsule(x.__dlpack__(max_version=(1, 0))), reason
+
+
+def from_python(values: Any, exact: Any) -> tuple[Any, Any]:
+    torch = require("torch")
+    try:
+        t = torch.tensor(values)
+    except (ValueError, TypeError, OverflowError, RuntimeError) as e:
+        raise python_values_refused(NAME, values, "int64", e) from None
+    return import_tensor(t, True)[0], (t.float() if t.dtype == torch.bfloat16 else t).numpy()
 
 
 def _ext_sharing(why: str) -> Exception:
