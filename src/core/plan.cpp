@@ -110,8 +110,7 @@ export_plan plan_export(const tensor& src, const export_request& req) {
       plan.notes.push_back(detail::cat(
           "the ", who, " array shares memory with the source, but ", who,
           " treats arrays as immutable: a later write to the source (or to the file it maps) changes it, and "
-          "results computed from it may or may not follow (jax.jit caches); pass copy=True for an "
-          "independent array"));
+          "what is computed from it afterwards may change with it; pass copy=True for an independent array"));
     return plan;
   }
   plan.zero_copy = false;
