@@ -71,8 +71,8 @@ struct dlpack_managed_tensor_versioned {
 /// A consumer may ignore DLPack's READ_ONLY flag (PyTorch does) and the legacy struct cannot carry
 /// it, so unless `consumer_respects_read_only`, read-only memory is never exposed to writes:
 /// - a read-only file map is exported as a new private copy-on-write map of the same pages
-///   (`private_file_view`): O(1), no data copied; writes land in pages of this process only and
-///   never reach the file nor `t`;
+///   (`private_file_view`), still flagged READ_ONLY: O(1), no data copied; a consumer that
+///   ignores the flag writes pages of this process only, never the file nor `t`;
 /// - any other read-only memory is exported as a writable copy, flagged IS_COPIED, or refused
 ///   with `tb::error` (buffer) when `allow_copy` is false.
 struct dlpack_export_options {
@@ -85,7 +85,7 @@ struct dlpack_export_options {
 };
 
 /// Exports `t` as a DLPack 1.x managed tensor that keeps `t`'s storage alive until its deleter
-/// runs. The READ_ONLY flag is set when the exported memory is read-only (see
+/// runs. The READ_ONLY flag is set when `t` is read-only and no copy was exported (see
 /// `dlpack_export_options` for what is exported). The caller owns the result and must call its
 /// deleter exactly once.
 dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, const dlpack_export_options& options = {});

@@ -241,8 +241,9 @@ class Tensor:
         - Read-only memory is never exposed to writes, because a consumer may ignore DLPack's
           READ_ONLY flag (PyTorch does) and the legacy protocol has none. A read-only file map
           (``tb.load(..., mmap=True)``) is exported as a new private copy-on-write map of the
-          same pages: zero-copy and O(1), writable, and writes land in memory of this process
-          only, never in the file nor in this tensor. Other read-only memory is exported as a
+          same pages: zero-copy and O(1), still flagged READ_ONLY (NumPy keeps it read-only), and
+          a consumer that writes anyway (PyTorch) writes memory of this process only, never the
+          file nor this tensor. Other read-only memory is exported as a
           writable copy (flagged IS_COPIED); with ``copy=False`` that raises ``BufferError``.
           :func:`tensorbridge.to_numpy` (and ``np.asarray(t)``), ``to_jax`` and ``to_tf`` share
           read-only memory, read-only, since those consumers never write it.

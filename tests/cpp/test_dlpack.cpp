@@ -82,7 +82,7 @@ TEST(Dlpack, ReadOnlyFileMapIsExportedAsAPrivateCopyOnWriteMap) {
     EXPECT_EQ(mapped.at<float>({8}), 8.0f);
   }
   auto* m = tb::to_dlpack_versioned(mapped);
-  EXPECT_EQ(m->flags, 0u);  // neither copied nor read-only: writes are private
+  EXPECT_EQ(m->flags, tb::dlpack_flag_read_only);  // not copied, and read-only as the source is
   m->deleter(m);
   EXPECT_EQ(tb::testing_files::read_file(path), before);
 }
