@@ -66,16 +66,34 @@ struct dlpack_managed_tensor_versioned {
   dlpack_tensor dl_tensor;                                 ///< the view
 };
 
-/// Exports `t` as a DLPack 1.x managed tensor that keeps `t`'s storage alive until its deleter
-/// runs. `is_copied` sets the IS_COPIED flag; the READ_ONLY flag follows `t.read_only()`.
-/// The caller owns the result and must call its deleter exactly once.
-dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, bool is_copied = false);
+/// How an export treats read-only memory and copies.
+///
+/// A consumer may ignore DLPack's READ_ONLY flag (PyTorch does) and the legacy struct cannot carry
+/// it, so unless `consumer_respects_read_only`, read-only memory is never exposed to writes:
+/// - a read-only file map is exported as a new private copy-on-write map of the same pages
+///   (`private_file_view`), still flagged READ_ONLY: O(1), no data copied; a consumer that
+///   ignores the flag writes pages of this process only, never the file nor `t`;
+/// - any other read-only memory is exported as a writable copy, flagged IS_COPIED, or refused
+///   with `tb::error` (buffer) when `allow_copy` is false.
+struct dlpack_export_options {
+  /// The consumer never writes memory it was given read-only (NumPy honours the flag; TensorFlow
+  /// and JAX arrays are immutable): read-only memory is then shared as it is.
+  bool consumer_respects_read_only = false;
+  bool copy = false;        ///< export a fresh copy whatever the memory (`copy=True`)
+  bool allow_copy = true;   ///< false (`copy=False`): throw rather than copy
+  bool is_copied = false;   ///< `t` is already a fresh copy made for this export (sets IS_COPIED)
+};
 
-/// Exports `t` as a legacy unversioned managed tensor (for consumers without DLPack 1.x).
-/// Throws `tb::error` (buffer) for a read-only tensor, since the legacy struct cannot say
-/// "read-only", unless `consumer_never_writes` (the consumer's tensors are immutable, as
-/// TensorFlow's are).
-dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, bool consumer_never_writes = false);
+/// Exports `t` as a DLPack 1.x managed tensor that keeps `t`'s storage alive until its deleter
+/// runs. The READ_ONLY flag is set when `t` is read-only and no copy was exported (see
+/// `dlpack_export_options` for what is exported). The caller owns the result and must call its
+/// deleter exactly once.
+dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, const dlpack_export_options& options = {});
+
+/// Exports `t` as a legacy unversioned managed tensor (for consumers without DLPack 1.x), which
+/// cannot say "read-only": read-only memory is shared only if `consumer_respects_read_only`
+/// (the consumer never writes, as TensorFlow), else treated as `dlpack_export_options` says.
+dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, const dlpack_export_options& options = {});
 
 /// Imports a DLPack 1.x tensor, taking ownership: its deleter runs exactly once, when the last
 /// view of the result dies (or at once if this throws). The READ_ONLY flag becomes

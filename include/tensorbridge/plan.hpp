@@ -23,7 +23,11 @@ struct consumer_limits {
   bool negative_strides = true;         ///< accepts negative strides
   bool overlapping = true;              ///< accepts zero strides (broadcast views)
   bool read_only = true;                ///< can hold memory it must not write
+  /// Its arrays are immutable and it assumes nobody changes them (TensorFlow, JAX): a zero-copy
+  /// export then gets a note that later writes to the source show through.
+  bool immutable = false;
   std::size_t alignment = 1;            ///< smallest address alignment it aliases, in bytes
+  std::int64_t max_ndim = 1 << 30;      ///< most dimensions its arrays have (NumPy: 64); more are refused
 };
 
 /// `copy=` with the array API's meaning.
@@ -52,6 +56,12 @@ struct export_plan {
   tb::dtype from = tb::dtype::float32;  ///< source dtype
   tb::dtype to = tb::dtype::float32;    ///< result dtype
   bool read_only = false;            ///< the result must not be written (a read-only alias)
+  /// Zero-copy through a new private copy-on-write map of the source's file (a read-only map
+  /// going to a consumer that may write): writes through the result never reach the file.
+  bool private_map = false;
+  /// What the user should know about a plan that is carried out as asked (sharing with a
+  /// consumer that assumes immutability, a private map), one sentence each.
+  std::vector<std::string> notes;
   bool checked = false;              ///< the cast raises instead of losing data
   /// Empty if the plan can be carried out; else the reason it cannot (e.g. copy=never but a copy
   /// is needed), already phrased for the user. `error_kind` says which exception to raise.
@@ -62,12 +72,17 @@ struct export_plan {
   std::string summary() const;
 };
 
+/// `t` over a private copy-on-write map of the same file pages (`storage::map_private_copy`),
+/// writable, if `t` views a file mapped shared and read-only; else none. O(1), no data copied.
+std::optional<tensor> private_file_view(const tensor& t);
+
 /// Decides how to export `src` under `request`. Never throws for a plan that cannot be carried
 /// out: that is reported in `export_plan::error`.
 export_plan plan_export(const tensor& src, const export_request& request);
 
-/// Carries out `plan` (made by `plan_export` for `src`): returns `src` itself for zero-copy, or a
-/// new aligned C-contiguous buffer, cast in the same pass. Throws `tb::error` if the plan has an
+/// Carries out `plan` (made by `plan_export` for `src`): returns `src` itself for zero-copy (over
+/// a private map of its file for `private_map`), or a new aligned C-contiguous buffer, cast in
+/// the same pass. Throws `tb::error` if the plan has an
 /// error.
 tensor execute(const tensor& src, const export_plan& plan);
 

@@ -60,6 +60,12 @@ class storage {
   /// The file mapping this storage views (`base` is null for any other memory).
   const file_mapping& mapping() const noexcept { return mapping_; }
 
+  /// For a shared read-only file mapping (with its descriptor): a new storage mapping the same
+  /// file pages privately (`MAP_PRIVATE`, readable and writable), at the same offsets. O(1): no
+  /// data is read or copied; a write lands in a page of this process only and never reaches the
+  /// file nor this storage. Null for any other memory, or if the system refuses the mapping.
+  std::shared_ptr<storage> map_private_copy() const;
+
   ~storage();
   storage(const storage&) = delete;
   storage& operator=(const storage&) = delete;

@@ -38,12 +38,27 @@ void delete_legacy_capsule(PyObject* capsule) {
   }
 }
 
-nb::object to_capsule(const tensor& t, bool versioned, bool is_copied, bool consumer_never_writes) {
+// `copy` has the array API's meaning: None (copy only what is needed), True, False.
+nb::object to_capsule(const tensor& t, bool versioned, std::optional<bool> copy, bool consumer_respects_read_only,
+                      bool is_copied) {
+  dlpack_export_options options;
+  options.consumer_respects_read_only = consumer_respects_read_only;
+  options.copy = copy.value_or(false);
+  options.allow_copy = copy.value_or(true);
+  options.is_copied = is_copied;
   if (versioned) {
-    auto* m = to_dlpack_versioned(t, is_copied);
+    dlpack_managed_tensor_versioned* m;
+    {
+      nb::gil_scoped_release unlocked;  // a copy of a large tensor may be made
+      m = to_dlpack_versioned(t, options);
+    }
     return nb::steal(PyCapsule_New(m, versioned_name, delete_versioned_capsule));
   }
-  auto* m = to_dlpack_legacy(t, consumer_never_writes);
+  dlpack_managed_tensor* m;
+  {
+    nb::gil_scoped_release unlocked;
+    m = to_dlpack_legacy(t, options);
+  }
   return nb::steal(PyCapsule_New(m, legacy_name, delete_legacy_capsule));
 }
 
@@ -180,8 +195,8 @@ void register_tensor(nb::module_& m) {
       .def("__repr__", &tensor::describe);
 
   m.def("empty", [](const shape_t& shape, const std::string& d) { return tensor::empty(shape, dtype_from_name(d)); });
-  m.def("to_capsule", &to_capsule, nb::arg("tensor"), nb::arg("versioned"), nb::arg("is_copied") = false,
-        nb::arg("consumer_never_writes") = false);
+  m.def("to_capsule", &to_capsule, nb::arg("tensor"), nb::arg("versioned"), nb::arg("copy").none() = nb::none(),
+        nb::arg("consumer_respects_read_only") = false, nb::arg("is_copied") = false);
   m.def("from_capsule", &from_capsule);
   m.def("from_buffer", &from_buffer, nb::arg("obj"), nb::arg("allow_copy") = true);
   m.def("live_storages", &storage::live_count);
@@ -201,7 +216,9 @@ void register_tensor(nb::module_& m) {
       .def_rw("negative_strides", &consumer_limits::negative_strides)
       .def_rw("overlapping", &consumer_limits::overlapping)
       .def_rw("read_only", &consumer_limits::read_only)
+      .def_rw("immutable", &consumer_limits::immutable)
       .def_rw("alignment", &consumer_limits::alignment)
+      .def_rw("max_ndim", &consumer_limits::max_ndim)
       .def("exclude", [](consumer_limits& c, const std::string& d) { c.dtypes = c.dtypes.without(dtype_from_name(d)); })
       .def("accepts", [](const consumer_limits& c, const std::string& d) { return c.dtypes.contains(dtype_from_name(d)); });
 
@@ -211,6 +228,8 @@ void register_tensor(nb::module_& m) {
       .def_ro("bytes_to_copy", &export_plan::bytes_to_copy)
       .def_ro("lossy", &export_plan::lossy)
       .def_ro("read_only", &export_plan::read_only)
+      .def_ro("private_map", &export_plan::private_map)
+      .def_ro("notes", &export_plan::notes)
       .def_ro("checked", &export_plan::checked)
       .def_ro("error", &export_plan::error)
       .def_prop_ro("error_kind", [](const export_plan& p) { return std::string(to_string(p.error_kind)); })

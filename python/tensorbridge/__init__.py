@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from ._convert import Plan, asarray, convert, explain, to_jax, to_numpy, to_tf, to_torch
-from ._dtypes import DTYPES, dtype_name
+from ._dtypes import DTYPES, device_name, dtype_name
 from ._tensor import Tensor
 from .cast import CASTING_RULES, can_cast, cast, cast_into, num_threads, set_num_threads
 from . import ops
@@ -101,6 +101,7 @@ __all__ = [
     "__version__",
     "asarray",
     "convert",
+    "device_name",
     "dtype_name",
     "explain",
     "from_structured",

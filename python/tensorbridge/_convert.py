@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import _ext, frameworks
-from ._dtypes import dtype_name
+from ._dtypes import device_name, dtype_name
 from ._tensor import Tensor
-from .errors import CastOverflowError, DTypeError, SharingError, _class_for_kind
+from .errors import CastOverflowError, DTypeError, InvalidValueError, SharingError, _class_for_kind
+from .frameworks._common import flat_values as _flat
+from .frameworks._common import python_int_overflow
 
 __all__ = ["Plan", "asarray", "convert", "explain", "to_jax", "to_numpy", "to_tf", "to_torch"]
 
@@ -32,8 +34,12 @@ class Plan:
         read_only: the result aliases memory its owner declared read-only.
         checked: the cast raises on NaN/inf/overflow instead of losing data.
         shape: the source's shape.
+        notes: what to know about a plan carried out as asked, one sentence each: a result that
+            TensorFlow or JAX treat as immutable but that shares memory a later write can change
+            (``copy=True`` gives an independent array); a read-only file map shared with torch
+            through a private copy-on-write map.
 
-    ``str(plan)`` says it in one line.
+    ``str(plan)`` says it in one line, notes after "note:".
 
     Example:
         >>> import numpy as np, tensorbridge as tb
@@ -54,29 +60,32 @@ class Plan:
     read_only: bool
     checked: bool = False
     shape: tuple[int, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         head = f"{self.from_dtype}{list(self.shape)} -> {self.target} {self.to_dtype}: "
+        notes = "".join(f"; note: {n}" for n in self.notes)
         if self.zero_copy:
-            return head + "zero-copy" + (" (read-only)" if self.read_only else "")
+            return head + "zero-copy" + (" (read-only)" if self.read_only else "") + notes
         lossy = ", lossy" if self.lossy else ""
-        return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons)
+        return head + f"copy {self.bytes_to_copy} bytes{lossy} because " + "; ".join(self.reasons) + notes
 
 
-def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any, str]:
+def _import(obj: Any, allow_copy: bool, dtype_given: bool = False, adapter: Any = None) -> tuple[Any, str]:
     """``obj`` as an extension tensor, and why it had to be copied ("" if it was not).
 
-    Python values become float32/complex64 by default; when the caller names a dtype
-    (``dtype_given``) they are read at full precision and the conversion's cast applies instead."""
+    Python values take the dtype that ``adapter``'s framework infers for them (tensorbridge's own
+    rule, PyTorch's, without one); when the caller names a dtype (``dtype_given``) they are read
+    at full precision and the conversion's cast applies instead."""
     if isinstance(obj, Tensor):
         return obj._c, ""
-    adapter = frameworks.adapter_for_object(obj)
-    if adapter is not None:
-        return adapter.import_tensor(obj, allow_copy)
+    source = frameworks.adapter_for_object(obj)
+    if source is not None:
+        return source.import_tensor(obj, allow_copy)
     if isinstance(obj, (bool, int, float, complex, list, tuple)):
         if not allow_copy:
             raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
-        return _from_python(obj, narrow=not dtype_given), "built from Python values"
+        return _from_python(obj, None if dtype_given else (adapter or _Anything)), "built from Python values"
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
@@ -97,47 +106,83 @@ def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any,
     return _ext.from_buffer(obj, allow_copy)
 
 
-def _from_python(obj: Any, narrow: bool = True) -> Any:
-    """Python numbers and nested lists, with torch/TensorFlow's inference: bool -> bool,
-    int -> int64, float -> float32, complex -> complex64 (the widest kind present wins)."""
+def _from_python(obj: Any, adapter: Any) -> Any:
+    """Python numbers and nested lists as an extension tensor, of the dtype ``adapter``'s framework
+    infers for them (``adapter.from_python``), or at full precision (NumPy's inference) when
+    ``adapter`` is None. A value the inferred dtype cannot hold raises instead of wrapping or
+    becoming inf."""
     import numpy as np
 
     try:
-        arr = np.asarray(obj)
+        exact = np.asarray(obj)
     except ValueError as e:
-        raise ValueError(f"cannot make a tensor of a ragged nested list: {e}") from None
-    if arr.dtype.kind == "O":
-        if any(isinstance(v, int) for v in _flat(obj)):
-            raise CastOverflowError("a Python int does not fit in int64; pass floats or smaller integers")
-        raise ValueError(
+        raise InvalidValueError(f"cannot make a tensor of a ragged nested list: {e}") from None
+    if exact.dtype.kind == "O" and not any(type(v) is int for v in _flat(obj)):
+        raise InvalidValueError(
             "cannot make a tensor of a ragged nested list or of non-numbers: every row must have the same "
             "length and every element must be a bool, int, float or complex"
         )
-    if arr.dtype.kind not in "biufc":
-        raise DTypeError(f"cannot make a tensor of Python values of type {arr.dtype}: expected numbers")
-    if narrow and arr.dtype.kind in "fc":
-        narrow = np.float32 if arr.dtype.kind == "f" else np.complex64
-        parts = (arr,) if arr.dtype.kind == "f" else (arr.real, arr.imag)
-        limit = float(np.finfo(np.float32).max)
-        for p in parts:
-            big = np.isfinite(p) & (np.abs(p) > limit)
-            if big.any():
-                value = float(p[big].flat[0])
-                raise CastOverflowError(
-                    f"the Python float {value!r} does not fit in float32, the default float dtype; "
-                    "pass dtype='float64' to keep it"
-                )
-        arr = arr.astype(narrow)
-    t, _ = _ext.from_buffer(arr, True)
-    return t
+    if exact.dtype.kind not in "biufcO":
+        raise DTypeError(f"cannot make a tensor of Python values of type {exact.dtype}: expected numbers")
+    if adapter is None:
+        if exact.dtype.kind == "O":
+            raise python_int_overflow("tensorbridge", obj, "int64 or uint64")
+        return _ext.from_buffer(exact, True)[0]
+    made, values = adapter.from_python(obj, exact)
+    if exact.dtype.kind in "fc":
+        _check_no_new_infinities(exact, values, adapter.NAME)
+    return made
 
 
-def _flat(obj: Any):
-    if isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _flat(v)
-    else:
-        yield obj
+def _check_no_new_infinities(exact: Any, inferred: Any, who: str) -> None:
+    """Raises if a finite Python number became infinite in the inferred (narrower) dtype."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        lost = np.isfinite(exact) & ~np.isfinite(inferred)
+    if lost.any():
+        value = exact[lost].flat[0].item()
+        raise CastOverflowError(
+            f"the Python number {value!r} does not fit in {tb_dtype(inferred)}, the dtype {who} gives it; "
+            "pass dtype='float64' (or 'complex128') to keep it"
+        )
+
+
+def tb_dtype(arr: Any) -> str:
+    """The tensorbridge name of a NumPy array's dtype."""
+    return dtype_name(arr.dtype)
+
+
+def _torch_rule(obj: Any, exact: Any) -> tuple[Any, Any]:
+    """tensorbridge's own inference, PyTorch's ``torch.tensor`` rule: each element has a dtype
+    (bool, int -> int64, float -> float32, complex -> complex64, a NumPy scalar its own), the
+    highest kind present wins (bool < integer < float < complex), and within it the widest."""
+    import numpy as np
+
+    kinds = {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}
+    leaves = []
+    for v in _flat(obj):
+        if type(v) is bool:
+            leaves.append(np.dtype(np.bool_))
+        elif type(v) is int:
+            if not -(2**63) <= v < 2**63:
+                raise python_int_overflow("tensorbridge", obj, "int64")
+            leaves.append(np.dtype(np.int64))
+        elif type(v) is float:
+            leaves.append(np.dtype(np.float32))
+        elif type(v) is complex:
+            leaves.append(np.dtype(np.complex64))
+        else:
+            leaves.append(np.asarray(v).dtype)
+    if not leaves:
+        leaves = [np.dtype(np.float32)]
+    top = max(kinds.get(d.kind, 2) for d in leaves)
+    pick = [d for d in leaves if kinds.get(d.kind, 2) == top or (top == 3 and d.kind == "f")]
+    if exact.dtype.kind == "O":  # ints beyond int64 that NumPy could not type: torch refuses them too
+        raise python_int_overflow("tensorbridge", obj, "int64")
+    with np.errstate(over="ignore", invalid="ignore"):
+        inferred = exact.astype(np.result_type(*pick))
+    return _ext.from_buffer(inferred, True)[0], inferred
 
 
 _PYTHON_VALUES = (list, tuple, bool, int, float, complex)
@@ -162,7 +207,8 @@ def _plan(
     device: str,
     checked: bool,
 ) -> tuple[Any, Any, str]:
-    src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None)
+    device = device_name(device)
+    src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None, adapter=adapter)
     if dtype is None:
         target, narrow_checked = adapter.default_dtype(src.dtype)
         checked = checked or narrow_checked
@@ -197,7 +243,13 @@ def _convert_planned(
     """The general path: plan in C++, carry the plan out, hand the result to the framework."""
     src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
-    return adapter.export(_ext.execute(src, plan), plan)
+    try:
+        out = _ext.execute(src, plan)
+    except (CastOverflowError, InvalidValueError) as e:
+        if dtype is None and plan.to_dtype != plan.from_dtype:  # the adapter's own narrowing failed
+            raise adapter.narrowing_error(plan.from_dtype, plan.to_dtype, e) from None
+        raise
+    return adapter.export(out, plan)
 
 
 class _Anything:
@@ -221,6 +273,8 @@ class _Anything:
     def share_native(obj: Any) -> None:
         return None
 
+    from_python = staticmethod(_torch_rule)
+
 
 _TB_LIMITS = _ext.ConsumerLimits()
 _NUMPY, _TORCH, _TF, _JAX = (frameworks.target(n) for n in ("numpy", "torch", "tensorflow", "jax"))
@@ -232,8 +286,13 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
     Args:
         obj: a NumPy array, torch tensor, TensorFlow tensor or Variable, JAX array, pandas Series or
             single-dtype DataFrame, ``tb.Tensor``, any object with ``__dlpack__``,
-            ``__array_interface__`` or the buffer protocol, or Python numbers and nested lists
-            (bool -> bool, int -> int64, float -> float32, complex -> complex64).
+            ``__array_interface__`` or the buffer protocol, or Python numbers and nested lists.
+            Without ``dtype``, Python values follow PyTorch's ``torch.tensor`` rule: each element
+            has a dtype (bool; int -> int64; float -> float32; complex -> complex64; a NumPy
+            scalar keeps its own, so ``[np.float64(0.1)]`` stays float64), the highest kind
+            present wins (bool < integer < float < complex), then the widest in it. An int beyond
+            int64 or a float beyond the inferred type raises ``CastOverflowError`` (pass
+            ``dtype=``). The conversions (:func:`to_numpy`...) use their framework's own rule.
         dtype: convert to this dtype (any spelling: "float32", np.float32, torch.float32...).
         copy: ``None`` shares when possible, ``True`` always copies, ``False`` raises
             ``BufferError`` if a copy is needed.
@@ -261,14 +320,20 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
     return _convert(obj, _Anything, dtype, copy, "unsafe" if dtype is None else "same_kind", "cpu", False)
 
 
-def _export_doc(name: str, noun: str, example: str) -> str:
+def _export_doc(name: str, noun: str, constructor: str, example: str) -> str:
     return f"""Converts ``x`` to {noun}, sharing memory whenever {name} can alias it.
 
     Args:
-        x: anything :func:`asarray` accepts.
+        x: anything :func:`asarray` accepts. Python numbers and nested lists take the dtype
+            {name}'s own ``{constructor}`` gives them, so the result equals what {name} would make;
+            what {name} refuses (a Python int beyond int64...) raises ``CastOverflowError`` or
+            ``DTypeError``, and a finite float that would become inf in the inferred type raises
+            ``CastOverflowError``. With ``dtype=``, they are read exactly and must fit it.
         dtype: the result's dtype (any spelling); None keeps the source's (JAX without 64-bit
             mode narrows 64-bit types, checked for overflow).
-        device: "cpu" (other devices raise ValueError on this machine).
+        device: "cpu", as a name or a framework's device object (``torch.device("cpu")``, a
+            TensorFlow device or its name ``"/device:CPU:0"``, a JAX device); other devices raise
+            ValueError on this machine.
         copy: None shares when possible, True always copies, False raises BufferError naming why a
             copy would be needed.
         casting: which dtype changes are allowed: "no", "equiv", "safe", "same_kind" (default) or
@@ -292,7 +357,7 @@ def _export_doc(name: str, noun: str, example: str) -> str:
 
 
 def to_numpy(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     if dtype is None and copy is None and not checked and device == "cpu":  # the common case, first
@@ -303,7 +368,7 @@ def to_numpy(
 
 
 def to_torch(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     if dtype is None and copy is None and not checked and device == "cpu":  # the common case, first
@@ -314,28 +379,30 @@ def to_torch(
 
 
 def to_tf(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     return _convert(x, _TF, dtype, copy, casting, device, checked)
 
 
 def to_jax(
-    x: Any, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     return _convert(x, _JAX, dtype, copy, casting, device, checked)
 
 
-to_numpy.__doc__ = _export_doc("NumPy", "a NumPy array", """\
+to_numpy.__doc__ = _export_doc("NumPy", "a NumPy array", "np.asarray", """\
         >>> import torch
         >>> tb.to_numpy(torch.arange(3))                    # shares the tensor's memory
         array([0, 1, 2])
+        >>> tb.to_numpy([12345678901234567891, -1]).dtype   # as np.asarray infers
+        dtype('float64')
         >>> tb.to_numpy([[1, 2], [3, 4]], dtype="float16")
         array([[1., 2.],
                [3., 4.]], dtype=float16)
 """)
-to_torch.__doc__ = _export_doc("PyTorch", "a PyTorch tensor", """\
+to_torch.__doc__ = _export_doc("PyTorch", "a PyTorch tensor", "torch.tensor", """\
         >>> x = np.arange(6.0).reshape(2, 3)
         >>> t = tb.to_torch(x)                              # shares x's memory
         >>> t[0, 0] = 7
@@ -344,21 +411,33 @@ to_torch.__doc__ = _export_doc("PyTorch", "a PyTorch tensor", """\
         >>> tb.to_torch(x, dtype="bfloat16")                # one pass: cast and copy
         tensor([[7., 1., 2.],
                 [3., 4., 5.]], dtype=torch.bfloat16)
+        >>> tb.to_torch([0.5]).dtype, tb.to_torch([np.float64(0.1)]).dtype   # as torch.tensor infers
+        (torch.float32, torch.float64)
 """)
-to_tf.__doc__ = _export_doc("TensorFlow", "a TensorFlow tensor", """\
+to_tf.__doc__ = _export_doc("TensorFlow", "a TensorFlow tensor", "tf.convert_to_tensor", """\
         >>> tb.to_tf(np.arange(3, dtype=np.int32))
         <tf.Tensor: shape=(3,), dtype=int32, numpy=array([0, 1, 2], dtype=int32)>
 """)
-to_jax.__doc__ = _export_doc("JAX", "a JAX array", """\
+to_jax.__doc__ = _export_doc("JAX", "a JAX array", "jnp.asarray", """\
         >>> tb.to_jax(np.arange(3.0), dtype="float32")
         Array([0., 1., 2.], dtype=float32)
         >>> tb.to_jax(np.arange(3.0)).dtype          # without jax_enable_x64, 64-bit narrows (checked)
         dtype('float32')
+
+    Sharing with JAX (and TensorFlow) means a later write to the source changes an array JAX
+    treats as immutable (and results it cached from it); :func:`explain` notes it, and
+    ``copy=True`` gives an independent array:
+
+        >>> x = tb.to_numpy(tb.asarray(np.zeros(16, dtype=np.float32), copy=True))  # 64-byte aligned
+        >>> shared, own = tb.to_jax(x), tb.to_jax(x, copy=True)
+        >>> x[0] = 10
+        >>> float(shared[0]), float(own[0])
+        (10.0, 0.0)
 """)
 
 
 def convert(
-    x: Any, to: Target, dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, to: Target, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Any:
     """Converts ``x`` to framework ``to`` ("numpy", "torch", "tensorflow"/"tf", "jax").
@@ -375,7 +454,7 @@ def convert(
 
 
 def explain(
-    x: Any, to: Target = "torch", dtype: Any = None, *, device: str = "cpu", copy: bool | None = None,
+    x: Any, to: Target = "torch", dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
     casting: Casting = "same_kind", checked: bool = False,
 ) -> Plan:
     """The plan of ``convert(x, to, dtype, ...)`` without doing it: zero-copy or not and why, bytes
@@ -411,5 +490,6 @@ def explain(
         read_only=plan.read_only,
         checked=plan.checked,
         shape=tuple(src.shape),
+        notes=tuple(plan.notes) if zero_copy else (),
     )
 

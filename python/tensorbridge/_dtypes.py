@@ -1,13 +1,15 @@
-"""Dtype names: whatever a user passes as ``dtype=`` becomes one canonical name."""
+"""Dtype and device names: whatever a user passes as ``dtype=`` or ``device=`` becomes one
+canonical name."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import _ext
 from .errors import DTypeError
 
-__all__ = ["dtype_name", "DTYPES"]
+__all__ = ["device_name", "dtype_name", "DTYPES"]
 
 #: Every dtype tensorbridge supports, by canonical name.
 DTYPES: tuple[str, ...] = tuple(_ext.dtype_names())
@@ -42,3 +44,40 @@ def dtype_name(dtype: Any) -> str:
             "TensorFlow or JAX dtype"
         ) from None
     return _ext.canonical_dtype(name)
+
+
+# TensorFlow's device strings: "/device:CPU:0", "/job:localhost/replica:0/task:0/device:GPU:1", "/CPU:0".
+_TF_DEVICE = re.compile(r"(?:^|/)(?:device:)?([A-Za-z_]+):(\d+)$")
+# Platform names of TensorFlow and JAX that tensorbridge spells otherwise.
+_PLATFORMS = {"gpu": "cuda"}
+
+
+def device_name(device: Any) -> str:
+    """The canonical name of ``device``: ``"cpu"``, ``"cuda:1"``...
+
+    Accepts names (``"cpu"``, ``"cuda:0"``), TensorFlow's device strings (``"/device:CPU:0"``) and
+    logical devices, ``torch.device`` and JAX devices.
+
+    Example:
+        >>> import torch, tensorbridge as tb
+        >>> tb.device_name(torch.device("cpu")), tb.device_name("/device:CPU:0"), tb.device_name("cuda")
+        ('cpu', 'cpu', 'cuda:0')
+    """
+    if not isinstance(device, str):
+        module = type(device).__module__
+        if module.startswith("torch"):
+            device = str(device)
+        elif module.startswith(("jax", "jaxlib")) and hasattr(device, "platform"):
+            device = f"{device.platform}:{device.id}"
+        elif module.startswith("tensorflow") and hasattr(device, "name"):
+            device = device.name
+        else:
+            raise DTypeError(
+                f"device={device!r} is not a device; pass a name such as 'cpu' or 'cuda:0', a torch.device, "
+                "a TensorFlow device (or its name, '/device:CPU:0') or a JAX device"
+            )
+    match = _TF_DEVICE.search(device) if device.startswith("/") else None
+    if match:
+        device = f"{match[1].lower()}:{match[2]}"
+    kind, colon, index = device.partition(":")
+    return _ext.canonical_device(_PLATFORMS.get(kind.lower(), kind.lower()) + colon + index)

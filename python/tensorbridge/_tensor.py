@@ -237,14 +237,29 @@ class Tensor:
 
         - ``copy=True`` exports a fresh copy (flagged IS_COPIED); ``copy=False`` raises
           ``BufferError`` where sharing is impossible.
-        - Read-only memory is exported with DLPack 1.x's READ_ONLY flag; a consumer that only
-          speaks the legacy protocol gets a copy (or ``BufferError`` with ``copy=False``).
+        - Writable memory is shared, zero-copy.
+        - Read-only memory is never exposed to writes, because a consumer may ignore DLPack's
+          READ_ONLY flag (PyTorch does) and the legacy protocol has none. A read-only file map
+          (``tb.load(..., mmap=True)``) is exported as a new private copy-on-write map of the
+          same pages: zero-copy and O(1), still flagged READ_ONLY (NumPy keeps it read-only), and
+          a consumer that writes anyway (PyTorch) writes memory of this process only, never the
+          file nor this tensor. Other read-only memory is exported as a
+          writable copy (flagged IS_COPIED); with ``copy=False`` that raises ``BufferError``.
+          :func:`tensorbridge.to_numpy` (and ``np.asarray(t)``), ``to_jax`` and ``to_tf`` share
+          read-only memory, read-only, since those consumers never write it.
 
         Frameworks call this for you (``torch.from_dlpack(t)``, ``np.from_dlpack(t)``...).
 
         Example:
             >>> t = tb.asarray(np.arange(3.0))
             >>> np.from_dlpack(t)
+            array([0., 1., 2.])
+            >>> import torch
+            >>> ro = np.arange(3.0)
+            >>> ro.flags.writeable = False
+            >>> torch.from_dlpack(tb.asarray(ro)).add_(1)    # a copy: ro cannot change
+            tensor([1., 2., 3.], dtype=torch.float64)
+            >>> ro
             array([0., 1., 2.])
         """
         if dl_device is not None and tuple(dl_device) != self._c.device:
@@ -253,16 +268,7 @@ class Tensor:
                 "without a cross-device copy, which tensorbridge does not do on this machine"
             )
         versioned = max_version is not None and max_version[0] >= 1
-        c = self._c
-        copied = False
-        if copy or (not versioned and c.read_only):
-            if copy is False:
-                raise SharingError(
-                    "cannot export a read-only tensor through the legacy (unversioned) DLPack protocol "
-                    "without a copy; the consumer should ask for max_version=(1, 0), or pass copy=None"
-                )
-            c, copied = c.copy(), True
-        return _ext.to_capsule(c, versioned, copied)
+        return _ext.to_capsule(self._c, versioned, copy)
 
     def __repr__(self) -> str:
         ro = ", read_only=True" if self.read_only else ""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _ext
+from . import _ext, frameworks
 from ._convert import asarray
 from ._dtypes import dtype_name
 from ._tensor import Tensor
@@ -69,6 +69,11 @@ def cast_into(x: Any, out: Any, casting: str = "same_kind", checked: bool = Fals
     and write (a writable NumPy array, a torch CPU tensor). The default rule is ``"same_kind"``,
     as for ``np.copyto``. When a checked cast fails, nothing is written to ``out``.
 
+    A torch ``out`` is written as its own ``out.copy_()`` would be, for autograd: a leaf that
+    requires grad raises torch's ``RuntimeError`` (write under ``torch.no_grad()`` to initialise
+    it), a non-leaf in the graph has its history replaced, and the version counter is bumped, so
+    a ``backward()`` that saved ``out`` raises instead of computing wrong gradients.
+
     Example:
         >>> out = np.zeros((2, 2), dtype=np.float32)
         >>> tb.cast_into(np.array([[1.0, 2.0], [3.0, 4.0]]), out)
@@ -77,8 +82,18 @@ def cast_into(x: Any, out: Any, casting: str = "same_kind", checked: bool = Fals
                [3., 4.]], dtype=float32)
     """
     src = asarray(x)
-    dst = out if isinstance(out, Tensor) else asarray(out, copy=False)
-    _ext.cast_into(src._c, dst._c, casting, checked)
+
+    def write(dst: Any) -> None:
+        _ext.cast_into(src._c, dst, casting, checked)
+
+    if isinstance(out, Tensor):
+        write(out._c)
+        return
+    writer = getattr(frameworks.adapter_for_object(out), "write_into", None)
+    if writer is not None:
+        writer(out, write)
+        return
+    write(asarray(out, copy=False)._c)
 
 
 def can_cast(from_dtype: Any, to_dtype: Any, casting: str = "safe") -> bool:

@@ -2,6 +2,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
+
+#include "tensorbridge/plan.hpp"
 
 namespace tb {
 
@@ -74,19 +77,41 @@ tensor import_managed(Managed* managed, bool read_only) {
 
 }  // namespace
 
-dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, bool is_copied) {
-  auto* m = make_export<dlpack_managed_tensor_versioned>(t);
+namespace {
+
+// What is exported for `t` under `options`.
+struct exported {
+  tensor memory;
+  bool copied = false;     // a copy made for this export
+  bool read_only = false;  // the READ_ONLY flag: the consumer should not write
+};
+
+exported exported_memory(const tensor& t, const dlpack_export_options& options) {
+  if (options.copy) return {t.copy(), true, false};
+  if (!t.read_only() || options.consumer_respects_read_only) return {t, options.is_copied, t.read_only()};
+  // Still flagged read-only, as the source is: a consumer that honours the flag keeps it so, and
+  // one that does not writes private pages only.
+  if (auto view = private_file_view(t)) return {*view, false, true};
+  if (!options.allow_copy)
+    fail(error_kind::buffer,
+         "copy=False, but this tensor is read-only memory and the consumer may ignore DLPack's READ_ONLY flag "
+         "(PyTorch does) and write it; pass copy=None to export a writable copy, or convert with a function that "
+         "keeps it read-only (tensorbridge.to_numpy, to_jax, to_tf), which shares it");
+  return {t.copy(), true, false};
+}
+
+}  // namespace
+
+dlpack_managed_tensor_versioned* to_dlpack_versioned(const tensor& t, const dlpack_export_options& options) {
+  exported out = exported_memory(t, options);
+  auto* m = make_export<dlpack_managed_tensor_versioned>(out.memory);
   m->version = {dlpack_major_version, dlpack_minor_version};
-  m->flags = (t.read_only() ? dlpack_flag_read_only : 0) | (is_copied ? dlpack_flag_is_copied : 0);
+  m->flags = (out.read_only ? dlpack_flag_read_only : 0) | (out.copied ? dlpack_flag_is_copied : 0);
   return m;
 }
 
-dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, bool consumer_never_writes) {
-  if (t.read_only() && !consumer_never_writes)
-    fail(error_kind::buffer,
-         "cannot export a read-only tensor through the legacy (unversioned) DLPack protocol, which has no "
-         "read-only flag; ask for max_version=(1, 0) or copy the tensor first");
-  return make_export<dlpack_managed_tensor>(t);
+dlpack_managed_tensor* to_dlpack_legacy(const tensor& t, const dlpack_export_options& options) {
+  return make_export<dlpack_managed_tensor>(exported_memory(t, options).memory);
 }
 
 tensor from_dlpack(dlpack_managed_tensor_versioned* managed) {

@@ -13,8 +13,27 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 
 std::string export_plan::summary() const {
   if (!error.empty()) return "impossible: " + error;
-  if (zero_copy) return read_only ? "zero-copy (read-only)" : "zero-copy";
-  return detail::cat("copy of ", bytes_to_copy, " bytes (", join(reasons, "; "), ")", lossy ? ", lossy" : "");
+  std::string out = zero_copy ? (read_only ? "zero-copy (read-only)" : "zero-copy")
+                              : detail::cat("copy of ", bytes_to_copy, " bytes (", join(reasons, "; "), ")",
+                                            lossy ? ", lossy" : "");
+  for (const auto& note : notes) out += "; note: " + note;
+  return out;
+}
+
+namespace {
+
+bool mapped_shared_read_only(const tensor& t) {
+  const storage::file_mapping& m = t.storage()->mapping();
+  return t.read_only() && m.base != nullptr && m.shared_read_only && m.fd >= 0;
+}
+
+}  // namespace
+
+std::optional<tensor> private_file_view(const tensor& t) {
+  if (!mapped_shared_read_only(t)) return std::nullopt;
+  std::shared_ptr<storage> copy = t.storage()->map_private_copy();
+  if (!copy) return std::nullopt;
+  return tensor(std::move(copy), t.dtype(), t.shape(), t.strides(), t.byte_offset(), t.device(), false);
 }
 
 export_plan plan_export(const tensor& src, const export_request& req) {
@@ -38,6 +57,11 @@ export_plan plan_export(const tensor& src, const export_request& req) {
     return refuse(error_kind::value, detail::cat("device \"", to_string(req.device),
                                                  "\" is not available: this machine has no such device; use "
                                                  "device=\"cpu\""));
+
+  if (src.ndim() > req.consumer.max_ndim)
+    return refuse(error_kind::value,
+                  detail::cat(who, " holds at most ", req.consumer.max_ndim, " dimensions and the tensor has ",
+                              src.ndim(), "; merge or drop dimensions first (reshape, or squeeze those of size 1)"));
 
   if (plan.to != plan.from) {
     if (!can_cast(plan.from, plan.to, req.rule))
@@ -67,13 +91,26 @@ export_plan plan_export(const tensor& src, const export_request& req) {
     plan.reasons.push_back(detail::cat(who, " does not accept zero strides (a broadcast view)"));
   if (c.alignment > 1 && !src.is_aligned(c.alignment))
     plan.reasons.push_back(detail::cat(who, " shares only ", c.alignment, "-byte aligned memory and the source is not"));
-  if (!c.read_only && src.read_only())
+  // A read-only file map can still be shared with a consumer that writes: through a private
+  // copy-on-write map of the same pages, whose written pages never reach the file.
+  const bool remap = !c.read_only && src.read_only() && mapped_shared_read_only(src);
+  if (!c.read_only && src.read_only() && !remap)
     plan.reasons.push_back(detail::cat("the source is read-only and ", who,
                                        " would be allowed to write it (", who, " has no read-only tensors)"));
 
   if (plan.reasons.empty() && req.copy == copy_mode::always) plan.reasons.push_back("copy=True was asked for");
   if (plan.reasons.empty()) {
-    plan.read_only = src.read_only();
+    plan.private_map = remap;
+    plan.read_only = src.read_only() && !remap;
+    if (remap)
+      plan.notes.push_back(detail::cat("the read-only file map is shared through a private copy-on-write map of "
+                                       "the same pages: writes through the ", who,
+                                       " tensor stay in this process and never reach the file"));
+    if (c.immutable && (!src.read_only() || src.storage()->mapping().base != nullptr))
+      plan.notes.push_back(detail::cat(
+          "the ", who, " array shares memory with the source, but ", who,
+          " treats arrays as immutable: a later write to the source (or to the file it maps) changes it, and "
+          "what is computed from it afterwards may change with it; pass copy=True for an independent array"));
     return plan;
   }
   plan.zero_copy = false;
@@ -87,6 +124,10 @@ export_plan plan_export(const tensor& src, const export_request& req) {
 
 tensor execute(const tensor& src, const export_plan& plan) {
   if (!plan.error.empty()) throw error(plan.error_kind, plan.error);
+  if (plan.zero_copy && plan.private_map) {
+    if (auto view = private_file_view(src)) return *view;
+    return src.copy();  // the system refused another map of the file (no descriptors or address space left)
+  }
   if (plan.zero_copy) return src;
   if (plan.to == plan.from) return src.copy();
   cast_options options;

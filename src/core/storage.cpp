@@ -260,6 +260,28 @@ std::shared_ptr<storage> storage::wrap(void* data, std::size_t nbytes, std::func
   return std::shared_ptr<storage>(new storage(static_cast<std::byte*>(data), nbytes, false, std::move(release)));
 }
 
+std::shared_ptr<storage> storage::map_private_copy() const {
+  const file_mapping& m = mapping_;
+  if (m.base == nullptr || !m.shared_read_only || m.fd < 0) return nullptr;
+  // MAP_NORESERVE: pages are charged to the commit limit only when written, so a map larger
+  // than memory can still be handed out (as the shared map it mirrors could).
+  void* base = ::mmap(nullptr, m.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, m.fd,
+                      static_cast<off_t>(m.file_offset));
+  if (base == MAP_FAILED) return nullptr;
+  const std::size_t length = m.length;
+  std::byte* data = static_cast<std::byte*>(base) + (data_ - static_cast<std::byte*>(m.base));
+  std::shared_ptr<storage> s;
+  try {
+    s = wrap(data, nbytes_, [base, length] { ::munmap(base, length); });
+    s->mapping_ = file_mapping{.base = base, .length = length, .shared_read_only = false, .fd = -1,
+                               .file_offset = m.file_offset, .source = m.source};
+  } catch (...) {
+    if (!s) ::munmap(base, length);
+    throw;
+  }
+  return s;
+}
+
 std::int64_t storage::live_count() noexcept { return live_storages.load(std::memory_order_relaxed); }
 
 }  // namespace tb

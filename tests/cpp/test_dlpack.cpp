@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "io_test_support.hpp"
 #include "tensorbridge/dlpack.hpp"
+#include "tensorbridge/npy.hpp"
 
 TEST(Dlpack, VersionedRoundTripKeepsStorageAlive) {
   auto before = tb::storage::live_count();
@@ -28,13 +30,61 @@ TEST(Dlpack, VersionedRoundTripKeepsStorageAlive) {
 
 TEST(Dlpack, ReadOnlyAndCopiedFlags) {
   tb::tensor t = tb::tensor::zeros({4}, tb::dtype::int16).as_read_only();
-  auto* m = tb::to_dlpack_versioned(t, /*is_copied=*/true);
+  auto* m = tb::to_dlpack_versioned(t, {.consumer_respects_read_only = true, .is_copied = true});
   EXPECT_EQ(m->flags, tb::dlpack_flag_read_only | tb::dlpack_flag_is_copied);
   tb::tensor back = tb::from_dlpack(m);
   EXPECT_TRUE(back.read_only());
-  EXPECT_THROW(tb::to_dlpack_legacy(t), tb::error);
-  auto* legacy = tb::to_dlpack_legacy(t, /*consumer_never_writes=*/true);
+  EXPECT_EQ(back.data(), t.data());
+  auto* legacy = tb::to_dlpack_legacy(t, {.consumer_respects_read_only = true});
+  EXPECT_EQ(legacy->dl_tensor.data, t.data());
   legacy->deleter(legacy);
+}
+
+TEST(Dlpack, ReadOnlyMemoryIsNeverExposedToAConsumerThatMayWrite) {
+  tb::tensor t = tb::tensor::zeros({4}, tb::dtype::int16).as_read_only();
+  for (bool versioned : {true, false}) {
+    tb::tensor back = versioned ? tb::from_dlpack(tb::to_dlpack_versioned(t))
+                                : tb::from_dlpack(tb::to_dlpack_legacy(t));
+    EXPECT_NE(back.data(), t.data());  // a copy
+    EXPECT_FALSE(back.read_only());
+    back.at<std::int16_t>({0}) = 5;
+    EXPECT_EQ(t.at<std::int16_t>({0}), 0);
+  }
+  auto* m = tb::to_dlpack_versioned(t);
+  EXPECT_EQ(m->flags, tb::dlpack_flag_is_copied);
+  m->deleter(m);
+  EXPECT_THROW(tb::to_dlpack_versioned(t, {.allow_copy = false}), tb::error);
+  EXPECT_THROW(tb::to_dlpack_legacy(t, {.allow_copy = false}), tb::error);
+  tb::tensor w = tb::tensor::zeros({4}, tb::dtype::int16);
+  auto* shared = tb::to_dlpack_versioned(w, {.allow_copy = false});
+  EXPECT_EQ(shared->dl_tensor.data, w.data());  // writable memory is shared
+  shared->deleter(shared);
+  auto* copied = tb::to_dlpack_versioned(w, {.copy = true});
+  EXPECT_NE(copied->dl_tensor.data, w.data());
+  EXPECT_EQ(copied->flags, tb::dlpack_flag_is_copied);
+  copied->deleter(copied);
+}
+
+TEST(Dlpack, ReadOnlyFileMapIsExportedAsAPrivateCopyOnWriteMap) {
+  const std::string path = tb::testing_files::temp_path("m.npy");
+  tb::tensor src = tb::tensor::zeros({1024}, tb::dtype::float32);
+  for (std::int64_t i = 0; i < 1024; ++i) src.at<float>({i}) = static_cast<float>(i);
+  tb::save_npy(path, src);
+  const std::string before = tb::testing_files::read_file(path);
+  tb::tensor mapped = tb::load_npy(path, {.mmap = true});
+  ASSERT_TRUE(mapped.read_only());
+  for (bool versioned : {true, false}) {
+    tb::tensor back = versioned ? tb::from_dlpack(tb::to_dlpack_versioned(mapped.slice(8, 1024)))
+                                : tb::from_dlpack(tb::to_dlpack_legacy(mapped.slice(8, 1024)));
+    EXPECT_NE(back.data(), mapped.data());  // another map of the same pages, not the shared one
+    EXPECT_EQ(back.at<float>({0}), 8.0f);
+    back.at<float>({0}) = -1.0f;  // would fault on the read-only shared map
+    EXPECT_EQ(mapped.at<float>({8}), 8.0f);
+  }
+  auto* m = tb::to_dlpack_versioned(mapped);
+  EXPECT_EQ(m->flags, tb::dlpack_flag_read_only);  // not copied, and read-only as the source is
+  m->deleter(m);
+  EXPECT_EQ(tb::testing_files::read_file(path), before);
 }
 
 TEST(Dlpack, LegacyRoundTripAndOffsets) {

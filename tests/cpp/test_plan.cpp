@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "io_test_support.hpp"
+#include "tensorbridge/npy.hpp"
 #include "tensorbridge/plan.hpp"
 
 namespace {
@@ -97,4 +99,44 @@ TEST(Plan, Devices) {
   req.device = tb::device{tb::device_type::cuda, 0};
   auto plan = tb::plan_export(t, req);
   EXPECT_NE(plan.error.find("\"cuda:0\" is not available"), std::string::npos);
+}
+
+TEST(Plan, ReadOnlyFileMapGoesToAWritingConsumerThroughAPrivateMap) {
+  const std::string path = tb::testing_files::temp_path("m.npy");
+  tb::save_npy(path, tb::tensor::zeros({256}, tb::dtype::float64));
+  const std::string before = tb::testing_files::read_file(path);
+  tb::tensor mapped = tb::load_npy(path, {.mmap = true});
+  tb::export_request req;
+  req.consumer = torch_like();
+  req.copy = tb::copy_mode::never;  // no copy is needed
+  auto plan = tb::plan_export(mapped, req);
+  ASSERT_TRUE(plan.error.empty()) << plan.error;
+  EXPECT_TRUE(plan.zero_copy);
+  EXPECT_TRUE(plan.private_map);
+  EXPECT_FALSE(plan.read_only);
+  ASSERT_EQ(plan.notes.size(), 1u);
+  EXPECT_NE(plan.notes[0].find("private copy-on-write"), std::string::npos);
+  EXPECT_NE(plan.summary().find("note: "), std::string::npos);
+  tb::tensor out = tb::execute(mapped, plan);
+  EXPECT_FALSE(out.read_only());
+  EXPECT_NE(out.data(), mapped.data());
+  out.at<double>({3}) = 42.0;
+  EXPECT_EQ(mapped.at<double>({3}), 0.0);
+  EXPECT_EQ(tb::testing_files::read_file(path), before);
+}
+
+TEST(Plan, SharingWithAnImmutableConsumerIsNoted) {
+  tb::tensor t = tb::tensor::zeros({16}, tb::dtype::float32);
+  tb::export_request req;
+  req.consumer = tf_like();
+  req.consumer.immutable = true;
+  auto shared = tb::plan_export(t, req);
+  ASSERT_TRUE(shared.zero_copy);
+  ASSERT_EQ(shared.notes.size(), 1u);
+  EXPECT_NE(shared.notes[0].find("copy=True"), std::string::npos);
+  req.copy = tb::copy_mode::always;
+  EXPECT_TRUE(tb::plan_export(t, req).notes.empty());  // an independent copy
+  req.copy = tb::copy_mode::if_needed;
+  req.consumer.immutable = false;
+  EXPECT_TRUE(tb::plan_export(t, req).notes.empty());
 }

@@ -411,3 +411,49 @@ def test_block_cache_environment_variable():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0
     assert 'TB_BLOCK_CACHE_BYTES="lots" is not a byte count' in out.stderr
+
+
+def test_cast_into_a_leaf_that_requires_grad_raises_as_copy_does(torch):
+    w = torch.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.copy_(torch.zeros(3))  # torch's own in-place copy, the reference
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        tb.cast_into(np.zeros(3), w)
+    assert w.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        tb.cast_into(np.zeros(2), w[:2])
+    with torch.no_grad():  # how parameters are initialised in place
+        tb.cast_into(np.arange(3.0), w)
+    assert w.tolist() == [0.0, 1.0, 2.0] and w.requires_grad
+
+
+def test_cast_into_a_tensor_saved_for_backward_makes_backward_raise(torch):
+    """h is saved by the product for w's gradient: changing it must make backward() raise, as
+    h.copy_() does, instead of giving a gradient computed from the new values."""
+    w = torch.ones(3, requires_grad=True)
+    h = torch.zeros(3)
+    y = (w * h).sum()
+    version = h._version
+    tb.cast_into(np.array([1.0, 2.0, 3.0]), h)
+    assert h.tolist() == [1.0, 2.0, 3.0] and h._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    a = torch.ones(3, requires_grad=True)
+    e = a.exp()  # saves its result
+    tb.cast_into(np.zeros(3, dtype=np.float32), e)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        e.sum().backward()
+
+
+def test_cast_into_a_non_leaf_rebases_its_history_as_copy_does(torch):
+    """h = a * 2 then overwritten: h no longer depends on a, so a's gradient is zero (torch's
+    copy_ records the same), not the 2 of the old history."""
+    grads = []
+    for write in (lambda h: h.copy_(torch.tensor([5.0, 6.0, 7.0])), lambda h: tb.cast_into([5, 6, 7], h)):
+        a = torch.ones(3, requires_grad=True)
+        h = a * 2
+        write(h)
+        assert h.tolist() == [5.0, 6.0, 7.0]
+        h.sum().backward()
+        grads.append(a.grad.tolist())
+    assert grads[1] == grads[0] == [0.0, 0.0, 0.0]

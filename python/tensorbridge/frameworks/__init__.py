@@ -8,13 +8,23 @@ Every adapter module defines:
 - ``import_tensor(obj, allow_copy) -> (ext_tensor, copy_reason)``: the object as a tensorbridge
   tensor, zero-copy when possible; ``copy_reason`` is ``""`` for a view.
 - ``limits() -> ConsumerLimits``: what the framework can alias without a copy.
+- ``from_python(values, exact) -> (ext_tensor, inferred)``: Python numbers or nested lists as a
+  tensor of the dtype the framework's own constructor infers for them (``np.asarray``,
+  ``torch.tensor``, ``tf.convert_to_tensor``, ``jnp.asarray``), and those values as a NumPy array
+  (``exact`` is ``np.asarray(values)``, already checked to be numbers); what the framework
+  refuses raises a TensorbridgeError.
 - ``default_dtype(dtype) -> (dtype, checked)``: the dtype the framework gives data of ``dtype``
   when the caller names none (JAX without 64-bit mode narrows), and whether that narrowing must be
-  checked for overflow.
+  checked for overflow. An adapter that narrows also defines ``narrowing_error(from_dtype,
+  to_dtype, error) -> Exception``: the error to raise when the data does not survive it.
 - ``export(ext_tensor, plan) -> native``: hands a planned tensor to the framework without copying.
 - ``share_native(obj) -> native | None``: the framework's own zero-copy call (``torch.from_numpy``,
   ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only
   makes the common case cheaper; the result is what ``export`` would give.
+
+An adapter whose arrays carry bookkeeping of writes (torch's autograd version counter) also
+defines ``write_into(out, write)``: runs ``write(ext_tensor)`` to fill ``out`` in place, keeping
+that bookkeeping as the framework's own in-place copy would.
 
 Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
 ``import_tensor``.

@@ -7,7 +7,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-__all__ = ["DLPackOffer", "require"]
+__all__ = ["DLPackOffer", "flat_values", "python_int_overflow", "python_values_refused", "require"]
 
 _INSTALL = {
     "torch": "pip install torch",
@@ -33,20 +33,59 @@ def require(module: str) -> ModuleType:
 
 class DLPackOffer:
     """Offers a planned tensor to a framework's ``from_dlpack``, which wants an object rather than
-    a capsule. ``never_writes``: the consumer's arrays are immutable, so read-only memory may be
-    exported even through the legacy protocol, which cannot flag it."""
+    a capsule. Only for consumers that never write memory given to them read-only (NumPy honours
+    DLPack's READ_ONLY flag; JAX arrays are immutable), so read-only memory is shared as it is,
+    even through the legacy protocol, which cannot flag it."""
 
-    __slots__ = ("never_writes", "t")
+    __slots__ = ("t",)
 
-    def __init__(self, t: Any, never_writes: bool = False) -> None:
+    def __init__(self, t: Any) -> None:
         self.t = t
-        self.never_writes = never_writes
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
         from .. import _ext
 
         versioned = max_version is not None and max_version[0] >= 1
-        return _ext.to_capsule(self.t, versioned, consumer_never_writes=self.never_writes)
+        return _ext.to_capsule(self.t, versioned, consumer_respects_read_only=True)
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return self.t.device
+
+
+def flat_values(obj: Any):
+    """The leaves of nested lists and tuples."""
+    if isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from flat_values(v)
+    else:
+        yield obj
+
+
+_INT_RANGES = {"int32": (-(2**31), 2**31), "int64": (-(2**63), 2**63), "int64 or uint64": (-(2**63), 2**64)}
+
+
+def _out_of_range(values: Any, holds: str) -> int | None:
+    lo, hi = _INT_RANGES[holds]
+    return next((v for v in flat_values(values) if type(v) is int and not lo <= v < hi), None)
+
+
+def python_int_overflow(who: str, values: Any, holds: str) -> Exception:
+    """The error for Python ints that ``who`` cannot hold in ``holds`` ("int64", "int32", "int64
+    or uint64")."""
+    from ..errors import CastOverflowError
+
+    big = _out_of_range(values, holds)
+    return CastOverflowError(
+        f"the Python int {big} does not fit in {holds}, which {who} gives Python ints; pass dtype='float64' "
+        "(or dtype='uint64' for integers in [0, 2**64))"
+    )
+
+
+def python_values_refused(who: str, values: Any, holds: str, error: Exception) -> Exception:
+    """The error for Python values that ``who``'s own constructor refused with ``error``: an
+    overflow when a Python int is out of ``holds``' range, else a DTypeError quoting it."""
+    from ..errors import DTypeError
+
+    if _out_of_range(values, holds) is not None:
+        return python_int_overflow(who, values, holds)
+    return DTypeError(f"{who} cannot make a tensor of these Python values: {error}")

@@ -8,8 +8,9 @@ from functools import cache
 from typing import Any
 
 from .. import _ext
+from .._dtypes import DTYPES
 from ..errors import DTypeError
-from ._common import DLPackOffer, require
+from ._common import DLPackOffer, python_values_refused, require
 
 NAME = "jax"
 
@@ -23,7 +24,38 @@ def is_native(obj: Any) -> bool:
 
 
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
+    import jax
+
+    if jax.dtypes.issubdtype(obj.dtype, jax.dtypes.prng_key):
+        raise DTypeError(
+            f"cannot convert a JAX PRNG key array (dtype {obj.dtype}): it holds random-number-generator "
+            "state, not numbers; use jax.random.key_data(key) for its raw uint32 words"
+        )
+    if str(obj.dtype) not in DTYPES:
+        name = str(obj.dtype)  # int4, uint2, float8_e4m3fn...: ml_dtypes types, kind "V" to NumPy
+        to = "jnp.uint8" if name.startswith("uint") else "jnp.int8" if name.startswith("int") else "jnp.float32"
+        raise DTypeError(
+            f"cannot convert a JAX array of dtype {obj.dtype}: tensorbridge has no such type (it has bool, "
+            f"int8-64, uint8-64, float16, bfloat16, float32, float64, complex64/128); convert it with "
+            f"x.astype({to}) first"
+        )
     return _ext.from_capsule(obj.__dlpack__(max_version=(1, 0))).as_read_only(), ""
+
+
+def from_python(values: Any, exact: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    jnp = require("jax").numpy
+    x64 = _x64()
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, not warned
+            a = jnp.asarray(values)
+    except (ValueError, TypeError, OverflowError) as e:
+        error = python_values_refused(NAME, values, "int64" if x64 else "int32", e)
+        if not x64 and isinstance(error, OverflowError):
+            error = type(error)(f"{error}; JAX runs with 64-bit types disabled: {_ENABLE_X64} enables int64")
+        raise error from None
+    return import_tensor(a, True)[0], np.asarray(a)
 
 
 @cache
@@ -32,6 +64,7 @@ def limits() -> Any:
     c.name = NAME
     c.strided = False  # jax arrays are dense row-major; it would copy anything else itself
     c.alignment = 64  # and it silently copies buffers that are not 64-byte aligned
+    c.immutable = True  # jax arrays never change, and jit caches results computed from them
     return c
 
 
@@ -49,10 +82,25 @@ def share_native(obj: Any) -> Any:
     return None  # its DLPack import is already its cheapest zero-copy path
 
 
+_ENABLE_X64 = 'jax.config.update("jax_enable_x64", True)'
+
+
+def narrowing_error(from_dtype: str, to_dtype: str, error: Exception) -> Exception:
+    """The error for data that does not survive the narrowing ``default_dtype`` chose: the cast's
+    own ``error`` (which names the element), with the two ways out."""
+    detail = str(error).split("; ")[0]
+    return type(error)(
+        f"JAX runs with 64-bit types disabled, so {from_dtype} data narrows to {to_dtype}, and it does not "
+        f"fit ({detail}); enable 64-bit types with {_ENABLE_X64} before converting, or choose the result "
+        f'with dtype= (dtype="float32" keeps the magnitude, rounded; dtype="{to_dtype}", casting="unsafe" '
+        "wraps the values around)"
+    )
+
+
 def export(t: Any, plan: Any) -> Any:
     if t.dtype in _NARROW and not _x64():
         raise DTypeError(
             f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
-            f"dtype={_NARROW[t.dtype]!r}, or enable them with jax.config.update('jax_enable_x64', True)"
+            f"dtype={_NARROW[t.dtype]!r}, or enable them with {_ENABLE_X64}"
         )
-    return require("jax").dlpack.from_dlpack(DLPackOffer(t, never_writes=True))
+    return require("jax").dlpack.from_dlpack(DLPackOffer(t))

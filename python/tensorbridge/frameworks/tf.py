@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from .. import _ext
-from ._common import require
+from ._common import python_values_refused, require
 
 NAME = "tensorflow"
 
@@ -24,12 +24,22 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     return _ext.from_capsule(tf.experimental.dlpack.to_dlpack(x)).as_read_only(), ""
 
 
+def from_python(values: Any, exact: Any) -> tuple[Any, Any]:
+    tf = require("tensorflow")
+    try:
+        t = tf.convert_to_tensor(values)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise python_values_refused(NAME, values, "int64", e) from None
+    return import_tensor(t, True)[0], t.numpy()
+
+
 @cache
 def limits() -> Any:
     c = _ext.ConsumerLimits()
     c.name = NAME
     c.strided = False  # its DLPack import takes compact row-major buffers only
     c.alignment = 64  # Eigen's kernels assume 64-byte aligned buffers
+    c.immutable = True  # tf.Tensor values never change
     return c
 
 
@@ -43,4 +53,4 @@ def share_native(obj: Any) -> Any:
 
 def export(t: Any, plan: Any) -> Any:
     tf = require("tensorflow")
-    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_never_writes=True))
+    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_respects_read_only=True))
