@@ -261,6 +261,24 @@ def test_adversarial_invocations_fail_cleanly(tmp_path: Path, capsys: pytest.Cap
     assert "argument --dtype" in err and "float32" in err, err
 
 
+def test_bfloat16_npy_as_numpy_writes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import ml_dtypes
+
+    np.save(tmp_path / "b.npy", np.array([1.5, -2.25], dtype=ml_dtypes.bfloat16))  # descr '<V2'
+    assert main(["convert", str(tmp_path / "b.npy"), str(tmp_path / "b.csv")]) == 0
+    assert (tmp_path / "b.csv").read_text() == "b\n1.5\n-2.25\n"
+    capsys.readouterr()
+    r = _json(capsys, ["inspect", "--json", str(tmp_path / "b.npy")])
+    assert r["arrays"][0]["dtype"] == "bfloat16" and r["arrays"][0]["stats"]["min"] == -2.25
+
+
+def test_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "p.npy")
+    for args in (["convert", str(tmp_path / "p.npy"), str(tmp_path / "x.npz")], ["inspect", str(tmp_path / "p.npy")]):
+        done = _cli(args, timeout=60)  # before: blocked forever opening the pipe
+        assert done.returncode == 1
+        assert "not a regular file" in _one_error_line(done.stderr, args[0])
+
 def test_bench_arguments() -> None:
     args = build_parser().parse_args(["bench", "--quick", "--out", "r", "--only", "bench_cast"])
     assert args.quick and args.out == Path("r") and args.only == ["bench_cast"]

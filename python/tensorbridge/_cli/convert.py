@@ -7,7 +7,8 @@
 - ``.npy``/``.npz`` -> CSV: a 0-D, 1-D or 2-D array (``--member``), or equal-length 1-D ``.npz``
   members, as columns.
 
-Big-endian ``.npy``/``.npz`` data is byte-swapped on the way. A dtype change follows ``--casting``
+Big-endian ``.npy``/``.npz`` data is byte-swapped on the way; descr ``'<V2'`` (how ``np.save``
+writes ``ml_dtypes.bfloat16``) reads as bfloat16. A dtype change follows ``--casting``
 (NumPy's rules; default same_kind) and, with ``--checked``, stops at the first value that the new
 dtype cannot hold (NaN or an out-of-range number into an integer, a finite value that would
 become infinite), naming its index. A CSV output is written to a temporary file and renamed into
@@ -66,6 +67,9 @@ def _check_paths(src: Path, dst: Path) -> None:
         raise tb.NotFoundError(f"{src}: no such file; check the path")
     if src.is_dir():
         raise tb.ReadError(f"{src}: is a directory, not a file; give a .csv, .npy or .npz file")
+    if not src.is_file():
+        raise tb.ReadError(f"{src}: not a regular file (a pipe, socket or device); convert reads files: "
+                           "save the data to a file first")
     if dst.is_dir():
         raise tb.WriteError(f"{dst}: is a directory; give the path of the file to write, such as "
                             f"{dst / src.with_suffix('.npy').name}")
@@ -105,7 +109,7 @@ def _read(path: Path, na_values: list[str] | None) -> dict[str, Any]:
             out[name] = col
         return out
     # A private map: zero-copy, and big-endian data is swapped in the private copy of its pages.
-    loaded = tb.load(path, mmap=True, copy_on_write=True)
+    loaded = tb.load(path, mmap=True, copy_on_write=True, void2_as_bfloat16=True)
     if isinstance(loaded, tb.Tensor):
         return {path.stem: loaded}
     if isinstance(loaded, dict):  # a structured .npy: one array per field

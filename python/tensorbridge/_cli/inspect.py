@@ -6,7 +6,8 @@ Each file is reported on its own: a file that cannot be read is named on stderr,
 still reported, and the exit status is 1 if any failed. A glob pattern skips the folders it
 matches. With --json the output is strict JSON (one object per file, a list for several; a file
 that failed is {"path": ..., "error": ...}); NaN and infinite statistics are the strings "NaN",
-"Infinity" and "-Infinity", which Python's float() reads back.
+"Infinity" and "-Infinity", which Python's float() reads back. A ``.npy`` descr ``'<V2'`` (how
+``np.save`` writes ``ml_dtypes.bfloat16``) reads as bfloat16.
 """
 
 from __future__ import annotations
@@ -110,11 +111,11 @@ def describe_array(name: str, t: Any, dtype: str | None, byte_order: str, extra:
 
 
 def _npy(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
-    header = tb.read_npy_header(path)
+    header = tb.read_npy_header(path, void2_as_bfloat16=True)
     order = _BYTE_ORDER.get(str(header.descr)[:1], "native") if isinstance(header.descr, str) else "per field"
     extra = {"fortran_order": bool(header.fortran_order), "memory_mapped": True}
     # A read-only map cannot swap bytes in place: big-endian data is swapped in a private map.
-    loaded = tb.load(path, mmap=True, copy_on_write=bool(header.byteswapped))
+    loaded = tb.load(path, mmap=True, copy_on_write=bool(header.byteswapped), void2_as_bfloat16=True)
     if isinstance(loaded, dict):
         return [describe_array(f"{path}[{k}]", v, dtype, order, {**extra, "field": k}, show) for k, v in loaded.items()]
     return [describe_array(str(path), loaded, dtype, order, extra, show)]
@@ -122,7 +123,8 @@ def _npy(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
 
 def _npz(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     out = []
-    with tb.load(path, mmap=True) as f, tb.load(path, mmap=True, copy_on_write=True) as private:
+    with tb.load(path, mmap=True, void2_as_bfloat16=True) as f, \
+            tb.load(path, mmap=True, copy_on_write=True, void2_as_bfloat16=True) as private:
         for key in f.files:
             header = f.header(key)
             # A read-only map cannot swap bytes in place: big-endian members come from a private map.
