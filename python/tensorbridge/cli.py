@@ -55,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
+    except BrokenPipeError:
+        # The reader of the output went away (tensorbridge inspect ... | head): stop quietly, as cat
+        # does, and keep Python from reporting the failed flush of stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (UsageError, MissingFramework, TensorbridgeError, OSError) as e:
         print(f"tensorbridge {args.command}: error: {one_line(e)}", file=sys.stderr)
         return 1

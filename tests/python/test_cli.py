@@ -279,6 +279,18 @@ def test_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
         assert done.returncode == 1
         assert "not a regular file" in _one_error_line(done.stderr, args[0])
 
+def test_inspect_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    for i in range(300):  # some 150 KB of report: more than a pipe buffers
+        np.save(tmp_path / f"a{i:03}.npy", np.arange(3.0))
+    with subprocess.Popen([sys.executable, "-m", "tensorbridge", "inspect", str(tmp_path / "*.npy")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()) as p:
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.readline().startswith(str(tmp_path / "a000.npy"))
+        p.stdout.close()  # as `tensorbridge inspect ... | head -1` does
+        err = p.stderr.read()
+        assert p.wait(timeout=240) == 1
+    assert err == ""
+
 def test_bench_arguments() -> None:
     args = build_parser().parse_args(["bench", "--quick", "--out", "r", "--only", "bench_cast"])
     assert args.quick and args.out == Path("r") and args.only == ["bench_cast"]

@@ -255,6 +255,8 @@ def run(args: argparse.Namespace) -> int:
         if error is None:
             try:
                 reports.append(inspect_file(path, args.dtype, show_progress=not args.json))
+            except BrokenPipeError:
+                raise
             except (tb.TensorbridgeError, OSError) as e:
                 error = e
             else:
