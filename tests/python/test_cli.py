@@ -176,6 +176,16 @@ def test_convert_casting_and_checked(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert e.value.code == 2
 
 
+def test_convert_member_picks_one_array(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "t.csv").write_text("a,b\n1,2.5\n3,4\n")
+    np.savez(tmp_path / "m.npz", a=np.arange(3), b=np.ones((2, 2)))
+    assert main(["convert", str(tmp_path / "t.csv"), str(tmp_path / "t.npz"), "--member", "a"]) == 0
+    with np.load(tmp_path / "t.npz") as z:
+        assert z.files == ["a"]
+    assert capsys.readouterr().out.endswith("t.npz: a: int64[2]\n")  # the summary names what was written
+    assert main(["convert", str(tmp_path / "m.npz"), str(tmp_path / "m.csv"), "--member", "b"]) == 0
+    assert (tmp_path / "m.csv").read_text() == "b_0,b_1\n1,1\n1,1\n"
+
 def test_inspect_json_is_strict_and_quiet(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.array([np.nan, np.inf, -np.inf, 1.0]))
     done = _cli(["inspect", "--json", "--dtype", "int8", str(tmp_path / "x.npy")])

@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "unsafe allows any change, such as float -> int)")
     p.add_argument("--checked", action="store_true",
                    help="fail at the first value the new dtype cannot hold instead of changing it")
-    p.add_argument("--member", help="the array to write when the output holds one array (.npy, or a CSV of one array)")
+    p.add_argument("--member", help="convert only this array (.npz member, CSV column, field of a structured .npy)")
     p.add_argument("--na-values", type=na_values_arg, metavar="A,B,...",
                    help="CSV input: extra strings that mean a missing value (NaN), e.g. 'n/a,-'")
     p.set_defaults(run=run)
@@ -133,10 +133,8 @@ def _cast(src: Path, arrays: dict[str, Any], dtype: str, casting: str, checked: 
     return out
 
 
-def _pick(src: Path, arrays: dict[str, Any], member: str | None) -> dict[str, Any]:
-    """Only ``member`` of ``arrays`` (all of them when it is None)."""
-    if member is None:
-        return arrays
+def _pick(src: Path, arrays: dict[str, Any], member: str) -> dict[str, Any]:
+    """Only ``member`` of ``arrays``."""
     if member not in arrays:
         raise UsageError(f"{src} has no member {member!r}; it holds {list(arrays)}")
     return {member: arrays[member]}
@@ -202,21 +200,21 @@ def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None =
     if na_values is not None and in_kind != "csv":
         raise UsageError(f"--na-values applies to a CSV input, and {src} is {in_kind}")
     arrays = _read(src, na_values)
+    if member is not None:
+        arrays = _pick(src, arrays, member)
     if dtype:
         arrays = _cast(src, arrays, dtype, casting, checked)
     if out_kind == "npz":
-        tb.save_npz(dst, _pick(src, arrays, member))
+        tb.save_npz(dst, arrays)
     elif out_kind == "npy" and in_kind == "csv":
         matrix = np.stack([tb.to_numpy(t) for t in arrays.values()], axis=1)
         tb.save(dst, matrix)
         return f"{src} -> {dst}: {dtype}{list(matrix.shape)} (columns {list(arrays)})"
     elif out_kind == "npy":
-        if member is None and len(arrays) != 1:
+        if len(arrays) != 1:
             raise UsageError(f"{src} holds {list(arrays)}; choose one with --member NAME")
-        arrays = _pick(src, arrays, member if member is not None else next(iter(arrays)))
         tb.save(dst, next(iter(arrays.values())))
     else:
-        arrays = _pick(src, arrays, member)
         _write_csv(dst, *_csv_matrix(src, arrays), show)
     shapes = ", ".join(f"{k}: {v.dtype}{list(v.shape)}" for k, v in arrays.items())
     return f"{src} -> {dst}: {shapes}"
