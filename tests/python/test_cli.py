@@ -186,6 +186,22 @@ def test_convert_member_picks_one_array(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["convert", str(tmp_path / "m.npz"), str(tmp_path / "m.csv"), "--member", "b"]) == 0
     assert (tmp_path / "m.csv").read_text() == "b_0,b_1\n1,1\n1,1\n"
 
+def test_convert_and_inspect_take_the_csv_delimiter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "s.csv").write_text("a;b\n1;2.5\n3;4\n")
+    assert main(["convert", str(tmp_path / "s.csv"), str(tmp_path / "s.npy")]) == 1
+    assert "pass --sep ';'" in capsys.readouterr().err  # not "--na-values 1;2.5"
+    assert main(["convert", str(tmp_path / "s.csv"), str(tmp_path / "s.npy"), "--sep", ";"]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "s.npy"), np.array([[1, 2.5], [3, 4]], dtype=np.float32))
+    assert main(["convert", str(tmp_path / "s.npy"), str(tmp_path / "s.tsv")]) == 0
+    assert (tmp_path / "s.tsv").read_text() == "s_0\ts_1\n1\t2.5\n3\t4\n"
+    np.savez(tmp_path / "q.npz", **{'x,"y"': np.arange(2)})
+    assert main(["convert", str(tmp_path / "q.npz"), str(tmp_path / "q.csv")]) == 0
+    assert tb.read_csv(tmp_path / "q.csv").columns == ['x,"y"']  # the header is quoted
+    capsys.readouterr()
+    r = _json(capsys, ["inspect", "--json", "--sep", ";", str(tmp_path / "s.csv")])
+    assert [a["name"] for a in r["arrays"]] == [f"{tmp_path / 's.csv'}[a]", f"{tmp_path / 's.csv'}[b]"]
+    assert _json(capsys, ["inspect", "--json", str(tmp_path / "s.tsv")])["arrays"][1]["stats"]["max"] == 4
+
 def test_inspect_json_is_strict_and_quiet(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.array([np.nan, np.inf, -np.inf, 1.0]))
     done = _cli(["inspect", "--json", "--dtype", "int8", str(tmp_path / "x.npy")])

@@ -4,6 +4,7 @@ with the usage line), before any file is read."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -26,3 +27,17 @@ def dtype_arg(text: str) -> str:
 def na_values_arg(text: str) -> list[str]:
     """A ``--na-values`` value: comma-separated strings that mean a missing value."""
     return text.split(",")
+
+
+def sep_arg(text: str) -> str:
+    """A ``--sep`` value: one character; ``\\t`` (as typed in a shell) or ``tab`` is a tab."""
+    sep = "\t" if text in ("\\t", "tab") else text
+    if len(sep) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one character; pass e.g. ';', '|' or '\\t'")
+    return sep
+
+
+def csv_sep(path: Path, sep: str | None) -> str:
+    """The delimiter of the CSV file ``path``: ``sep`` if given, else a tab for ``.tsv``, else a comma."""
+    return sep if sep is not None else "\t" if path.suffix.lower() == ".tsv" else ","
+

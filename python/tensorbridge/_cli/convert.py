@@ -1,4 +1,5 @@
-"""``tensorbridge convert IN OUT``: CSV <-> ``.npy`` <-> ``.npz``, told apart by extension.
+"""``tensorbridge convert IN OUT``: CSV <-> ``.npy`` <-> ``.npz``, told apart by extension (``.tsv``
+is CSV separated by tabs).
 
 - CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``, default float32).
 - CSV -> ``.npz``: one member per column, each with its own dtype (or ``--dtype``).
@@ -27,12 +28,12 @@ import numpy as np
 
 import tensorbridge as tb
 
-from .args import dtype_arg, na_values_arg
+from .args import csv_sep, dtype_arg, na_values_arg, sep_arg
 from .data import UsageError
-from .messages import with_flags
+from .messages import delimiter_hint, with_flags
 from .progress import Progress
 
-_KINDS = {".csv": "csv", ".npy": "npy", ".npz": "npz"}
+_KINDS = {".csv": "csv", ".tsv": "csv", ".npy": "npy", ".npz": "npz"}
 _CSV_ROWS = 100_000  # rows per written CSV chunk (and per progress step)
 _CASTING = "same_kind"
 _CSV_MATRIX_DTYPE = "float32"
@@ -51,13 +52,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--member", help="convert only this array (.npz member, CSV column, field of a structured .npy)")
     p.add_argument("--na-values", type=na_values_arg, metavar="A,B,...",
                    help="CSV input: extra strings that mean a missing value (NaN), e.g. 'n/a,-'")
+    p.add_argument("--sep", type=sep_arg, metavar="CHAR",
+                   help="the delimiter of a CSV input (default ',', a tab for .tsv); a CSV output uses ',' "
+                        "(a tab for .tsv)")
     p.set_defaults(run=run)
 
 
 def _kind(path: Path) -> str:
     kind = _KINDS.get(path.suffix.lower())
     if kind is None:
-        raise UsageError(f"{path}: unknown extension {path.suffix!r}; expected .csv, .npy or .npz")
+        raise UsageError(f"{path}: unknown extension {path.suffix!r}; expected .csv, .tsv, .npy or .npz")
     return kind
 
 
@@ -94,18 +98,20 @@ def _first_text(values: list[Any]) -> str:
     return str(values[0])
 
 
-def _read(path: Path, na_values: list[str] | None) -> dict[str, Any]:
+def _read(path: Path, na_values: list[str] | None, sep: str | None) -> dict[str, Any]:
     """name -> tensor (CSV columns, .npz members, or the one .npy array under its file stem)."""
     if _kind(path) == "csv":
-        table = tb.read_csv(path, na_values=na_values)
+        table = tb.read_csv(path, na_values=na_values, sep=csv_sep(path, sep))
         out = {}
         for name, col in table.items():
             if isinstance(col, tb.Categorical):
                 col = col.codes
             if not isinstance(col, tb.Tensor):
                 bad = _first_text(col)
+                fix = delimiter_hint(table.columns) or \
+                    f"pass --na-values {bad} if it means a missing value, or remove the column"
                 raise UsageError(f"{path}: column {name!r} holds text such as {bad!r}, and .npy/.npz hold numbers; "
-                                 f"pass --na-values {bad} if it means a missing value, or remove the column")
+                                 f"{fix}")
             out[name] = col
         return out
     # A private map: zero-copy, and big-endian data is swapped in the private copy of its pages.
@@ -170,15 +176,23 @@ def _number_format(dtype: np.dtype) -> str:
     return "%d" if dtype.kind in "biu" else "%.9g" if dtype.itemsize <= 4 else "%.17g"
 
 
+def _header_field(name: str, sep: str) -> str:
+    """A column name as a CSV field: quoted when it holds the delimiter, a quote or a line break."""
+    if any(c in name for c in (sep, '"', "\n", "\r")):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
 def _write_csv(path: Path, a: np.ndarray, header: list[str], show: bool) -> None:
+    sep = csv_sep(path, None)
     fmt = [_number_format(a.dtype[i]) for i in range(len(a.dtype))] if a.dtype.names else _number_format(a.dtype)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f, Progress(-(-len(a) // _CSV_ROWS), f"writing {path.name}", "chunk",
                                                enabled=show and len(a) > 10 * _CSV_ROWS) as bar:
-            f.write(",".join(header) + "\n")
+            f.write(sep.join(_header_field(name, sep) for name in header) + "\n")
             for i in range(0, len(a), _CSV_ROWS):
-                np.savetxt(f, a[i:i + _CSV_ROWS], fmt=fmt, delimiter=",")
+                np.savetxt(f, a[i:i + _CSV_ROWS], fmt=fmt, delimiter=sep)
                 bar.update()
         os.replace(tmp, path)
     except OSError as e:
@@ -189,7 +203,8 @@ def _write_csv(path: Path, a: np.ndarray, header: list[str], show: bool) -> None
 
 
 def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None = None, show: bool = False,
-            casting: str = _CASTING, checked: bool = False, na_values: list[str] | None = None) -> str:
+            casting: str = _CASTING, checked: bool = False, na_values: list[str] | None = None,
+            sep: str | None = None) -> str:
     """Converts ``src`` to ``dst``; returns a one-line summary."""
     _check_paths(src, dst)
     in_kind, out_kind = _kind(src), _kind(dst)
@@ -197,9 +212,9 @@ def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None =
         dtype = dtype or _CSV_MATRIX_DTYPE
     elif dtype is None and (checked or casting != _CASTING):
         raise UsageError("--casting and --checked apply to a dtype change: pass --dtype DTYPE as well")
-    if na_values is not None and in_kind != "csv":
-        raise UsageError(f"--na-values applies to a CSV input, and {src} is {in_kind}")
-    arrays = _read(src, na_values)
+    if (na_values is not None or sep is not None) and in_kind != "csv":
+        raise UsageError(f"--na-values and --sep apply to a CSV input, and {src} is {in_kind}")
+    arrays = _read(src, na_values, sep)
     if member is not None:
         arrays = _pick(src, arrays, member)
     if dtype:
@@ -222,5 +237,5 @@ def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None =
 
 def run(args: argparse.Namespace) -> int:
     print(convert(args.input, args.output, args.dtype, args.member, show=True, casting=args.casting,
-                  checked=args.checked, na_values=args.na_values))
+                  checked=args.checked, na_values=args.na_values, sep=args.sep))
     return 0

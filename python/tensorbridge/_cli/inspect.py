@@ -24,7 +24,7 @@ from typing import Any
 import tensorbridge as tb
 
 from . import frameworks
-from .args import dtype_arg
+from .args import csv_sep, dtype_arg, sep_arg
 from .data import UsageError
 from .messages import one_line
 from .progress import Progress
@@ -39,6 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="FILE_OR_GLOB", help="files, or glob patterns such as 'data/*.npy'")
     p.add_argument("--dtype", type=dtype_arg, help="also say whether converting to this dtype loses information")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument("--sep", type=sep_arg, metavar="CHAR", help="the delimiter of CSV files (default ',', a tab for .tsv)")
     p.set_defaults(run=run)
 
 
@@ -138,12 +139,12 @@ def _npz(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
+def _csv(path: Path, dtype: str | None, show: bool, sep: str | None = None) -> list[dict[str, Any]]:
     """One report per numeric column, streaming the file in row batches."""
     columns: dict[str, Any] = {}
     first: dict[str, Any] = {}
     rows = 0
-    for table in tb.iter_csv(path, rows=200_000, sep="\t" if path.suffix.lower() == ".tsv" else ","):
+    for table in tb.iter_csv(path, rows=200_000, sep=csv_sep(path, sep)):
         rows += table.num_rows
         for name, col in table.items():
             if isinstance(col, tb.Categorical):
@@ -159,7 +160,8 @@ def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
                 state[1].update(state[2][0], a)
             state[2][0] += a.size
     if rows == 0:
-        tb.read_csv(path)  # a header without rows: fail as read_csv does, so inspect and read_csv agree
+        # A header without rows: fail as read_csv does, so that inspect and read_csv agree.
+        tb.read_csv(path, sep=csv_sep(path, sep))
     out = []
     for name, state in columns.items():
         if state is None:
@@ -177,7 +179,8 @@ def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     return out
 
 
-def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False) -> dict[str, Any]:
+def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False,
+                 sep: str | None = None) -> dict[str, Any]:
     """The report of one file: its kind, size and one entry per array/member/column."""
     with open(path, "rb") as f:
         magic = f.read(6)
@@ -186,7 +189,7 @@ def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = Fal
     elif magic.startswith(b"PK"):
         kind, arrays = "npz", _npz(path, dtype, show_progress)
     elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        kind, arrays = "csv", _csv(path, dtype, show_progress)
+        kind, arrays = "csv", _csv(path, dtype, show_progress, sep)
     else:
         raise UsageError(f"{path}: not a .npy or .npz file (by content) nor a CSV file (by name: .csv, .txt, "
                          ".tsv); inspect reads these three formats")
@@ -254,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
     for path, error in expand(args.paths):
         if error is None:
             try:
-                reports.append(inspect_file(path, args.dtype, show_progress=not args.json))
+                reports.append(inspect_file(path, args.dtype, show_progress=not args.json, sep=args.sep))
             except BrokenPipeError:
                 raise
             except (tb.TensorbridgeError, OSError) as e:

@@ -29,3 +29,12 @@ def with_flags(message: str) -> str:
     for pattern, flag in _KEYWORD_HINTS:
         message = pattern.sub(flag, message)
     return message
+
+
+def delimiter_hint(columns: list[str]) -> str:
+    """Advice when a file read as one column has a header that looks split by another delimiter."""
+    if len(columns) == 1:
+        for c in ";\t|":
+            if c in columns[0]:
+                return f"the header looks delimited by {c!r}: pass --sep {c!r}"
+    return ""
