@@ -154,6 +154,13 @@ def test_convert_big_endian_npy_and_npz_byte_swaps(tmp_path: Path) -> None:
     assert (tmp_path / "a.csv").read_text() == "a\n0\n1\n2\n"
 
 
+def test_inspect_big_endian_npz_member(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    np.savez(tmp_path / "be.npz", a=np.arange(3, dtype=">i4"), b=np.ones(2))
+    r = _json(capsys, ["inspect", "--json", str(tmp_path / "be.npz")])
+    a, b = r["arrays"]
+    assert a["byte_order"] == "big-endian" and a["dtype"] == "int32" and a["stats"]["max"] == 2
+    assert b["byte_order"] == "little-endian" and b["conversions"]["numpy"]["read_only"] is True
+
 def test_convert_casting_and_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     np.save(tmp_path / "f.npy", np.array([1.5, 300.0, -2.0]))
     (tmp_path / "f.csv").write_text("a,b\n1.5,2\n300,4\n")

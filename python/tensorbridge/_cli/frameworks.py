@@ -36,7 +36,11 @@ def _without_import_chatter() -> Iterator[None]:
     """Captures what native code writes to file descriptor 2 meanwhile, and passes on all of it but
     the lines :data:`_IMPORT_CHATTER` matches (so ``inspect --json`` leaves stderr for errors)."""
     sys.stderr.flush()
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (a detached process): nothing to filter
+        yield
+        return
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
