@@ -35,12 +35,15 @@ _IMPORT_CHATTER = re.compile(
 def _without_import_chatter() -> Iterator[None]:
     """Captures what native code writes to file descriptor 2 meanwhile, and passes on all of it but
     the lines :data:`_IMPORT_CHATTER` matches (so ``inspect --json`` leaves stderr for errors)."""
-    sys.stderr.flush()
     try:
         saved = os.dup(2)
-    except OSError:  # no file descriptor 2 (a detached process): nothing to filter
+    except OSError:  # no file descriptor 2 (stderr closed): nothing to filter
+        saved = -1
+    if saved < 0:
         yield
         return
+    if sys.stderr is not None:
+        sys.stderr.flush()
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
@@ -51,7 +54,7 @@ def _without_import_chatter() -> Iterator[None]:
             captured.seek(0)
             lines = captured.read().decode(errors="replace").splitlines(keepends=True)
             kept = "".join(line for line in lines if not _IMPORT_CHATTER.match(line))
-            if kept:
+            if kept and sys.stderr is not None:
                 sys.stderr.write(kept)
                 sys.stderr.flush()
 
