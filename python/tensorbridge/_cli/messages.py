@@ -10,6 +10,7 @@ _NEWLINES = re.compile(r"\s*\n\s*")
 _KEYWORD_HINTS = (
     (re.compile(r'\bcasting="(\w+)"'), r"--casting \1"),
     (re.compile(r"\bchecked=True\b"), "--checked"),
+    (re.compile(r"\bpass checked=False\b"), "leave out --checked"),
     (re.compile(r"\bchecked=False\b"), "no --checked"),
 )
 
