@@ -276,7 +276,7 @@ def test_adversarial_invocations_fail_cleanly(tmp_path: Path, capsys: pytest.Cap
         (a, folder + "/no/such/folder/x.npy"): "does not exist",
         (a, a): "same file",
         (a, folder + "/./a.npy"): "same file",
-        (a, folder + "/x.txt"): "expected .csv, .npy or .npz",
+        (a, folder + "/x.txt"): "unknown extension '.txt'; expected .csv, .tsv, .npy or .npz",
         (a, folder): "is a directory",
         (str(tmp_path / "c.npy"), folder + "/c.csv"): "complex",
         (str(tmp_path / "t.npy"), folder + "/t.csv"): "1-D or 2-D",
