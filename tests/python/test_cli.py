@@ -209,6 +209,21 @@ def test_convert_and_inspect_take_the_csv_delimiter(tmp_path: Path, capsys: pyte
     assert [a["name"] for a in r["arrays"]] == [f"{tmp_path / 's.csv'}[a]", f"{tmp_path / 's.csv'}[b]"]
     assert _json(capsys, ["inspect", "--json", str(tmp_path / "s.tsv")])["arrays"][1]["stats"]["max"] == 4
 
+def test_convert_csv_missing_values_stay_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "m.csv").write_text("ok,n\nTrue,1.5\n,2\nFalse,3\n")
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npz")]) == 0
+    with np.load(tmp_path / "m.npz") as z:  # a missing bool is NaN, as Table.to_tensor gives it, not False
+        np.testing.assert_array_equal(z["ok"], [1.0, np.nan, 0.0])
+    for dtype in ("float16", "bfloat16"):  # float types read_csv does not parse into
+        assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy"), "--dtype", dtype]) == 0
+        assert tb.load(tmp_path / "m.npy", void2_as_bfloat16=True).dtype == dtype
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy"), "--dtype", "int8", "--casting",
+                 "unsafe", "--checked"]) == 1
+    assert 'column "ok" has a missing value at row 1' in capsys.readouterr().err
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy"), "--dtype", "int8", "--fill-value", "-1",
+                 "--casting", "unsafe"]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "m.npy"), [[1, 1], [-1, 2], [0, 3]])
+
 def test_inspect_json_is_strict_and_quiet(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.array([np.nan, np.inf, -np.inf, 1.0]))
     done = _cli(["inspect", "--json", "--dtype", "int8", str(tmp_path / "x.npy")])
@@ -381,3 +396,23 @@ def test_python_dash_m_and_version() -> None:
     done = subprocess.run([sys.executable, "-m", "tensorbridge", "--version"], capture_output=True, text=True,
                           env=_env(), timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"tensorbridge {tb.__version__}"
+
+
+def test_convert_csv_of_integers_beyond_int64_to_npy_is_exact(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text("id,n\n12345678901234567891,1\n12345678901234567893,2\n")
+    done = subprocess.run([sys.executable, "-m", "tensorbridge", "convert", str(csv), str(tmp_path / "out.npy")],
+                          check=False, capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = np.load(tmp_path / "out.npy")
+    assert got.dtype == np.uint64
+    assert got.tolist() == [[12345678901234567891, 1], [12345678901234567893, 2]]
+    # Numbers with fractions still give float32 by default, parsed straight from the text.
+    (tmp_path / "f.csv").write_text("a,b\n0.1,1\n2.5,2\n")
+    assert main(["convert", str(tmp_path / "f.csv"), str(tmp_path / "f.npy")]) == 0
+    f = np.load(tmp_path / "f.npy")
+    assert f.dtype == np.float32 and f.tolist() == np.float32([[0.1, 1], [2.5, 2]]).tolist()
+    # int64 beside uint64 columns: uint64 when nothing is negative (above), else a clear refusal.
+    (tmp_path / "m.csv").write_text("a,b\n-1,12345678901234567891\n2,1\n")
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy")]) == 1
+    assert not (tmp_path / "m.npy").exists()

@@ -11,6 +11,7 @@ _KEYWORD_HINTS = (
     (re.compile(r'\bcasting="(\w+)"'), r"--casting \1"),
     (re.compile(r"\bchecked=True\b"), "--checked"),
     (re.compile(r"\bpass checked=False\b"), "leave out --checked"),
+    (re.compile(r"\bfill_value=\.\.\."), "--fill-value NUMBER"),
     (re.compile(r"\bchecked=False\b"), "no --checked"),
 )
 
