@@ -224,6 +224,19 @@ def test_convert_csv_missing_values_stay_missing(tmp_path: Path, capsys: pytest.
                  "--casting", "unsafe"]) == 0
     np.testing.assert_array_equal(np.load(tmp_path / "m.npy"), [[1, 1], [-1, 2], [0, 3]])
 
+def test_convert_and_inspect_read_compressed_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    with gzip.open(tmp_path / "d.tsv.gz", "wt") as f:
+        f.write("a\tb\n1\t2.5\n3\t4\n")
+    assert main(["convert", str(tmp_path / "d.tsv.gz"), str(tmp_path / "d.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), np.float32([[1, 2.5], [3, 4]]))
+    capsys.readouterr()
+    r = _json(capsys, ["inspect", "--json", str(tmp_path / "d.tsv.gz")])
+    assert r["kind"] == "csv" and [a["stats"]["max"] for a in r["arrays"]] == [3, 4]
+    assert main(["convert", str(tmp_path / "d.npy"), str(tmp_path / "e.csv.gz")]) == 1
+    assert "writes uncompressed CSV" in capsys.readouterr().err
+
 def test_inspect_json_is_strict_and_quiet(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.array([np.nan, np.inf, -np.inf, 1.0]))
     done = _cli(["inspect", "--json", "--dtype", "int8", str(tmp_path / "x.npy")])

@@ -37,7 +37,19 @@ def sep_arg(text: str) -> str:
     return sep
 
 
+#: Compression read_csv undoes by itself (compression="infer").
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+
+
+def content_suffix(path: Path) -> str:
+    """The extension that says what ``path`` holds, lower case: ``.csv`` for ``data.csv.gz``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes.pop()
+    return suffixes[-1] if suffixes else ""
+
+
 def csv_sep(path: Path, sep: str | None) -> str:
     """The delimiter of the CSV file ``path``: ``sep`` if given, else a tab for ``.tsv``, else a comma."""
-    return sep if sep is not None else "\t" if path.suffix.lower() == ".tsv" else ","
+    return sep if sep is not None else "\t" if content_suffix(path) == ".tsv" else ","
 

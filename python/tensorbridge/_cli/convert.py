@@ -1,5 +1,5 @@
 """``tensorbridge convert IN OUT``: CSV <-> ``.npy`` <-> ``.npz``, told apart by extension (``.tsv``
-is CSV separated by tabs).
+is CSV separated by tabs; a CSV input may be compressed: ``.csv.gz``, ``.bz2``, ``.xz``, ``.zst``).
 
 - CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``; by default float32, or the
   columns' integer type when every column holds integers, so big integers stay exact).
@@ -28,7 +28,7 @@ import numpy as np
 
 import tensorbridge as tb
 
-from .args import csv_sep, dtype_arg, na_values_arg, sep_arg
+from .args import COMPRESSION_SUFFIXES, content_suffix, csv_sep, dtype_arg, na_values_arg, sep_arg
 from .data import UsageError
 from .messages import delimiter_hint, with_flags
 from .progress import Progress
@@ -62,9 +62,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _kind(path: Path) -> str:
-    kind = _KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise UsageError(f"{path}: unknown extension {path.suffix!r}; expected .csv, .tsv, .npy or .npz")
+    kind = _KINDS.get(content_suffix(path))
+    if kind is None or (kind != "csv" and path.suffix.lower() in COMPRESSION_SUFFIXES):
+        raise UsageError(f"{path}: unknown extension {path.suffix!r}; expected .csv, .tsv, .npy or .npz "
+                         f"(a CSV input may be compressed: {', '.join(COMPRESSION_SUFFIXES)})")
     return kind
 
 
@@ -82,6 +83,9 @@ def _check_paths(src: Path, dst: Path) -> None:
                             f"{dst / src.with_suffix('.npy').name}")
     for path in (src, dst):
         _kind(path)
+    if dst.suffix.lower() in COMPRESSION_SUFFIXES:
+        raise UsageError(f"{dst}: convert writes uncompressed CSV; write {dst.with_suffix('')} and compress it "
+                         "afterwards")
     if not dst.parent.is_dir():
         raise tb.WriteError(f"{dst}: the folder {dst.parent} does not exist; create it first "
                             f"(mkdir -p {dst.parent}) or write elsewhere")

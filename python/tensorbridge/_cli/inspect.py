@@ -24,7 +24,7 @@ from typing import Any
 import tensorbridge as tb
 
 from . import frameworks
-from .args import csv_sep, dtype_arg, sep_arg
+from .args import content_suffix, csv_sep, dtype_arg, sep_arg
 from .data import UsageError
 from .messages import one_line
 from .progress import Progress
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _not_a_file(name: str) -> tb.TensorbridgeError:
     """Why ``name``, given on the command line, is not a file to inspect."""
     if os.path.isdir(name):
-        return tb.ReadError(f"{name}: is a directory; inspect the files in it with '{os.path.join(name, '*')}'")
+        return tb.DirectoryError(f"{name}: is a directory; inspect the files in it with '{os.path.join(name, '*')}'")
     if os.path.exists(name):
         return tb.ReadError(f"{name}: not a regular file (a pipe, socket or device); inspect reads files: "
                             "save the data to a file first")
@@ -188,11 +188,11 @@ def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = Fal
         kind, arrays = "npy", _npy(path, dtype, show_progress)
     elif magic.startswith(b"PK"):
         kind, arrays = "npz", _npz(path, dtype, show_progress)
-    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    elif content_suffix(path) in (".csv", ".txt", ".tsv"):
         kind, arrays = "csv", _csv(path, dtype, show_progress, sep)
     else:
         raise UsageError(f"{path}: not a .npy or .npz file (by content) nor a CSV file (by name: .csv, .txt, "
-                         ".tsv); inspect reads these three formats")
+                         ".tsv, also compressed, such as .csv.gz); inspect reads these three formats")
     return {"path": str(path), "kind": kind, "file_bytes": path.stat().st_size, "arrays": arrays}
 
 
