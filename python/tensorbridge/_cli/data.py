@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 
 import tensorbridge as tb
+from tensorbridge.errors import InvalidValueError
 
 
-class UsageError(ValueError):
-    """The command line was given something it cannot use; the message says what to pass instead."""
+class UsageError(InvalidValueError):
+    """The command line was given something it cannot use; the message says what to pass instead
+    (a ``tb.InvalidValueError``, so a ``ValueError``)."""
 
 
 @dataclass

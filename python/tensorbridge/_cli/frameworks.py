@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 #: (tensorbridge target name, module to import, what the user installs).
@@ -16,6 +21,42 @@ FRAMEWORKS: tuple[tuple[str, str, str], ...] = (
 )
 
 _missing: dict[str, str] = {}
+
+# What TensorFlow's C++ logging prints on import whatever TF_CPP_MIN_LOG_LEVEL says (it logs before
+# its log level is read): absl's start-up notice and INFO lines such as "oneDNN custom operations
+# are on". Warnings and errors (W..., E... lines) are kept.
+_IMPORT_CHATTER = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"
+    r"|I\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "
+)
+
+
+@contextlib.contextmanager
+def _without_import_chatter() -> Iterator[None]:
+    """Captures what native code writes to file descriptor 2 meanwhile, and passes on all of it but
+    the lines :data:`_IMPORT_CHATTER` matches (so ``inspect --json`` leaves stderr for errors)."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (stderr closed): nothing to filter
+        saved = -1
+    if saved < 0:
+        yield
+        return
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(line for line in lines if not _IMPORT_CHATTER.match(line))
+            if kept and sys.stderr is not None:
+                sys.stderr.write(kept)
+                sys.stderr.flush()
 
 
 class MissingFramework(RuntimeError):
@@ -32,11 +73,14 @@ def load(name: str) -> Any | None:
     module = dict((n, m) for n, m, _ in FRAMEWORKS)[name]
     if name in _missing:
         return None
+    quiet = contextlib.nullcontext()
     if module == "tensorflow":
         # TensorFlow prints several lines of C++ start-up chatter (oneDNN, CUDA probing) on import.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if module not in sys.modules:
+            quiet = _without_import_chatter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet:
             # Importing TensorFlow/JAX on a CPU-only machine may emit third-party deprecation
             # warnings from their own dependencies; they say nothing about the user's data.
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -1,22 +1,32 @@
 """``tensorbridge inspect``: what is in a ``.npy``/``.npz``/CSV file and what each framework
 conversion would cost, without loading the file into memory (statistics stream over a memory
-map, or over CSV chunks)."""
+map, or over CSV chunks).
+
+Each file is reported on its own: a file that cannot be read is named on stderr, the others are
+still reported, and the exit status is 1 if any failed. A glob pattern skips the folders it
+matches. With --json the output is strict JSON (one object per file, a list for several; a file
+that failed is {"path": ..., "error": ...}); NaN and infinite statistics are the strings "NaN",
+"Infinity" and "-Infinity", which Python's float() reads back. A ``.npy`` descr ``'<V2'`` (how
+``np.save`` writes ``ml_dtypes.bfloat16``) reads as bfloat16.
+"""
 
 from __future__ import annotations
 
 import argparse
 import glob
 import json
+import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 import tensorbridge as tb
 
 from . import frameworks
+from .args import content_suffix, csv_sep, dtype_arg, sep_arg
 from .data import UsageError
+from .messages import one_line
 from .progress import Progress
 from .stats import RoundTrip, Stats, chunks
 
@@ -27,19 +37,36 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="shape, dtype, statistics and conversion costs of .npy/.npz/.csv files",
                        description=__doc__)
     p.add_argument("paths", nargs="+", metavar="FILE_OR_GLOB", help="files, or glob patterns such as 'data/*.npy'")
-    p.add_argument("--dtype", help="also say whether converting to this dtype loses information")
+    p.add_argument("--dtype", type=dtype_arg, help="also say whether converting to this dtype loses information")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument("--sep", type=sep_arg, metavar="CHAR", help="the delimiter of CSV files (default ',', a tab for .tsv)")
     p.set_defaults(run=run)
 
 
-def expand(patterns: list[str]) -> list[Path]:
-    """The files the arguments name, in order; a pattern matching nothing is an error."""
-    out: list[Path] = []
+def _not_a_file(name: str) -> tb.TensorbridgeError:
+    """Why ``name``, given on the command line, is not a file to inspect."""
+    if os.path.isdir(name):
+        return tb.DirectoryError(f"{name}: is a directory; inspect the files in it with '{os.path.join(name, '*')}'")
+    if os.path.exists(name):
+        return tb.ReadError(f"{name}: not a regular file (a pipe, socket or device); inspect reads files: "
+                            "save the data to a file first")
+    if glob.has_magic(name):
+        return tb.NotFoundError(f"{name}: no such file (the pattern matches no file)")
+    return tb.NotFoundError(f"{name}: no such file; check the path")
+
+
+def expand(patterns: list[str]) -> list[tuple[Path, tb.TensorbridgeError | None]]:
+    """The files the arguments name, in order, each with None, or with the error saying why the
+    argument names no file (a pattern matching only folders, a missing path...)."""
+    out: list[tuple[Path, tb.TensorbridgeError | None]] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        if not matches or not all(os.path.isfile(m) for m in matches):
-            raise UsageError(f"{pattern}: no such file")
-        out.extend(Path(m) for m in matches)
+        matches = [m for m in sorted(glob.glob(pattern)) if os.path.isfile(m)] if glob.has_magic(pattern) else []
+        if matches:
+            out.extend((Path(m), None) for m in matches)
+        elif os.path.isfile(pattern):
+            out.append((Path(pattern), None))
+        else:
+            out.append((Path(pattern), _not_a_file(pattern)))
     return out
 
 
@@ -85,15 +112,11 @@ def describe_array(name: str, t: Any, dtype: str | None, byte_order: str, extra:
 
 
 def _npy(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
-    header = tb.read_npy_header(path)
+    header = tb.read_npy_header(path, void2_as_bfloat16=True)
     order = _BYTE_ORDER.get(str(header.descr)[:1], "native") if isinstance(header.descr, str) else "per field"
     extra = {"fortran_order": bool(header.fortran_order), "memory_mapped": True}
-    if header.byteswapped:
-        # A read-only map cannot swap bytes in place; streaming through NumPy's own map swaps per chunk.
-        loaded: Any = tb.asarray(np.load(path, mmap_mode="r").astype(np.dtype(header.descr).newbyteorder("=")))
-        extra["memory_mapped"] = False
-    else:
-        loaded = tb.load(path, mmap=True)
+    # A read-only map cannot swap bytes in place: big-endian data is swapped in a private map.
+    loaded = tb.load(path, mmap=True, copy_on_write=bool(header.byteswapped), void2_as_bfloat16=True)
     if isinstance(loaded, dict):
         return [describe_array(f"{path}[{k}]", v, dtype, order, {**extra, "field": k}, show) for k, v in loaded.items()]
     return [describe_array(str(path), loaded, dtype, order, extra, show)]
@@ -101,10 +124,13 @@ def _npy(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
 
 def _npz(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     out = []
-    with tb.load(path, mmap=True) as f:
+    with tb.load(path, mmap=True, void2_as_bfloat16=True) as f, \
+            tb.load(path, mmap=True, copy_on_write=True, void2_as_bfloat16=True) as private:
         for key in f.files:
-            member = f[key]
-            descr = f.header(key).descr
+            header = f.header(key)
+            # A read-only map cannot swap bytes in place: big-endian members come from a private map.
+            member = (private if header.byteswapped else f)[key]
+            descr = header.descr
             order = _BYTE_ORDER.get(descr[:1], "native") if isinstance(descr, str) else "per field"
             cols = member.items() if isinstance(member, dict) else [(None, member)]
             for field, t in cols:
@@ -113,12 +139,12 @@ def _npz(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     return out
 
 
-def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
+def _csv(path: Path, dtype: str | None, show: bool, sep: str | None = None) -> list[dict[str, Any]]:
     """One report per numeric column, streaming the file in row batches."""
     columns: dict[str, Any] = {}
     first: dict[str, Any] = {}
     rows = 0
-    for table in tb.iter_csv(path, rows=200_000):
+    for table in tb.iter_csv(path, rows=200_000, sep=csv_sep(path, sep)):
         rows += table.num_rows
         for name, col in table.items():
             if isinstance(col, tb.Categorical):
@@ -133,6 +159,9 @@ def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
             if state[1] is not None:
                 state[1].update(state[2][0], a)
             state[2][0] += a.size
+    if rows == 0:
+        # A header without rows: fail as read_csv does, so that inspect and read_csv agree.
+        tb.read_csv(path, sep=csv_sep(path, sep))
     out = []
     for name, state in columns.items():
         if state is None:
@@ -150,7 +179,8 @@ def _csv(path: Path, dtype: str | None, show: bool) -> list[dict[str, Any]]:
     return out
 
 
-def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False) -> dict[str, Any]:
+def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False,
+                 sep: str | None = None) -> dict[str, Any]:
     """The report of one file: its kind, size and one entry per array/member/column."""
     with open(path, "rb") as f:
         magic = f.read(6)
@@ -158,10 +188,11 @@ def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = Fal
         kind, arrays = "npy", _npy(path, dtype, show_progress)
     elif magic.startswith(b"PK"):
         kind, arrays = "npz", _npz(path, dtype, show_progress)
-    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        kind, arrays = "csv", _csv(path, dtype, show_progress)
+    elif content_suffix(path) in (".csv", ".txt", ".tsv"):
+        kind, arrays = "csv", _csv(path, dtype, show_progress, sep)
     else:
-        raise UsageError(f"{path}: not a .npy, .npz or .csv file (by content and name)")
+        raise UsageError(f"{path}: not a .npy or .npz file (by content) nor a CSV file (by name: .csv, .txt, "
+                         ".tsv, also compressed, such as .csv.gz); inspect reads these three formats")
     return {"path": str(path), "kind": kind, "file_bytes": path.stat().st_size, "arrays": arrays}
 
 
@@ -208,12 +239,37 @@ def print_text(report: dict[str, Any]) -> None:
                 print(_plan_line(name, p))
 
 
+def strict_json(v: Any) -> Any:
+    """``v`` with every NaN or infinite float replaced by the string "NaN", "Infinity" or
+    "-Infinity", so that ``json.dumps(allow_nan=False)`` accepts it."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "NaN" if math.isnan(v) else "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, dict):
+        return {k: strict_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [strict_json(x) for x in v]
+    return v
+
+
 def run(args: argparse.Namespace) -> int:
-    paths = expand(args.paths)
-    reports = [inspect_file(p, args.dtype, show_progress=not args.json) for p in paths]
+    reports: list[dict[str, Any]] = []
+    failed = 0
+    for path, error in expand(args.paths):
+        if error is None:
+            try:
+                reports.append(inspect_file(path, args.dtype, show_progress=not args.json, sep=args.sep))
+            except BrokenPipeError:
+                raise
+            except (tb.TensorbridgeError, OSError) as e:
+                error = e
+            else:
+                if not args.json:
+                    print_text(reports[-1])
+                continue
+        failed += 1
+        reports.append({"path": str(path), "error": one_line(error)})
+        print(f"tensorbridge inspect: error: {one_line(error)}", file=sys.stderr, flush=True)
     if args.json:
-        print(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
-    else:
-        for r in reports:
-            print_text(r)
-    return 0
+        document = reports if len(reports) > 1 else reports[0]
+        print(json.dumps(strict_json(document), indent=2, allow_nan=False))
+    return 1 if failed else 0

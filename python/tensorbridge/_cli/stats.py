@@ -43,7 +43,9 @@ class Stats:
         self.nan += n_nan
         self.count += chunk.size
         if values.size:
-            self.total += float(values.sum())
+            # inf + -inf is NaN and a sum may overflow to inf: both are the honest mean, not a warning.
+            with np.errstate(invalid="ignore", over="ignore"):
+                self.total += float(values.sum())
             self.min = min(self.min, float(values.min()))
             self.max = max(self.max, float(values.max()))
 
