@@ -3,6 +3,17 @@
 namespace tb {
 namespace {
 
+// What an unsafe cast does to the values, by the rules of cast.hpp, so the hint never promises
+// the wrong thing (a float into an integer saturates; it does not wrap).
+const char* unsafe_effect(dtype from, dtype to) {
+  if (is_complex(from) && !is_complex(to)) return "the imaginary part is dropped; checked=True raises if it is nonzero";
+  if (info(to).kind == dtype_kind::boolean) return "every nonzero value becomes True";
+  if (!is_integer(to)) return "values may be rounded; checked=True raises where they overflow";
+  if (is_integer(from))
+    return "values out of range wrap, as in NumPy; checked=True raises instead";
+  return "fractions are truncated toward zero and values out of range saturate; checked=True raises instead";
+}
+
 std::string join(const std::vector<std::string>& parts, const char* sep) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -70,7 +81,8 @@ export_plan plan_export(const tensor& src, const export_request& req) {
                                 to_string(req.rule), "\"",
                                 can_cast(plan.from, plan.to, casting::same_kind)
                                     ? "; pass casting=\"same_kind\" to allow it"
-                                    : "; pass casting=\"unsafe\" to allow it (values may be truncated or wrap)"));
+                                    : detail::cat("; pass casting=\"unsafe\" to allow it (",
+                                                  unsafe_effect(plan.from, plan.to), ")")));
     plan.lossy = !can_cast(plan.from, plan.to, casting::safe);
     plan.reasons.push_back(detail::cat("dtype changes from ", name(plan.from), " to ", name(plan.to)));
   }

@@ -432,3 +432,21 @@ def test_python_float_beyond_the_inferred_type_raises_instead_of_inf(torch, jax)
         with pytest.raises(tb.CastOverflowError, match="dtype='float64'"):
             fn([1e300])
     assert tb.to_numpy([1e300]).dtype == np.float64  # NumPy's own rule keeps float64
+
+
+@pytest.mark.parametrize(
+    "src, dst, effect",
+    [
+        ("float64", "int8", "values out of range saturate"),
+        ("complex128", "float64", "imaginary part is dropped"),
+        ("float64", "bool", "nonzero value becomes True"),
+    ],
+)
+def test_unsafe_cast_hint_says_what_the_cast_would_do(src, dst, effect):
+    # The refusal names casting="unsafe" and what it would do to the values, by the cast rules
+    # (a float into an integer saturates, as tb.cast does; it was described as wrapping).
+    with pytest.raises(tb.DTypeError) as e:
+        tb.to_numpy(np.array([300.5, -1.0]).astype(src), dtype=dst, casting="same_kind")
+    assert 'casting="unsafe"' in str(e.value) and effect in str(e.value)
+    if src == "float64" and dst == "int8":
+        assert tb.cast(np.array([300.0]), "int8", casting="unsafe").numpy().tolist() == [127]
