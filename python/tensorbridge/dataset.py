@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import _ext
-from .errors import InvalidValueError
+from .errors import CallbackError, InvalidValueError
 from .ops import Op
 
 __all__ = ["Dataset", "DatasetIterator"]
@@ -123,6 +123,11 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
             raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
         y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
     return Dataset.from_tensor_slices((x, y))
+
+
+def _name(fn: Any) -> str:
+    """How error messages name a map function."""
+    return str(getattr(fn, "__name__", fn))
 
 
 def _seed_slices(block: Any) -> list[Any]:
@@ -744,7 +749,11 @@ class DatasetIterator:
         """Applies the Python steps to one batch and gives it the data set's structure."""
         for fn, fields, seeded in self._steps:
             random = seeded or (isinstance(fn, Op) and fn.is_random)
-            items = self._apply(fn, fields, list(items), seeds if random else None)
+            try:
+                items = self._apply(fn, fields, list(items), seeds if random else None)
+            except StopIteration as e:  # PEP 479: it would otherwise end the iteration silently
+                raise CallbackError(f"map({_name(fn)!r}) raised StopIteration; a map function must return a batch "
+                                    "(the iteration ends by itself after the last one)") from e
         if self._kind == "single":
             return items[0]
         if self._kind == "tuple":
@@ -774,12 +783,12 @@ class DatasetIterator:
             new = [result]
         elif self._kind == "tuple":
             if not isinstance(result, (tuple, list)) or len(result) != len(items):
-                raise InvalidValueError(f"map({getattr(fn, '__name__', fn)!r}) must return a tuple of {len(items)} "
+                raise InvalidValueError(f"map({_name(fn)!r}) must return a tuple of {len(items)} "
                                         f"batches like its input, got {type(result).__name__}")
             new = list(result)
         else:
             if not isinstance(result, Mapping) or set(result) != set(self._names):
-                raise InvalidValueError(f"map({getattr(fn, '__name__', fn)!r}) must return a dict with keys "
+                raise InvalidValueError(f"map({_name(fn)!r}) must return a dict with keys "
                                         f"{list(self._names)}, got {type(result).__name__}")
             new = [result[n] for n in self._names]
         for name, value in zip(self._names, new):
@@ -791,7 +800,7 @@ class DatasetIterator:
         shape = getattr(value, "shape", None)
         if shape is None or len(shape) == 0 or (rows is not None and shape[0] != rows):
             raise InvalidValueError(
-                f"map({getattr(fn, '__name__', fn)!r}) returned shape {None if shape is None else tuple(shape)} "
+                f"map({_name(fn)!r}) returned shape {None if shape is None else tuple(shape)} "
                 f"for field {name!r}, but the batch has {rows} rows; callables must keep the batch dimension first")
 
     def state(self) -> dict[str, Any]:
