@@ -208,9 +208,13 @@ class dataset_iterator {
   dataset_iterator& operator=(const dataset_iterator&) = delete;
 
   /// The next batch, one tensor per field, or nothing at the end. Rethrows a worker's error.
+  ///
+  /// - After an error the iterator stands just before the batch that failed: `state()` counts
+  ///   only the batches delivered, and the next call makes that batch again (and throws again if
+  ///   the failure lasts). Nothing is skipped and the iteration does not end early.
   std::optional<std::vector<tensor>> next();
   /// The next batches at once: the rest of the current block, or the next block. Nothing at the
-  /// end. Counts as `count()` calls of `next()`.
+  /// end. Counts as `count()` calls of `next()`; errors leave the iterator as `next()` does.
   std::optional<batch_block> next_block();
   /// The state after the last batch `next()` or `next_block()` returned.
   iterator_state state() const;

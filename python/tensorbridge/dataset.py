@@ -17,6 +17,11 @@ Order: a pure function of (seed, epoch, shard), whatever the thread count or pre
 Resuming: ``it.state()`` is a small dict; ``ds.as_numpy(state=saved)`` continues exactly after
 the last batch ``it`` returned.
 
+Errors: when making a batch fails (a map function raises, a native op meets a bad value, a file
+read fails), ``next()`` raises and the iterator stays just before that batch: ``state()`` counts
+only the batches returned, and the next ``next()`` makes the failed batch again -- raising again
+while the failure lasts, going on from there once it is gone. No batch is skipped or repeated.
+
 Python callables given to :meth:`Dataset.map` run on the consumer thread (the one iterating),
 on whole batches in the iterator's framework (torch tensors for ``as_torch``...), after the native
 ops that precede them.
@@ -70,31 +75,43 @@ def _exporter(framework: str) -> Callable[[Any], Any]:
     return lambda t: convert(Tensor._wrap(t))
 
 
-def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Iterator[tuple[Any, ...]]]:
+def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Sequence[tuple[Any, ...]]]:
     """How a block of batches becomes one tuple of arrays per batch: NumPy and torch export each
     field once and take views of it (cheaper than one export per batch); the others export each
-    batch."""
+    batch when it is asked for."""
     if framework == "torch":
-        def torch_views(block: Any) -> Iterator[tuple[Any, ...]]:
+        def torch_views(block: Any) -> Sequence[tuple[Any, ...]]:
             fields = [export(t) for t in block.fields]
             if block.batched:
                 sizes = block.sizes
-                return zip(*[f.split(sizes) for f in fields])
-            return zip(*[f.unbind(0) for f in fields])
+                return list(zip(*[f.split(sizes) for f in fields]))
+            return list(zip(*[f.unbind(0) for f in fields]))
         return torch_views
     if framework == "numpy":
-        def numpy_views(block: Any) -> Iterator[tuple[Any, ...]]:
+        def numpy_views(block: Any) -> Sequence[tuple[Any, ...]]:
             fields = [export(t) for t in block.fields]
             if block.batched:
                 bounds = list(itertools.accumulate(block.sizes, initial=0))
                 spans = list(zip(bounds, bounds[1:]))
-                return zip(*[[f[a:b] for a, b in spans] for f in fields])
-            return zip(*[[f[i, ...] for i in range(len(f))] for f in fields])
+                return list(zip(*[[f[a:b] for a, b in spans] for f in fields]))
+            return list(zip(*[[f[i, ...] for i in range(len(f))] for f in fields]))
         return numpy_views
+    return lambda block: _EachBatch(block, export)
 
-    def each_batch(block: Any) -> Iterator[tuple[Any, ...]]:
-        return (tuple(map(export, block.batch(i))) for i in range(block.count()))
-    return each_batch
+
+class _EachBatch(Sequence[tuple[Any, ...]]):
+    """The batches of a block, each exported when it is first asked for."""
+
+    __slots__ = ("_block", "_export")
+
+    def __init__(self, block: Any, export: Callable[[Any], Any]) -> None:
+        self._block, self._export = block, export
+
+    def __len__(self) -> int:
+        return self._block.count()
+
+    def __getitem__(self, i: Any) -> Any:
+        return tuple(map(self._export, self._block.batch(i)))
 
 
 def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str) -> Dataset:
@@ -706,8 +723,8 @@ class DatasetIterator:
         [0 1] 2
     """
 
-    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_ready",
-                 "_position", "_closed", "__weakref__")
+    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_block",
+                 "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "__weakref__")
 
     def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
         """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
@@ -720,7 +737,12 @@ class DatasetIterator:
         self._kind = ds._kind
         self._names = ds._names
         self._framework = framework
-        self._ready: Iterator[Any] = iter(())  # the finished elements of the current block
+        self._plain = self._kind == "tuple" and not self._steps  # a batch's tuple is the element itself
+        # The block being handed out: its batches (unpacked on first use), their seeds, the next one.
+        self._block: Any = None
+        self._batches: Sequence[tuple[Any, ...]] | None = None
+        self._seeds: list[Any] | None = None
+        self._index = 0
         self._position = it.state().yielded  # batches of the iteration delivered so far
         self._closed = False
 
@@ -728,20 +750,25 @@ class DatasetIterator:
         return self
 
     def __next__(self) -> Any:
-        try:
-            element = next(self._ready)
-        except StopIteration:
+        # A batch counts as delivered only once it is finished: if unpacking it or a map function
+        # raises, the iterator stays before it and the next call makes it again (state() agrees).
+        if self._block is None:
+            if self._closed:
+                raise StopIteration
             block = self._it.next_block()
             if block is None:
-                raise
-            batches = self._unpack(block)  # per batch, a tuple with one array per field
-            if self._kind == "tuple" and not self._steps:
-                self._ready = batches
-            elif self._seeded:
-                self._ready = map(self._finish, batches, _seed_slices(block))
-            else:
-                self._ready = map(self._finish, batches)
-            element = next(self._ready)
+                raise StopIteration
+            self._block, self._batches, self._seeds, self._index = block, None, None, 0
+        if self._batches is None:
+            self._batches = self._unpack(self._block)
+            if self._seeded:
+                self._seeds = _seed_slices(self._block)
+        i = self._index
+        raw = self._batches[i]
+        element = raw if self._plain else self._finish(raw, None if self._seeds is None else self._seeds[i])
+        self._index = i + 1
+        if self._index == len(self._batches):
+            self._block = self._batches = self._seeds = None
         self._position += 1
         return element
 
@@ -844,7 +871,7 @@ class DatasetIterator:
             []
         """
         self._closed = True
-        self._ready = iter(())
+        self._block = self._batches = self._seeds = None
         self._it.close()
 
     def __enter__(self) -> DatasetIterator:

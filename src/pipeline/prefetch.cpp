@@ -137,19 +137,25 @@ class dataset_iterator::impl {
 
   // Makes a block on the consumer's thread. When a block fails, its batches are made again one
   // by one, so that the good batches before the bad one are still delivered and the error names
-  // the bad batch; the error then ends the iteration, with the state just before that batch.
+  // the bad batch. The failed batch and the rest of its block stay queued in [retry_next_,
+  // retry_end_): the iteration stands just before the failed batch (state() counts only what was
+  // delivered), and the next call makes that batch again, raising again if the failure lasts.
   batch_block produce_here(std::int64_t first, std::int64_t count) {
-    try {
-      return produce(first, count);
-    } catch (...) {
-      if (count == 1) {
-        close();
-        throw;
+    if (count > 1) {
+      try {
+        return produce(first, count);
+      } catch (...) {
       }
     }
-    retry_next_ = first + 1;
+    retry_next_ = first;
     retry_end_ = first + count;
-    return produce_here(first, 1);
+    return produce_retry();
+  }
+
+  batch_block produce_retry() {
+    batch_block block = produce(retry_next_, 1);
+    ++retry_next_;
+    return block;
   }
 
   std::optional<batch_block> take_block() {
@@ -157,7 +163,7 @@ class dataset_iterator::impl {
     if (closed_) return std::nullopt;
     if (retry_next_ < retry_end_) {
       lock.unlock();
-      return produce_here(retry_next_++, 1);
+      return produce_retry();
     }
     if (taken_ >= end_) return std::nullopt;
     if (ring_.empty()) {  // no prefetch: make the block here

@@ -439,7 +439,45 @@ TEST(Iterator, WorkerErrorsReachTheConsumer) {
     EXPECT_NE(std::string(e.what()).find("label 50"), std::string::npos);
   }
   EXPECT_EQ(it->state().yielded, 1);
-  EXPECT_FALSE(it->next());
+  EXPECT_THROW(it->next(), tb::error);  // the failed batch is made again, not skipped nor the end
+  EXPECT_EQ(it->state().yielded, 1);
+}
+
+// After an error the iterator stands just before the failed batch, whatever the prefetching: every
+// later next() makes that batch again (so a lasting failure raises again), state() counts only
+// the batches delivered, and resuming from it yields exactly the batches left.
+TEST(Iterator, AnErrorLeavesTheIteratorAtTheFailedBatch) {
+  tb::tensor labels = arange(100);
+  for (std::int64_t i = 0; i < 100; ++i) labels.at<std::int64_t>({i}) = i % 10;
+  labels.at<std::int64_t>({55}) = 50;  // batch 5 of 10
+  dataset bad = dataset::from_tensor_slices({{"y", labels}}).batch({.batch_size = 10}).map(tb::map_op::one_hot(10));
+  for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0, .block_bytes = 0},
+                                        tb::prefetch_options{.depth = 0},
+                                        tb::prefetch_options{.depth = 2, .num_threads = 1, .block_bytes = 0},
+                                        tb::prefetch_options{.depth = 3, .num_threads = 2, .block_bytes = 1600},
+                                        tb::prefetch_options{.depth = 4, .num_threads = 4}}) {
+    auto it = bad.iterate(p);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(it->next());
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      EXPECT_THROW(it->next(), tb::error);
+      EXPECT_EQ(it->state().yielded, 5);
+      EXPECT_EQ(it->state().cursor, 5);
+      EXPECT_EQ(it->remaining(), 5);
+    }
+    tb::iterator_state saved = it->state();
+    labels.at<std::int64_t>({55}) = 5;  // the failure goes away: the same iterator goes on at batch 5
+    auto rest = it->next();
+    ASSERT_TRUE(rest);
+    EXPECT_EQ((*rest)[0].at<float>({5, 5}), 1.0f);
+    int left = 1;
+    while (it->next()) ++left;
+    EXPECT_EQ(left, 5);
+    auto resumed = bad.resume(saved, p);  // the saved state yields exactly the 5 batches left
+    left = 0;
+    for (; auto b = resumed->next(); ++left) EXPECT_EQ((*b)[0].at<float>({5, 5}), 1.0f);
+    EXPECT_EQ(left, 5);
+    labels.at<std::int64_t>({55}) = 50;
+  }
 }
 
 TEST(Seeds, SampleSeedsDependOnEveryInput) {

@@ -25,3 +25,60 @@ def test_map_raising_stop_iteration_is_a_runtime_error_not_the_end_of_the_epoch(
         assert isinstance(info.value, tb.TensorbridgeError) and isinstance(info.value.__cause__, StopIteration)
         with pytest.raises(RuntimeError, match="stop_at_batch_2"):
             list(ds.as_numpy())
+
+
+PREFETCH = [(0, None, 0), (0, None, 1 << 18), (2, 1, 0), (3, 2, 200), (4, 4, 1 << 18)]
+
+
+@pytest.mark.parametrize("depth,threads,block_bytes", PREFETCH)
+@pytest.mark.parametrize("framework", ["numpy", "torch", "tensors"])
+def test_a_failing_map_leaves_the_iterator_at_the_failed_batch(depth, threads, block_bytes, framework, torch):
+    """The iterator neither skips the failed batch nor ends: the next next() makes it again
+    (raising again while the failure lasts), and state() counts only the batches delivered."""
+    failures = []
+
+    def flaky(b):  # batch 5 fails twice, then succeeds
+        if int(np.asarray(b)[0]) == 50 and len(failures) < 2:
+            failures.append(1)
+            raise OSError("batch 5 failed")
+        return b
+
+    def make(fn):
+        ds = tb.Dataset.from_tensor_slices(np.arange(100)).batch(10).map(fn)
+        return ds.prefetch(depth, num_threads=threads, block_bytes=block_bytes)
+
+    def firsts(batches):
+        return [int(np.asarray(b)[0]) for b in batches]
+
+    it = getattr(make(flaky), f"as_{framework}")()
+    assert firsts(next(it) for _ in range(5)) == [0, 10, 20, 30, 40]
+    for _ in range(2):
+        with pytest.raises(OSError, match="batch 5 failed"):
+            next(it)
+        state = it.state()
+        assert (state["yielded"], state["epoch"], state["cursor"], len(it)) == (5, 0, 5, 5)
+    assert firsts(it) == [50, 60, 70, 80, 90]
+    # the state saved after the error resumes with exactly the batches that were left
+    assert firsts(make(lambda b: b).as_numpy(state=state)) == [50, 60, 70, 80, 90]
+
+
+@pytest.mark.parametrize("depth,threads,block_bytes", PREFETCH)
+def test_a_lasting_failure_raises_on_every_next(depth, threads, block_bytes):
+    labels = np.arange(100) % 10
+    labels[55] = 12  # native one_hot fails on batch 5
+    native = tb.Dataset.from_tensor_slices(labels).batch(10).map(tb.ops.one_hot(10))
+
+    def fails_on_50(b):
+        if b[0] == 50:
+            raise KeyError("no batch 50")
+        return b
+
+    python = tb.Dataset.from_tensor_slices(np.arange(100)).batch(10).map(fails_on_50)
+    for ds, error, match in ((native, ValueError, "label 12"), (python, KeyError, "no batch 50")):
+        it = ds.prefetch(depth, num_threads=threads, block_bytes=block_bytes).as_numpy()
+        for _ in range(5):
+            next(it)
+        for _ in range(3):
+            with pytest.raises(error, match=match):
+                next(it)
+            assert it.state()["yielded"] == 5 and len(it) == 5
