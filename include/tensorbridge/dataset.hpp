@@ -98,14 +98,18 @@ struct shard_options {
 ///   field, about `block_bytes` each (at least one batch). Small batches then cost one hand-over
 ///   between threads per block, not per batch; the content of every batch is unchanged.
 struct prefetch_options {
+  /// The most worker threads an iterator starts.
+  static constexpr std::int64_t max_threads = 1024;
   /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
-  /// in the consumer's `next()` call.
+  /// in the consumer's `next()` call. Memory follows the blocks actually made ahead, never
+  /// `depth` itself, so a depth larger than the iteration costs nothing more.
   std::int64_t depth = 2;
-  /// Worker threads producing blocks when `depth > 0`; 0 picks min(depth, tb::num_threads()).
+  /// Worker threads producing blocks when `depth > 0`, in [0, max_threads]; 0 picks
+  /// min(depth, tb::num_threads()). Never more than the blocks left to make.
   std::int64_t num_threads = 0;
   /// Target size of a block in output bytes; 0 makes every block one batch.
   std::int64_t block_bytes = std::int64_t{1} << 18;
-  /// Throws `tb::error` (value) for negative values.
+  /// Throws `tb::error` (value) for negative values or too many threads, naming the field.
   void validate() const;
 };
 

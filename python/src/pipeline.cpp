@@ -168,6 +168,12 @@ void register_pipeline(nb::module_& m) {
       },
       nb::call_guard<nb::gil_scoped_release>());
   m.def("sample_seed", &sample_seed);
+  m.def(
+      "validate_prefetch",
+      [](std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
+        prefetch_options{depth, threads, block_bytes}.validate();
+      },
+      nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"));
 }
 
 }  // namespace tb::python

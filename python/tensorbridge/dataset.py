@@ -440,7 +440,9 @@ class Dataset:
     def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
                  block_bytes: int = _BLOCK_BYTES) -> Dataset:
         """Produces up to ``buffer_size`` blocks of batches ahead on ``num_threads`` C++ threads
-        (default: min(buffer_size, tb thread count)). ``buffer_size=0`` makes them in ``next()``.
+        (default: min(buffer_size, tb thread count), at most 1024). ``buffer_size=0`` makes them in
+        ``next()``. Memory follows the blocks actually made ahead: a ``buffer_size`` larger than the
+        iteration costs nothing more.
 
         A block is consecutive batches of one epoch in one buffer per field, about ``block_bytes``
         (at least one batch; ``block_bytes=0``: one batch per block): small batches then cost one
@@ -452,10 +454,9 @@ class Dataset:
             >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
             [[0, 1], [2, 3], [4, 5]]
         """
-        if buffer_size < 0 or (num_threads is not None and num_threads < 1) or block_bytes < 0:
-            raise InvalidValueError(f"prefetch: buffer_size and block_bytes must be >= 0 and num_threads >= 1, "
-                                    f"got {buffer_size}, {block_bytes} and {num_threads}")
-        return self._with(prefetch=(int(buffer_size), int(num_threads or 0), int(block_bytes)))
+        options = (int(buffer_size), 0 if num_threads is None else int(num_threads), int(block_bytes))
+        _ext.validate_prefetch(*options)
+        return self._with(prefetch=options)
 
     def repeat(self, count: int | None = None) -> Dataset:
         """Runs ``count`` epochs per iteration (``None``: forever), reshuffling each epoch.

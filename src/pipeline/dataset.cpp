@@ -52,7 +52,7 @@ std::uint64_t hash_window(std::uint64_t h, const window& w) { return hash_value(
 std::int64_t iteration_length(const dataset_plan& plan) {
   const std::int64_t per_epoch = batches_per_epoch(plan.order);
   if (per_epoch == 0) return 0;
-  std::int64_t n = plan.repeat < 0 ? -1 : plan.repeat * per_epoch;
+  std::int64_t n = plan.repeat < 0 ? -1 : saturating_mul(plan.repeat, per_epoch);
   if (plan.limit >= 0) n = n < 0 ? plan.limit : std::min(n, plan.limit);
   return n;
 }
@@ -62,8 +62,10 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   epoch_order order(plan.order, seed, epoch);
   batch_block block;
   block.batched = plan.order.batched;
+  std::int64_t total = 0;  // the rows actually batched, never batch_size * count
+  for (std::int64_t b = first; b < first + count; ++b) total += order.batch_length(b);
   std::vector<std::int64_t> rows;
-  rows.reserve(static_cast<std::size_t>(plan.order.batch.batch_size * count));
+  rows.reserve(static_cast<std::size_t>(total));
   for (std::int64_t b = first; b < first + count; ++b) {
     order.batch_rows(b, rows);
     block.offsets.push_back(static_cast<std::int64_t>(rows.size()));
@@ -97,7 +99,8 @@ std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_byte
     for (auto d : s.shape) n *= d;
     sample_bytes += n;
   }
-  const std::int64_t batch_bytes = std::max<std::int64_t>(1, sample_bytes * plan.order.batch.batch_size);
+  const std::int64_t rows = std::min(plan.order.batch.batch_size, samples_per_epoch(plan.order));
+  const std::int64_t batch_bytes = std::max<std::int64_t>(1, saturating_mul(sample_bytes, rows));
   return std::clamp<std::int64_t>(block_bytes / batch_bytes, 1, 1024);
 }
 
@@ -221,7 +224,7 @@ dataset dataset::repeat(std::int64_t count) const {
   if (count < -1) fail(error_kind::value, "repeat: count must be -1 (forever) or >= 0, got ", count);
   auto plan = std::make_shared<dataset_plan>(*plan_);
   if (!plan->repeated) plan->repeat = count;
-  else plan->repeat = (plan->repeat < 0 || count < 0) ? -1 : plan->repeat * count;
+  else plan->repeat = (plan->repeat < 0 || count < 0) ? -1 : detail::saturating_mul(plan->repeat, count);
   plan->repeated = true;
   return dataset(std::move(plan));
 }
@@ -296,7 +299,10 @@ iterator_state dataset::initial_state(std::int64_t epoch) const {
 std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
   prefetch.validate();
   const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
-  return std::make_unique<dataset_iterator>(plan_, initial_state(next_epoch_->fetch_add(epochs)), prefetch);
+  std::int64_t epoch = next_epoch_->load();
+  while (!next_epoch_->compare_exchange_weak(epoch, detail::saturating_add(epoch, epochs))) {
+  }
+  return std::make_unique<dataset_iterator>(plan_, initial_state(epoch), prefetch);
 }
 
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
@@ -313,7 +319,7 @@ std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, c
   if (state.yielded < 0 || (length >= 0 && state.yielded > length) || state.first_epoch < 0)
     fail(error_kind::value, "cannot resume: the state's position (first_epoch=", state.first_epoch,
          ", yielded=", state.yielded, ") is outside this iteration of ", length, " batches");
-  const std::int64_t after = state.first_epoch + (plan_->repeat < 1 ? 1 : plan_->repeat);
+  const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }

@@ -1,10 +1,11 @@
-// The iterator: worker threads produce blocks of consecutive batches into a ring of `depth`
-// slots, the consumer takes them in sequence order. Batch k's content is a pure function of k,
+// The iterator: worker threads produce blocks of consecutive batches into a queue of at most
+// `depth` slots, the consumer takes them in sequence order. Batch k's content is a pure function of k,
 // so which thread makes it, and in which block, never changes the stream; the ring bounds how
 // far the workers run ahead.
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -17,8 +18,14 @@
 namespace tb {
 
 void prefetch_options::validate() const {
-  if (depth < 0) fail(error_kind::value, "prefetch: depth must be >= 0, got ", depth);
-  if (num_threads < 0) fail(error_kind::value, "prefetch: num_threads must be >= 0 (0 = automatic), got ", num_threads);
+  if (depth < 0)
+    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks, got ", depth,
+         "; 0 makes each block in next()");
+  if (num_threads < 0 || num_threads > max_threads)
+    fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads, "] (or 0 / None: automatic), got ",
+         num_threads);
+  if (block_bytes < 0)
+    fail(error_kind::value, "prefetch: block_bytes must be >= 0, got ", block_bytes, "; 0 makes every block one batch");
 }
 
 class dataset_iterator::impl {
@@ -34,12 +41,13 @@ class dataset_iterator::impl {
         next_claim_(start.yielded) {
     const std::int64_t length = detail::iteration_length(*plan_);
     end_ = length < 0 ? std::numeric_limits<std::int64_t>::max() : length;
-    const std::int64_t depth = prefetch.depth;
-    if (depth > 0 && taken_ < end_) {
-      ring_.resize(static_cast<std::size_t>(depth));
+    depth_ = prefetch.depth;
+    if (depth_ > 0 && taken_ < end_) {
+      // No more threads than blocks left to make: a huge depth or a short iteration starts few.
+      const std::int64_t blocks = (end_ - taken_) / per_block_ + 1;
       std::int64_t threads = prefetch.num_threads > 0 ? prefetch.num_threads
-                                                      : std::min<std::int64_t>(depth, tb::num_threads());
-      threads = std::max<std::int64_t>(1, std::min(threads, depth));
+                                                      : std::min<std::int64_t>(depth_, tb::num_threads());
+      threads = std::max<std::int64_t>(1, std::min({threads, depth_, blocks}));
       for (std::int64_t t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
     }
   }
@@ -112,7 +120,6 @@ class dataset_iterator::impl {
 
  private:
   struct slot {
-    std::int64_t seq = -1;
     bool full = false;
     std::pair<std::int64_t, std::int64_t> range;  // first batch, count
     std::optional<batch_block> block;
@@ -166,30 +173,28 @@ class dataset_iterator::impl {
       return produce_retry();
     }
     if (taken_ >= end_) return std::nullopt;
-    if (ring_.empty()) {  // no prefetch: make the block here
+    if (workers_.empty()) {  // no prefetch: make the block here
       auto [first, count] = claim();
       taken_ += count;
       lock.unlock();
       return produce_here(first, count);
     }
-    slot& s = ring_[static_cast<std::size_t>(blocks_taken_ % static_cast<std::int64_t>(ring_.size()))];
-    if (!(s.full && s.seq == blocks_taken_)) {
+    const auto front_ready = [&] { return !ring_.empty() && ring_.front().full; };
+    if (!front_ready()) {
       ++consumer_waiting_;
-      ready_.wait(lock, [&] { return closed_ || (s.full && s.seq == blocks_taken_); });
+      ready_.wait(lock, [&] { return closed_ || front_ready(); });
       --consumer_waiting_;
     }
     if (closed_) return std::nullopt;
-    std::optional<batch_block> block = std::move(s.block);
-    const bool failed = s.error != nullptr;
-    const auto [first, count] = s.range;
-    s.full = false;
-    s.error = nullptr;
-    s.block.reset();
+    std::optional<batch_block> block = std::move(ring_.front().block);
+    const bool failed = ring_.front().error != nullptr;
+    const auto [first, count] = ring_.front().range;
+    ring_.pop_front();
     ++blocks_taken_;
     taken_ += count;
     // Wake blocked workers only once half the ring is free: one wake-up per several blocks
     // instead of a context switch per block.
-    const auto depth = static_cast<std::int64_t>(ring_.size());
+    const std::int64_t depth = depth_;
     const bool wake = workers_waiting_ > 0 && blocks_claimed_ + (depth + 1) / 2 <= blocks_taken_ + depth;
     lock.unlock();
     if (wake) space_.notify_all();
@@ -198,7 +203,7 @@ class dataset_iterator::impl {
   }
 
   void work() {
-    const auto depth = static_cast<std::int64_t>(ring_.size());
+    const std::int64_t depth = depth_;
     for (;;) {
       std::int64_t seq;
       std::pair<std::int64_t, std::int64_t> range;
@@ -214,6 +219,7 @@ class dataset_iterator::impl {
         if (closed_ || next_claim_ >= end_) return;
         seq = blocks_claimed_++;
         range = claim();
+        ring_.emplace_back();  // slot seq: claims are made in order, under the lock
       }
       std::optional<batch_block> block;
       std::exception_ptr error;
@@ -224,8 +230,9 @@ class dataset_iterator::impl {
       }
       {
         std::lock_guard lock(mutex_);
-        slot& s = ring_[static_cast<std::size_t>(seq % depth)];
-        s.seq = seq;
+        // The consumer pops slots only once they are full, so this one is still queued; a deque
+        // keeps references to its elements valid across push_back and pop_front.
+        slot& s = ring_[static_cast<std::size_t>(seq - blocks_taken_)];
         s.range = range;
         s.block = std::move(block);
         s.error = error;
@@ -253,7 +260,9 @@ class dataset_iterator::impl {
   mutable std::mutex mutex_;
   std::condition_variable ready_;  // a slot was filled
   std::condition_variable space_;  // a slot was emptied, or closing
-  std::vector<slot> ring_;
+  std::int64_t depth_ = 0;         // blocks made ahead at most (prefetch_options::depth)
+  std::deque<slot> ring_;           // blocks claimed and not yet taken, the oldest first: memory
+                                    // follows the blocks in flight, never the depth asked for
   std::int64_t taken_;              // batches in the blocks taken from the ring
   std::int64_t blocks_taken_ = 0;   // blocks taken from the ring
   std::int64_t next_claim_;         // first batch of the next block to make

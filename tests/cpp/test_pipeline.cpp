@@ -285,6 +285,22 @@ TEST(Pipeline, TakeAndSkipWindows) {
   EXPECT_THROW(index_dataset(4).shard({.num_shards = 2}).take(1), tb::error);
 }
 
+// As tf.data: a batch size beyond the data set gives one short batch, allocated by its rows.
+TEST(Pipeline, BatchLargerThanTheDataSetIsOneShortBatch) {
+  for (std::int64_t size : {std::int64_t{11}, std::int64_t{1} << 31, std::int64_t{1} << 60, INT64_MAX}) {
+    dataset ds = index_dataset(10).shuffle({.seed = 1}).batch({.batch_size = size});
+    EXPECT_EQ(ds.batches_per_epoch(), 1);
+    for (std::int64_t depth : {0, 2}) {
+      auto batches = drain(*ds.iterate({.depth = depth}));
+      ASSERT_EQ(batches.size(), 1u);
+      EXPECT_EQ(batches[0].size(), 10u);
+    }
+    EXPECT_EQ(index_dataset(10).batch({.batch_size = size, .drop_remainder = true}).batches_per_epoch(), 0);
+  }
+  EXPECT_EQ(drain(*index_dataset(10).batch({.batch_size = 4}).iterate({.depth = std::int64_t{1} << 40})).size(), 3u);
+  EXPECT_THROW(index_dataset(10).iterate({.num_threads = 100000}), tb::error);
+}
+
 TEST(Pipeline, UnbatchedYieldsSamples) {
   auto it = index_dataset(3).iterate();
   auto s = it->next();

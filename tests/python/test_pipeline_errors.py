@@ -82,3 +82,37 @@ def test_a_lasting_failure_raises_on_every_next(depth, threads, block_bytes):
             with pytest.raises(error, match=match):
                 next(it)
             assert it.state()["yielded"] == 5 and len(it) == 5
+
+
+@pytest.mark.parametrize("size", [11, 2**31, 2**60, 2**63 - 1])
+@pytest.mark.parametrize("depth", [0, 2])
+def test_a_batch_larger_than_the_data_set_is_one_short_batch_as_in_tf_data(size, depth, tf):
+    """Memory follows the samples actually batched, never the batch size asked for."""
+    x = np.arange(10)
+    expected = [b.tolist() for b in tf.data.Dataset.from_tensor_slices(x).batch(min(size, 2**62)).as_numpy_iterator()]
+    assert expected == [list(range(10))]
+    ds = tb.Dataset.from_tensor_slices(x).shuffle(seed=1).batch(size).prefetch(depth)
+    assert len(ds) == 1 and [sorted(b.tolist()) for b in ds] == expected
+    repeated = ds.repeat(3)
+    assert len(repeated) == 3 and [len(b) for b in repeated] == [10, 10, 10]
+    dropped = tb.Dataset.from_tensor_slices(x).batch(size, drop_remainder=True).prefetch(depth)
+    assert len(dropped) == 0 and list(dropped) == []
+    sharded = tb.Dataset.from_tensor_slices(x).shard(3, 2, padding="uneven").batch(size).prefetch(depth)
+    assert [b.tolist() for b in sharded] == [[2, 5, 8]]
+
+
+def test_huge_counts_do_not_overflow():
+    ds = tb.Dataset.from_tensor_slices(np.arange(10)).batch(3)
+    assert [b.tolist() for b in ds.skip(2**62).skip(2**62)] == []
+    assert [b.tolist() for b in ds.take(2**63 - 1)] == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    assert [b.tolist() for b in ds.repeat(2**62).repeat(4).take(5)][-1] == [0, 1, 2]
+    sharded = tb.Dataset.from_tensor_slices(np.arange(10)).shard(2**62, 1).batch(3).prefetch(2)
+    assert [b.tolist() for b in sharded] == [[1]]
+
+
+def test_prefetch_holds_what_it_makes_not_what_it_may_make():
+    ds = tb.Dataset.from_tensor_slices(np.arange(10)).batch(2)
+    assert [b.tolist() for b in ds.prefetch(10**9)] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    assert [b.tolist() for b in ds.prefetch(10**9, block_bytes=2**62)] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
+    with pytest.raises(tb.InvalidValueError, match=r"num_threads .*\[1, 1024\].*100000"):
+        ds.prefetch(4, num_threads=10**5)
