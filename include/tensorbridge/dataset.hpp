@@ -303,8 +303,13 @@ class dataset {
   /// epoch count, so every new iteration is a new epoch).
   std::unique_ptr<dataset_iterator> iterate(const prefetch_options& prefetch = {}) const;
   /// Resumes an iteration from a saved state. Throws `tb::error` (value) if the state belongs to
-  /// another data set, pipeline or shard. Advances the next epoch past the resumed iteration.
+  /// another data set, pipeline, seed or shard, or is inconsistent (see `check_state`). Advances
+  /// the next epoch past the resumed iteration.
   std::unique_ptr<dataset_iterator> resume(const iterator_state& state, const prefetch_options& prefetch = {}) const;
+  /// Throws `tb::error` (value) naming the first field of `state` that this data set would not
+  /// have produced, with the value expected: the fingerprint, the seed, the shard, first_epoch
+  /// (>= 0), yielded (within the iteration), and epoch and cursor (derived from the others).
+  void check_state(const iterator_state& state) const;
 
   /// The source row indices of batch `batch` of `epoch` on this shard (empty past the end).
   std::vector<std::int64_t> batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iomanip>
 #include <set>
+#include <sstream>
 
 #include "pipeline_internal.hpp"
 
@@ -307,23 +309,54 @@ std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefe
 
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
   prefetch.validate();
-  if (state.fingerprint != fingerprint())
-    fail(error_kind::value, "cannot resume: the state was saved from another data set or pipeline (fingerprint ",
-         std::hex, state.fingerprint, ", this data set ", fingerprint(), std::dec,
-         "); restore it into the same arrays with the same shuffle/batch/shard/repeat options");
-  const auto& shard = plan_->order.shard;
-  if (state.num_shards != shard.num_shards || state.shard_index != shard.index)
-    fail(error_kind::value, "cannot resume: the state was saved on shard ", state.shard_index, " of ", state.num_shards,
-         ", this data set is shard ", shard.index, " of ", shard.num_shards, "; restore each rank's own state");
-  const std::int64_t length = detail::iteration_length(*plan_);
-  if (state.yielded < 0 || (length >= 0 && state.yielded > length) || state.first_epoch < 0)
-    fail(error_kind::value, "cannot resume: the state's position (first_epoch=", state.first_epoch,
-         ", yielded=", state.yielded, ") is outside this iteration of ", length, " batches");
+  check_state(state);
   const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }
   return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+void dataset::check_state(const iterator_state& state) const {
+  const auto refuse = [](const char* field, auto value, auto&&... expected) {
+    fail(error_kind::value, "cannot resume: the state's '", field, "' is ", value, ", expected ",
+         std::forward<decltype(expected)>(expected)...,
+         "; restore the state that iterator.state() returned for this data set, unchanged");
+  };
+  const auto hex = [](std::uint64_t v) {
+    std::ostringstream out;
+    out << std::hex << std::setw(16) << std::setfill('0') << v;
+    return out.str();
+  };
+  if (state.fingerprint != fingerprint())
+    refuse("fingerprint", hex(state.fingerprint), hex(fingerprint()),
+           ": the state was saved from another data set or pipeline; use the same arrays with the same "
+           "shuffle/batch/shard/repeat options");
+  if (state.seed != plan_->seed)
+    refuse("seed", state.seed, plan_->seed, " (this data set's shuffle seed); build it with shuffle(seed=", state.seed,
+           ") to resume this state");
+  const auto& shard = plan_->order.shard;
+  if (state.num_shards != shard.num_shards)
+    refuse("num_shards", state.num_shards, shard.num_shards, " (this data set is shard ", shard.index, " of ",
+           shard.num_shards, "); restore each rank's own state");
+  if (state.shard_index != shard.index)
+    refuse("shard_index", state.shard_index, shard.index, " (this data set is shard ", shard.index, " of ",
+           shard.num_shards, "); restore each rank's own state");
+  if (state.first_epoch < 0) refuse("first_epoch", state.first_epoch, ">= 0");
+  const std::int64_t length = detail::iteration_length(*plan_);
+  if (state.yielded < 0 || (length >= 0 && state.yielded > length)) {
+    if (length >= 0) refuse("yielded", state.yielded, "0 to ", length, " (the batches of this iteration)");
+    refuse("yielded", state.yielded, ">= 0");
+  }
+  // epoch and cursor are derived from (first_epoch, yielded); they must agree.
+  const std::int64_t per_epoch = detail::batches_per_epoch(plan_->order);
+  const std::int64_t epoch = detail::saturating_add(state.first_epoch, per_epoch > 0 ? state.yielded / per_epoch : 0);
+  const std::int64_t cursor = per_epoch > 0 ? state.yielded % per_epoch : 0;
+  if (state.epoch != epoch)
+    refuse("epoch", state.epoch, epoch, " (first_epoch=", state.first_epoch, " plus yielded=", state.yielded, " over ",
+           per_epoch, " batches per epoch)");
+  if (state.cursor != cursor)
+    refuse("cursor", state.cursor, cursor, " (yielded=", state.yielded, " modulo ", per_epoch, " batches per epoch)");
 }
 
 std::vector<std::int64_t> dataset::batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const {

@@ -256,6 +256,24 @@ TEST(Pipeline, ResumeRefusesAnotherDataSetOrShard) {
   tb::tensor x = tb::tensor::zeros({20, 2}, tb::dtype::float32);
   EXPECT_THROW(dataset::from_tensor_slices({{"i", other}, {"x", x}}).shuffle({.seed = 4}).batch({.batch_size = 4}).resume(saved),
                tb::error);
+  // Another seed, or fields a data set would never produce, name the field and the value expected.
+  auto message = [&](auto change) {
+    tb::iterator_state forged = saved;
+    change(forged);
+    try {
+      ds.resume(forged);
+    } catch (const tb::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([](auto& s) { s.seed = 5; }).find("'seed' is 5, expected 4"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.cursor = -5; }).find("'cursor' is -5, expected 1"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.epoch = 3; }).find("'epoch' is 3, expected 0"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.yielded = 6; }).find("'yielded' is 6, expected 0 to 5"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.first_epoch = -1; }).find("'first_epoch' is -1"), std::string::npos);
+  EXPECT_THROW(index_dataset(20).shuffle({.seed = 5}).batch({.batch_size = 4}).resume(saved), tb::error);
+  EXPECT_NO_THROW(index_dataset(20).shuffle({.seed = 4}).batch({.batch_size = 4}).resume(saved));
   tb::iterator_state wrong_shard = saved;
   wrong_shard.shard_index = 1;
   try {

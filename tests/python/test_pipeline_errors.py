@@ -116,3 +116,41 @@ def test_prefetch_holds_what_it_makes_not_what_it_may_make():
     assert [b.tolist() for b in ds.prefetch(10**9, block_bytes=2**62)] == [[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]
     with pytest.raises(tb.InvalidValueError, match=r"num_threads .*\[1, 1024\].*100000"):
         ds.prefetch(4, num_threads=10**5)
+
+
+def saved_state(ds, batches=2):
+    it = ds.as_numpy()
+    for _ in range(batches):
+        next(it)
+    return it.state()
+
+
+def test_resuming_into_another_seed_is_refused():
+    x = np.arange(40)
+    state = saved_state(tb.Dataset.from_tensor_slices(x).shuffle(seed=1).batch(4))
+    with pytest.raises(tb.InvalidValueError, match=r"'seed' is 1, expected 2.*shuffle\(seed=1\)"):
+        tb.Dataset.from_tensor_slices(x).shuffle(seed=2).batch(4).as_numpy(state=state)
+    # the same seed resumes; a data set without shuffle has seed 0 and refuses a state of seed 1
+    assert len(list(tb.Dataset.from_tensor_slices(x).shuffle(seed=1).batch(4).as_numpy(state=state))) == 8
+    with pytest.raises(tb.InvalidValueError, match="seed"):
+        tb.Dataset.from_tensor_slices(x).batch(4).as_numpy(state={**saved_state(tb.Dataset.from_tensor_slices(x)
+                                                                                .batch(4)), "seed": 1})
+
+
+@pytest.mark.parametrize("field,value,expected", [
+    ("cursor", -5, "2"), ("cursor", 3, "2"), ("epoch", 7, "0"), ("epoch", -1, "0"),
+    ("yielded", -1, r"0 to 10"), ("yielded", 11, r"0 to 10"), ("first_epoch", -3, ">= 0"),
+    ("num_shards", 2, "1"), ("shard_index", 1, "0"), ("fingerprint", "0" * 16, "[0-9a-f]{16}"),
+])
+def test_a_forged_state_is_refused_naming_the_field(field, value, expected):
+    ds = tb.Dataset.from_tensor_slices(np.arange(40)).shuffle(seed=1).batch(4)
+    state = {**saved_state(ds), field: value}
+    with pytest.raises(tb.InvalidValueError, match=rf"'{field}' is {value}, expected {expected}"):
+        ds.as_numpy(state=state)
+
+
+def test_a_consistent_state_in_a_later_epoch_resumes():
+    ds = tb.Dataset.from_tensor_slices(np.arange(40)).shuffle(seed=1).batch(4).repeat(3)
+    state = saved_state(ds, 13)
+    assert (state["epoch"], state["cursor"], state["yielded"]) == (1, 3, 13)
+    assert len(list(ds.as_numpy(state=state))) == 17
