@@ -55,9 +55,9 @@ struct shuffle_options {
   std::uint64_t seed = 0;             ///< the order is a function of (seed, epoch) only
   bool reshuffle_each_epoch = true;   ///< false: the same order in every epoch
   /// tf.data's window size, accepted for compatibility; random-access sources are always shuffled
-  /// globally. 0 means "not given"; negative values are refused.
-  std::int64_t buffer_size = 0;
-  /// Throws `tb::error` (value) for a negative buffer size.
+  /// globally. Nothing means "not given"; a given size must be at least 1.
+  std::optional<std::int64_t> buffer_size = std::nullopt;
+  /// Throws `tb::error` (value) for a buffer size below 1.
   void validate() const;
 };
 

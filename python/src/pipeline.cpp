@@ -98,10 +98,10 @@ void register_pipeline(nb::module_& m) {
           nb::call_guard<nb::gil_scoped_release>())
       .def(
           "shuffle",
-          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::int64_t buffer_size) {
+          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::optional<std::int64_t> buffer_size) {
             return d.shuffle({enabled, seed, reshuffle, buffer_size});
           },
-          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size"))
+          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size").none())
       .def(
           "batch",
           [](const dataset& d, std::int64_t size, bool drop) { return d.batch({size, drop}); },

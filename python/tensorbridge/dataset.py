@@ -30,13 +30,14 @@ ops that precede them.
 from __future__ import annotations
 
 import itertools
+import operator
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import _ext
-from .errors import CallbackError, InvalidValueError
+from .errors import CallbackError, DTypeError, InvalidValueError
 from .ops import Op
 
 __all__ = ["Dataset", "DatasetIterator"]
@@ -140,6 +141,22 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
             raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
         y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
     return Dataset.from_tensor_slices((x, y))
+
+
+_INT64_MAX = 2**63 - 1
+
+
+def _integer(value: Any, where: str, name: str, valid: str, low: int = -(2**63), high: int = _INT64_MAX) -> int:
+    """``value`` as an int for a C++ integer argument whose type holds [low, high] (int64 unless
+    given): a ``DTypeError`` for a non-integer, an ``InvalidValueError`` quoting ``valid`` (the
+    argument's rule, for the message) for a value the C++ type cannot hold. The rule itself is
+    checked in C++ (the options' ``validate()``)."""
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise DTypeError(f"{where}: {name} must be an integer ({valid}), got {type(value).__name__} {value!r}")
+    v = operator.index(value)
+    if not low <= v <= high:
+        raise InvalidValueError(f"{where}: {name} must be {valid}, got {v}")
+    return v
 
 
 def _name(fn: Any) -> str:
@@ -360,12 +377,13 @@ class Dataset:
         if seed is None and self._c.num_shards > 1:
             raise InvalidValueError("shuffle(seed=None) on a sharded data set: pass an explicit seed so that "
                                     "every rank draws the same order")
-        if buffer_size is not None and buffer_size <= 0:
-            raise InvalidValueError(f"shuffle: buffer_size must be positive, got {buffer_size}")
-        s = secrets.randbits(63) if seed is None else int(seed)
-        if s < 0:
-            raise InvalidValueError(f"shuffle: seed must be non-negative, got {seed}")
-        c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), int(buffer_size or 0))
+        if seed is None:
+            s = secrets.randbits(63)
+        else:
+            s = _integer(seed, "shuffle", "seed", "an integer in [0, 2**64 - 1]", 0, 2**64 - 1)
+        if buffer_size is not None:
+            buffer_size = _integer(buffer_size, "shuffle", "buffer_size", "an integer in [1, 2**63 - 1], or None")
+        c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), buffer_size)
         return self._with(c, seed_given=seed is not None)
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
@@ -377,9 +395,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.batch(2)], [b.tolist() for b in ds.batch(2, drop_remainder=True)]
             ([[0, 1], [2, 3], [4]], [[0, 1], [2, 3]])
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise InvalidValueError(f"batch: batch_size must be an int, got {batch_size!r}")
-        return self._with(self._c.batch(batch_size, bool(drop_remainder)))
+        size = _integer(batch_size, "batch", "batch_size", "an integer in [1, 2**63 - 1]")
+        return self._with(self._c.batch(size, bool(drop_remainder)))
 
     def _field_indices(self, on: Any) -> list[int]:
         if on is None:
@@ -454,7 +471,11 @@ class Dataset:
             >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
             [[0, 1], [2, 3], [4, 5]]
         """
-        options = (int(buffer_size), 0 if num_threads is None else int(num_threads), int(block_bytes))
+        options = (
+            _integer(buffer_size, "prefetch", "buffer_size", "an integer in [0, 2**63 - 1]"),
+            0 if num_threads is None else _integer(num_threads, "prefetch", "num_threads", "an integer in [1, 1024], or None"),
+            _integer(block_bytes, "prefetch", "block_bytes", "an integer in [0, 2**63 - 1]"),
+        )
         _ext.validate_prefetch(*options)
         return self._with(prefetch=options)
 
@@ -466,7 +487,8 @@ class Dataset:
             >>> len(ds), [b.tolist() for b in ds]
             (4, [[0, 1], [2], [0, 1], [2]])
         """
-        return self._with(self._c.repeat(-1 if count is None else int(count)))
+        n = -1 if count is None else _integer(count, "repeat", "count", "None, -1 (forever) or an integer in [0, 2**63 - 1]")
+        return self._with(self._c.repeat(n))
 
     def take(self, count: int) -> Dataset:
         """Keeps the first ``count`` samples (before ``batch``), batches (after it) or batches of
@@ -477,7 +499,7 @@ class Dataset:
             >>> [b.tolist() for b in ds.take(3).batch(2)], [b.tolist() for b in ds.batch(2).take(1)]
             ([[0, 1], [2]], [[0, 1]])
         """
-        return self._with(self._c.take(int(count)))
+        return self._with(self._c.take(_integer(count, "take", "count", "-1 (all) or an integer in [0, 2**63 - 1]")))
 
     def skip(self, count: int) -> Dataset:
         """Skips the first ``count`` samples (before ``batch``) or batches (after it).
@@ -487,7 +509,7 @@ class Dataset:
             >>> [b.tolist() for b in ds.skip(4).batch(2)], [b.tolist() for b in ds.batch(2).skip(2)]
             ([[4, 5]], [[4, 5]])
         """
-        return self._with(self._c.skip(int(count)))
+        return self._with(self._c.skip(_integer(count, "skip", "count", "an integer in [0, 2**63 - 1]")))
 
     def shard(self, num_shards: int | None = None, index: int | None = None, *, padding: str = "wrap",
               distributed: Any = None) -> Dataset:
@@ -513,10 +535,12 @@ class Dataset:
             num_shards, index = _distributed_context(distributed)
         if num_shards is None or index is None:
             raise InvalidValueError("shard: pass num_shards and index, or distributed='auto'")
+        num_shards = _integer(num_shards, "shard", "num_shards", "an integer in [1, 2**63 - 1]")
+        index = _integer(index, "shard", "index", "an integer in [0, num_shards - 1]")
         if num_shards > 1 and not self._seed_given:
             raise InvalidValueError("shard() after shuffle(seed=None): pass an explicit seed to shuffle() so that "
                                     "every rank draws the same order")
-        return self._with(self._c.shard(int(num_shards), int(index), padding))
+        return self._with(self._c.shard(num_shards, index, padding))
 
     # ----------------------------------------------------------------------------- facts
     @property
@@ -573,13 +597,21 @@ class Dataset:
         if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION or "fingerprint" not in state:
             raise InvalidValueError("state must be a dict returned by iterator.state() (version "
                                     f"{_STATE_VERSION}); got {state!r}")
+        missing = [key for key in _STATE_KEYS if key not in state]
+        if missing:
+            raise InvalidValueError(f"state is missing {missing}; pass the dict that iterator.state() returned")
         s = _ext.IteratorState()
         try:
             s.fingerprint = int(state["fingerprint"], 16)
-            for key in _STATE_KEYS:
-                setattr(s, key, int(state[key]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise InvalidValueError(f"state is missing or has a bad field: {e}") from None
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got "
+                                    f"{state['fingerprint']!r}") from None
+        if not 0 <= s.fingerprint < 2**64:
+            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got {state['fingerprint']!r}")
+        for key in _STATE_KEYS:
+            low, high = (0, 2**64 - 1) if key == "seed" else (-(2**63), _INT64_MAX)
+            setattr(s, key, _integer(state[key], "resume", f"the state's {key!r}", f"an integer in [{low}, {high}]",
+                                     low, high))
         return s
 
     def as_numpy(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:

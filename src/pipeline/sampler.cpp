@@ -19,8 +19,8 @@ shard_padding shard_padding_from_name(std::string_view name) {
 
 
 void shuffle_options::validate() const {
-  if (buffer_size < 0)
-    fail(error_kind::value, "shuffle: buffer_size must be positive, got ", buffer_size,
+  if (buffer_size && *buffer_size < 1)
+    fail(error_kind::value, "shuffle: buffer_size must be >= 1 when given, got ", *buffer_size,
          "; omit it: in-memory and memory-mapped sources are always shuffled globally");
 }
 

@@ -154,3 +154,68 @@ def test_a_consistent_state_in_a_later_epoch_resumes():
     state = saved_state(ds, 13)
     assert (state["epoch"], state["cursor"], state["yielded"]) == (1, 3, 13)
     assert len(list(ds.as_numpy(state=state))) == 17
+
+
+def _ds():
+    return tb.Dataset.from_tensor_slices(np.arange(10))
+
+
+# (call, error class, what the message must name): out-of-range and wrong-type integers of every
+# pipeline stage; none may surface as the binding's "incompatible function arguments".
+BAD_INTEGERS = [
+    (lambda: _ds().shuffle(seed=2**70), tb.InvalidValueError, r"shuffle: seed .*\[0, 2\*\*64 - 1\].*2\*\*70|1180591620717411303424"),
+    (lambda: _ds().shuffle(seed=-1), tb.InvalidValueError, r"shuffle: seed .*\[0, 2\*\*64 - 1\]"),
+    (lambda: _ds().shuffle(seed=1.5), tb.DTypeError, r"shuffle: seed must be an integer.*float"),
+    (lambda: _ds().shuffle(seed=0, buffer_size=0), tb.InvalidValueError, r"shuffle: buffer_size must be .*>= 1"),
+    (lambda: _ds().shuffle(seed=0, buffer_size=2**64), tb.InvalidValueError, r"shuffle: buffer_size must be"),
+    (lambda: _ds().shuffle(seed=0, buffer_size="big"), tb.DTypeError, r"shuffle: buffer_size must be an integer"),
+    (lambda: _ds().batch(2**64), tb.InvalidValueError, r"batch: batch_size must be .*\[1, 2\*\*63 - 1\]"),
+    (lambda: _ds().batch(-(2**64)), tb.InvalidValueError, r"batch: batch_size must be .*\[1, 2\*\*63 - 1\]"),
+    (lambda: _ds().batch(0), tb.InvalidValueError, r"batch: batch_size must be at least 1"),
+    (lambda: _ds().batch(2.0), tb.DTypeError, r"batch: batch_size must be an integer"),
+    (lambda: _ds().batch(True), tb.DTypeError, r"batch: batch_size must be an integer.*bool"),
+    (lambda: _ds().take(2**63), tb.InvalidValueError, r"take: count must be .*2\*\*63 - 1"),
+    (lambda: _ds().take(-2), tb.InvalidValueError, r"take: count must be -1 \(all\) or >= 0"),
+    (lambda: _ds().take(1.5), tb.DTypeError, r"take: count must be an integer"),
+    (lambda: _ds().skip(2**63), tb.InvalidValueError, r"skip: count must be .*2\*\*63 - 1"),
+    (lambda: _ds().skip(-1), tb.InvalidValueError, r"skip: count must be >= 0"),
+    (lambda: _ds().skip("3"), tb.DTypeError, r"skip: count must be an integer"),
+    (lambda: _ds().repeat(-2), tb.InvalidValueError, r"repeat: count must be -1 \(forever\) or >= 0"),
+    (lambda: _ds().repeat(2**63), tb.InvalidValueError, r"repeat: count must be .*2\*\*63 - 1"),
+    (lambda: _ds().repeat(2.5), tb.DTypeError, r"repeat: count must be an integer"),
+    (lambda: _ds().shard(0, 0), tb.InvalidValueError, r"shard: num_shards must be at least 1"),
+    (lambda: _ds().shard(2**64, 0), tb.InvalidValueError, r"shard: num_shards must be .*\[1, 2\*\*63 - 1\]"),
+    (lambda: _ds().shard(2, -1), tb.InvalidValueError, r"shard: index -1 is out of range.*\[0, 1\]"),
+    (lambda: _ds().shard(2, 2**64), tb.InvalidValueError, r"shard: index must be .*\[0, num_shards - 1\]"),
+    (lambda: _ds().shard(2, 1.0), tb.DTypeError, r"shard: index must be an integer"),
+    (lambda: _ds().prefetch(-5), tb.InvalidValueError, r"prefetch: buffer_size \(depth\) must be >= 0"),
+    (lambda: _ds().prefetch(2**63), tb.InvalidValueError, r"prefetch: buffer_size must be .*2\*\*63 - 1"),
+    (lambda: _ds().prefetch(2.5), tb.DTypeError, r"prefetch: buffer_size must be an integer"),
+    (lambda: _ds().prefetch(2, num_threads=2**64), tb.InvalidValueError, r"prefetch: num_threads must be .*1024"),
+    (lambda: _ds().prefetch(2, num_threads=-1), tb.InvalidValueError, r"prefetch: num_threads must be in \[1, 1024\]"),
+    (lambda: _ds().prefetch(2, num_threads="2"), tb.DTypeError, r"prefetch: num_threads must be an integer"),
+    (lambda: _ds().prefetch(2, block_bytes=-1), tb.InvalidValueError, r"prefetch: block_bytes must be >= 0"),
+    (lambda: _ds().prefetch(2, block_bytes=2**63), tb.InvalidValueError, r"prefetch: block_bytes must be"),
+]
+
+
+@pytest.mark.parametrize("call,error,match", BAD_INTEGERS)
+def test_bad_integer_arguments_name_the_argument_and_its_range(call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call()
+    assert isinstance(info.value, tb.TensorbridgeError)
+    assert isinstance(info.value, ValueError if error is tb.InvalidValueError else TypeError)
+    assert "incompatible function arguments" not in str(info.value)
+
+
+@pytest.mark.parametrize("field,value,error", [("seed", 2**70, tb.InvalidValueError), ("yielded", 2**63, tb.InvalidValueError),
+                                               ("cursor", "2", tb.DTypeError), ("epoch", 1.0, tb.DTypeError)])
+def test_bad_state_values_name_the_field(field, value, error):
+    ds = tb.Dataset.from_tensor_slices(np.arange(40)).shuffle(seed=1).batch(4)
+    with pytest.raises(error, match=f"'{field}'"):
+        ds.as_numpy(state={**saved_state(ds), field: value})
+
+
+def test_numpy_integers_are_integers():
+    ds = _ds().shuffle(seed=np.uint64(2**64 - 1)).batch(np.int32(4)).take(np.int64(2)).prefetch(np.int8(2))
+    assert len(list(ds)) == 2
