@@ -115,6 +115,50 @@ class _EachBatch(Sequence[tuple[Any, ...]]):
         return tuple(map(self._export, self._block.batch(i)))
 
 
+def _python_slices(data: list[Any], where: str) -> Any:
+    """A (nested) list of numbers as one array, read as ``tf.data.Dataset.from_tensor_slices``
+    reads it: Python ints int32 (int64 when a value needs it), Python floats float32, bools bool,
+    NumPy scalars their own dtype. A list holding arrays is refused: tf.data would stack it, where
+    older code meant one field per array."""
+    import numpy as np
+
+    from ._convert import asarray
+
+    flat = list(_flatten(data))
+    if any(not isinstance(v, (bool, int, float, complex, np.generic)) for v in flat):
+        raise InvalidValueError(
+            f"{where}: a list is one array whose rows are the samples, and this one holds "
+            f"{type(next(v for v in flat if not isinstance(v, (bool, int, float, complex, np.generic)))).__name__} "
+            "values; pass a tuple (x, y) or a dict for several fields, or np.stack(...) the arrays into one")
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype == object:
+        raise InvalidValueError(f"{where}: the list is ragged or mixes kinds of values: every row needs the same "
+                                "length and every element must be a number")
+    if arr.ndim == 0:
+        return arr
+    integers = [v for v in flat if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))]
+    if len(integers) == len(flat):  # NumPy integer scalars count as ints too, as in tf.data
+        info = np.iinfo(np.int32)
+        fits = not flat or (info.min <= min(integers) and max(integers) <= info.max)
+        arr = np.asarray(data, dtype=np.int32 if fits else np.int64)
+    elif len({type(v) for v in flat}) > 1 and all(isinstance(v, (int, float, np.integer, np.floating)) for v in flat):
+        arr = asarray(arr, dtype="float32").numpy()  # mixed numbers: tf.data's default float
+    elif all(type(v) is float for v in flat):
+        arr = asarray(data).numpy()  # tf.data's default float, float32; too large raises
+    return arr
+
+
+def _flatten(data: Any) -> Iterator[Any]:
+    for v in data:
+        if isinstance(v, list):
+            yield from _flatten(v)
+        else:
+            yield v
+
+
 def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str) -> Dataset:
     """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`."""
     import numpy as np
@@ -244,11 +288,14 @@ class Dataset:
     # ----------------------------------------------------------------------------- sources
     @staticmethod
     def from_tensor_slices(data: Any) -> Dataset:
-        """A data set whose samples are the rows of ``data``: one array, a tuple/list of arrays,
-        or a dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
+        """A data set whose samples are the rows of ``data``: one array, a tuple of arrays, or a
+        dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
 
         The arrays are borrowed zero-copy (kept alive by the data set), never copied whole; every
         first dimension must agree. Elements keep the structure of ``data`` (tuple, dict or array).
+        As in ``tf.data``, a Python list is one array (``[1, 2, 3]`` is three scalar samples,
+        ``[[1, 2], [3, 4]]`` two rows), read with tf.data's dtypes: ints int32 (int64 when a value
+        needs it), floats float32. A list of arrays is refused: pass a tuple for several fields.
 
         Example:
             >>> ds = tb.Dataset.from_tensor_slices({"x": np.zeros((5, 2)), "y": np.arange(5)})
@@ -261,10 +308,11 @@ class Dataset:
 
         if isinstance(data, Mapping):
             kind, names, arrays = "dict", tuple(str(k) for k in data), list(data.values())
-        elif isinstance(data, (tuple, list)):
+        elif isinstance(data, tuple):
             kind, names, arrays = "tuple", tuple(str(i) for i in range(len(data))), list(data)
         else:
             kind, names, arrays = "single", ("0",), [data]
+        arrays = [_python_slices(a, "from_tensor_slices") if isinstance(a, list) else a for a in arrays]
         fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names)
 

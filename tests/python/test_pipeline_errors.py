@@ -219,3 +219,35 @@ def test_bad_state_values_name_the_field(field, value, error):
 def test_numpy_integers_are_integers():
     ds = _ds().shuffle(seed=np.uint64(2**64 - 1)).batch(np.int32(4)).take(np.int64(2)).prefetch(np.int8(2))
     assert len(list(ds)) == 2
+
+
+def _leaves(element):
+    if isinstance(element, dict):
+        return {k: _leaves(v) for k, v in element.items()}
+    if isinstance(element, tuple):
+        return tuple(_leaves(v) for v in element)
+    a = np.asarray(element)
+    return a.dtype.name, a.shape, a.tolist()
+
+
+@pytest.mark.parametrize("data", [
+    [1, 2, 3], [1.5, 2.5], [True, False], [1, 2.5], [2**40, 1], [-(2**31), 2**31 - 1], [[1, 2], [3, 4]],
+    [[1.0], [2.0], [3.0]], ([1, 2], [3.0, 4.0]), {"a": [1, 2], "b": [[1.0], [2.0]]}, (np.arange(3), [7, 8, 9]),
+    [np.float64(0.5), np.float64(1.5)], [np.int16(1), np.int16(2)], [np.uint64(2**40), 3], [1, np.float64(2.5)],
+    [np.float16(1), np.float16(2)], [[np.float32(1)], [np.float32(2)]], [True, np.bool_(False)],
+], ids=repr)
+def test_python_lists_are_slices_as_in_tf_data(data, tf):
+    expected = [_leaves(e) for e in tf.data.Dataset.from_tensor_slices(data).as_numpy_iterator()]
+    ds = tb.Dataset.from_tensor_slices(data)
+    assert [_leaves(e) for e in ds.as_numpy()] == expected
+    assert len(ds) == len(expected)
+
+
+def test_a_list_of_arrays_is_refused_with_what_to_pass_instead():
+    x, y = np.zeros((4, 2)), np.arange(4)
+    with pytest.raises(tb.InvalidValueError, match=r"a tuple \(x, y\).*np.stack"):
+        tb.Dataset.from_tensor_slices([x, y])
+    with pytest.raises(tb.InvalidValueError, match="ragged"):
+        tb.Dataset.from_tensor_slices([[1, 2], [3]])
+    with pytest.raises(tb.InvalidValueError, match="0-d"):
+        tb.Dataset.from_tensor_slices(5)
