@@ -203,6 +203,63 @@ def _integer(value: Any, where: str, name: str, valid: str, low: int = -(2**63),
     return v
 
 
+class _MappedFile:
+    """A read-only ``np.memmap`` to open again where a pickled data set is unpickled."""
+
+    def __init__(self, a: Any) -> None:
+        order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+        self.args = (a.filename, a.dtype, a.offset, a.shape, order)
+
+    def open(self) -> Any:
+        import numpy as np
+
+        filename, dtype, offset, shape, order = self.args
+        return np.memmap(filename, dtype=dtype, mode="r", offset=offset, shape=shape, order=order)
+
+
+def _portable(data: Any) -> Any:
+    """A ``from_tensor_slices`` argument in a form to pickle: NumPy arrays as they are, whole
+    ``np.memmap`` files by name, other arrays (torch, TensorFlow, JAX, ``tb.Tensor``) as NumPy."""
+    import mmap
+
+    import numpy as np
+
+    if isinstance(data, Mapping):
+        return {k: _portable(v) for k, v in data.items()}
+    if isinstance(data, (tuple, list)):
+        return type(data)(_portable(v) for v in data)
+    if isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap) and data.filename:
+        return _MappedFile(data)  # the whole mapping: offset and shape describe it exactly
+    if isinstance(data, (np.ndarray, np.generic, bool, int, float, complex)):
+        return data
+    from ._convert import to_numpy
+
+    return to_numpy(data)
+
+
+def _opened(data: Any) -> Any:
+    """Undoes :func:`_portable` where the data set is unpickled."""
+    if isinstance(data, dict):
+        return {k: _opened(v) for k, v in data.items()}
+    if isinstance(data, (tuple, list)):
+        return type(data)(_opened(v) for v in data)
+    return data.open() if isinstance(data, _MappedFile) else data
+
+
+def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages: tuple[Any, ...],
+             seed_given: bool) -> Dataset:
+    """Unpickles a data set: its source call, then each stage again."""
+    if source not in ("from_tensor_slices", "from_npy"):
+        raise InvalidValueError(f"cannot unpickle a data set made by {source!r}")
+    if source == "from_tensor_slices":
+        args = (_opened(args[0]),)
+    ds = getattr(Dataset, source)(*args, **kwargs)
+    for name, a, kw in stages:
+        ds = getattr(ds, name)(*a, **kw)
+    ds._seed_given = seed_given
+    return ds
+
+
 def _name(fn: Any) -> str:
     """How error messages name a map function."""
     return str(getattr(fn, "__name__", fn))
@@ -261,7 +318,7 @@ class Dataset:
         (1, 2) [2]
     """
 
-    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "__weakref__")
+    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "_recipe", "__weakref__")
 
     def __init__(self) -> None:
         """Data sets come from :meth:`from_tensor_slices`, :meth:`from_npy`, :meth:`from_csv` or
@@ -270,8 +327,9 @@ class Dataset:
                         "or from_dataframe(...)")
 
     @classmethod
-    def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], steps: tuple[Any, ...] = (),
-              prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES), seed_given: bool = True) -> Dataset:
+    def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], recipe: tuple[Any, ...],
+              steps: tuple[Any, ...] = (), prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES),
+              seed_given: bool = True) -> Dataset:
         self = object.__new__(cls)
         self._c = c
         self._kind = kind  # "single", "tuple" or "dict": the structure of each element
@@ -279,11 +337,30 @@ class Dataset:
         self._steps = steps  # (fn_or_Op, field indices or None, seeded) applied in Python after the C++ batch
         self._prefetch = prefetch
         self._seed_given = seed_given
+        # How to build this data set again in another process: the source call, then each stage's
+        # (method, args, kwargs) with its arguments resolved (the seed drawn, the shard chosen).
+        self._recipe = recipe
         return self
 
-    def _with(self, c: _ext.Dataset | None = None, **kw: Any) -> Dataset:
+    def _with(self, c: _ext.Dataset | None = None, *, call: tuple[Any, ...], **kw: Any) -> Dataset:
         args = {"steps": self._steps, "prefetch": self._prefetch, "seed_given": self._seed_given, **kw}
-        return Dataset._make(self._c if c is None else c, self._kind, self._names, **args)
+        return Dataset._make(self._c if c is None else c, self._kind, self._names, (*self._recipe, call), **args)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles the recipe (source arrays or ``.npy`` paths, stages, seed), never batches: a
+        ``from_npy`` or ``np.memmap`` source is opened again from its file where it is unpickled
+        (DataLoader workers), so its data is not copied into the pickle.
+
+        Example:
+            >>> import pickle
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=3).batch(4)
+            >>> [b.tolist() for b in pickle.loads(pickle.dumps(ds))] == [b.tolist() for b in ds]
+            True
+        """
+        (source, args, kwargs), *stages = self._recipe
+        if source == "from_tensor_slices":
+            args = (_portable(args[0]),)
+        return (_rebuild, (source, args, kwargs, tuple(stages), self._seed_given))
 
     # ----------------------------------------------------------------------------- sources
     @staticmethod
@@ -314,7 +391,7 @@ class Dataset:
             kind, names, arrays = "single", ("0",), [data]
         arrays = [_python_slices(a, "from_tensor_slices") if isinstance(a, list) else a for a in arrays]
         fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
-        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names)
+        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names, (("from_tensor_slices", (data,), {}),))
 
     @staticmethod
     def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False) -> Dataset:
@@ -364,7 +441,8 @@ class Dataset:
         else:
             kind, names, fields = "single", ("0",), [paths]
         c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
-        return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names)
+        recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), {}),)
+        return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names, recipe)
 
     @staticmethod
     def from_csv(path: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
@@ -432,7 +510,7 @@ class Dataset:
         if buffer_size is not None:
             buffer_size = _integer(buffer_size, "shuffle", "buffer_size", "an integer in [1, 2**63 - 1], or None")
         c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), buffer_size)
-        return self._with(c, seed_given=seed is not None)
+        return self._with(c, seed_given=seed is not None, call=("shuffle", (s, buffer_size, bool(reshuffle_each_epoch)), {}))
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
         """Groups samples into batches of ``batch_size`` (the last one shorter unless
@@ -444,7 +522,7 @@ class Dataset:
             ([[0, 1], [2, 3], [4]], [[0, 1], [2, 3]])
         """
         size = _integer(batch_size, "batch", "batch_size", "an integer in [1, 2**63 - 1]")
-        return self._with(self._c.batch(size, bool(drop_remainder)))
+        return self._with(self._c.batch(size, bool(drop_remainder)), call=("batch", (size, bool(drop_remainder)), {}))
 
     def _field_indices(self, on: Any) -> list[int]:
         if on is None:
@@ -493,14 +571,14 @@ class Dataset:
             raise InvalidValueError("map(seeded=True) is for Python callables; native random ops are seeded per "
                                     "sample already")
         if isinstance(fn, Op) and not self._steps:
-            return self._with(self._c.map(fn._native, self._field_indices(on)))
+            return self._with(self._c.map(fn._native, self._field_indices(on)), call=("map", (fn, on), {}))
         if not callable(fn):
             raise InvalidValueError(f"map: expected a tb.ops op or a callable, got {type(fn).__name__}")
         if not self._c.batched:
             raise InvalidValueError("map(callable) before batch(): Python callables run on whole batches; "
                                     "call batch() first (or use a native tb.ops op)")
         fields = None if on is None else self._field_indices(on)
-        return self._with(steps=(*self._steps, (fn, fields, bool(seeded))))
+        return self._with(steps=(*self._steps, (fn, fields, bool(seeded))), call=("map", (fn, on), {"seeded": seeded}))
 
     def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
                  block_bytes: int = _BLOCK_BYTES) -> Dataset:
@@ -525,7 +603,7 @@ class Dataset:
             _integer(block_bytes, "prefetch", "block_bytes", "an integer in [0, 2**63 - 1]"),
         )
         _ext.validate_prefetch(*options)
-        return self._with(prefetch=options)
+        return self._with(prefetch=options, call=("prefetch", (options[0], options[1] or None), {"block_bytes": options[2]}))
 
     def repeat(self, count: int | None = None) -> Dataset:
         """Runs ``count`` epochs per iteration (``None``: forever), reshuffling each epoch.
@@ -536,7 +614,7 @@ class Dataset:
             (4, [[0, 1], [2], [0, 1], [2]])
         """
         n = -1 if count is None else _integer(count, "repeat", "count", "None, -1 (forever) or an integer in [0, 2**63 - 1]")
-        return self._with(self._c.repeat(n))
+        return self._with(self._c.repeat(n), call=("repeat", (None if n < 0 else n,), {}))
 
     def take(self, count: int) -> Dataset:
         """Keeps the first ``count`` samples (before ``batch``), batches (after it) or batches of
@@ -547,7 +625,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.take(3).batch(2)], [b.tolist() for b in ds.batch(2).take(1)]
             ([[0, 1], [2]], [[0, 1]])
         """
-        return self._with(self._c.take(_integer(count, "take", "count", "-1 (all) or an integer in [0, 2**63 - 1]")))
+        n = _integer(count, "take", "count", "-1 (all) or an integer in [0, 2**63 - 1]")
+        return self._with(self._c.take(n), call=("take", (n,), {}))
 
     def skip(self, count: int) -> Dataset:
         """Skips the first ``count`` samples (before ``batch``) or batches (after it).
@@ -557,7 +636,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.skip(4).batch(2)], [b.tolist() for b in ds.batch(2).skip(2)]
             ([[4, 5]], [[4, 5]])
         """
-        return self._with(self._c.skip(_integer(count, "skip", "count", "an integer in [0, 2**63 - 1]")))
+        n = _integer(count, "skip", "count", "an integer in [0, 2**63 - 1]")
+        return self._with(self._c.skip(n), call=("skip", (n,), {}))
 
     def shard(self, num_shards: int | None = None, index: int | None = None, *, padding: str = "wrap",
               distributed: Any = None) -> Dataset:
@@ -588,7 +668,7 @@ class Dataset:
         if num_shards > 1 and not self._seed_given:
             raise InvalidValueError("shard() after shuffle(seed=None): pass an explicit seed to shuffle() so that "
                                     "every rank draws the same order")
-        return self._with(self._c.shard(num_shards, index, padding))
+        return self._with(self._c.shard(num_shards, index, padding), call=("shard", (num_shards, index), {"padding": padding}))
 
     # ----------------------------------------------------------------------------- facts
     @property
@@ -640,6 +720,12 @@ class Dataset:
         else:
             it = self._c.resume(self._state_from_dict(state), *self._prefetch)
         return DatasetIterator(self, it, framework)
+
+    def _iterate_part(self, framework: str, epoch: int, index: int, count: int) -> DatasetIterator:
+        """Part ``index`` of ``count`` of the iteration starting at ``epoch``: its batches
+        ``index``, ``index + count``... (one DataLoader worker's share)."""
+        it = self._c.resume(self._c.initial_state(epoch), *self._prefetch)
+        return DatasetIterator(self, it, framework, stride=count, offset=index)
 
     def _state_from_dict(self, state: Mapping[str, Any]) -> _ext.IteratorState:
         if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION or "fingerprint" not in state:
@@ -766,6 +852,15 @@ class Dataset:
         """A ``torch.utils.data.IterableDataset`` yielding torch batches; use it with
         ``DataLoader(ds, batch_size=None)`` (batching and threads are already done here).
 
+        It pickles (as its recipe, see :meth:`__reduce__`), so ``num_workers=k`` works with every
+        start method (fork, spawn, forkserver): worker ``i`` keeps batches ``i, i + k, ...`` of
+        the iteration, so the DataLoader's round robin yields every sample exactly once per epoch,
+        in the order of ``num_workers=0``. Each worker still gathers every batch (only its own are
+        exported and mapped), so workers pay off for Python ``map`` functions, not native work.
+        In workers the epoch comes from the DataLoader's seed for the iteration (shared by its
+        workers, new each iteration, reproducible under ``torch.manual_seed``), so epochs are
+        reshuffled as with ``num_workers=0``, in another order.
+
         Example:
             >>> import torch
             >>> loader = torch.utils.data.DataLoader(
@@ -773,22 +868,9 @@ class Dataset:
             >>> len(loader), list(loader)
             (2, [tensor([0, 1]), tensor([2, 3])])
         """
-        import torch.utils.data
+        from .frameworks._torch_data import iterable_dataset
 
-        source = self
-
-        class _TorchIterable(torch.utils.data.IterableDataset):  # type: ignore[misc]
-            def __iter__(self) -> Iterator[Any]:
-                info = torch.utils.data.get_worker_info()
-                if info is not None and info.num_workers > 1:
-                    raise InvalidValueError("use DataLoader(..., num_workers=0): tensorbridge already produces "
-                                            "batches on C++ threads, and extra workers would repeat samples")
-                return source.as_torch()
-
-            def __len__(self) -> int:
-                return len(source)
-
-        return _TorchIterable()
+        return iterable_dataset(self)
 
 
 class DatasetIterator:
@@ -805,9 +887,10 @@ class DatasetIterator:
     """
 
     __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_block",
-                 "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "__weakref__")
+                 "_count", "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "_first", "_stride",
+                 "_offset", "__weakref__")
 
-    def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
+    def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str, stride: int = 1, offset: int = 0) -> None:
         """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
         self._ds = ds
         self._it = it
@@ -821,10 +904,13 @@ class DatasetIterator:
         self._plain = self._kind == "tuple" and not self._steps  # a batch's tuple is the element itself
         # The block being handed out: its batches (unpacked on first use), their seeds, the next one.
         self._block: Any = None
+        self._count = 0
         self._batches: Sequence[tuple[Any, ...]] | None = None
         self._seeds: list[Any] | None = None
         self._index = 0
         self._position = it.state().yielded  # batches of the iteration delivered so far
+        self._first = self._position
+        self._stride, self._offset = stride, offset  # keep batches first + offset + k * stride only
         self._closed = False
 
     def __iter__(self) -> DatasetIterator:
@@ -833,13 +919,17 @@ class DatasetIterator:
     def __next__(self) -> Any:
         # A batch counts as delivered only once it is finished: if unpacking it or a map function
         # raises, the iterator stays before it and the next call makes it again (state() agrees).
-        if self._block is None:
-            if self._closed:
-                raise StopIteration
-            block = self._it.next_block()
-            if block is None:
-                raise StopIteration
-            self._block, self._batches, self._seeds, self._index = block, None, None, 0
+        while True:
+            if self._block is None:
+                if self._closed:
+                    raise StopIteration
+                block = self._it.next_block()
+                if block is None:
+                    raise StopIteration
+                self._block, self._count, self._batches, self._seeds, self._index = block, block.count(), None, None, 0
+            if self._stride == 1 or (self._position - self._first) % self._stride == self._offset:
+                break
+            self._advance()  # another part's batch (another DataLoader worker's): never unpacked
         if self._batches is None:
             self._batches = self._unpack(self._block)
             if self._seeded:
@@ -847,11 +937,14 @@ class DatasetIterator:
         i = self._index
         raw = self._batches[i]
         element = raw if self._plain else self._finish(raw, None if self._seeds is None else self._seeds[i])
-        self._index = i + 1
-        if self._index == len(self._batches):
-            self._block = self._batches = self._seeds = None
-        self._position += 1
+        self._advance()
         return element
+
+    def _advance(self) -> None:
+        self._index += 1
+        self._position += 1
+        if self._index == self._count:
+            self._block = self._batches = self._seeds = None
 
     def _finish(self, items: Sequence[Any], seeds: Any = None) -> Any:
         """Applies the Python steps to one batch and gives it the data set's structure."""
@@ -938,7 +1031,13 @@ class DatasetIterator:
             raise TypeError("len() of an iterator that repeats forever")
         if self._closed:
             return 0
-        return n + self._it.state().yielded - self._position  # plus what is left of the current block
+        left = n + self._it.state().yielded - self._position  # plus what is left of the current block
+        if self._stride == 1:
+            return left
+        # this part's positions among [position, position + left)
+        def mine_before(p: int) -> int:
+            return -(-(p - self._first - self._offset) // self._stride) if p > self._first + self._offset else 0
+        return mine_before(self._position + left) - mine_before(self._position)
 
     def close(self) -> None:
         """Stops the worker threads; later ``next()`` calls raise ``StopIteration``.

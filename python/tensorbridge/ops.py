@@ -42,11 +42,16 @@ class Op:
         array([[-2.      ,  0.      ,  1.984375]], dtype=float32)
     """
 
-    __slots__ = ("_native", "_text")
+    __slots__ = ("_native", "_text", "_remake")
 
-    def __init__(self, native: _ext.MapOp, text: str) -> None:
+    def __init__(self, native: _ext.MapOp, text: str, remake: tuple[str, tuple[Any, ...]]) -> None:
         self._native = native
         self._text = text
+        self._remake = remake  # (factory name, arguments): how a pickled op is made again
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles the factory call, not the native op (a data set sent to worker processes)."""
+        return (_remake_op, self._remake)
 
     def __call__(self, batch: Any, seeds: Any = None) -> Any:
         """Applies the op to one batch (any array; the result is a :class:`tensorbridge.Tensor`).
@@ -74,6 +79,13 @@ class Op:
         return f"tb.ops.{self._text}"
 
 
+def _remake_op(factory: str, args: tuple[Any, ...]) -> Op:
+    """Unpickles an op by calling its factory again."""
+    if factory not in __all__ or factory == "Op":
+        raise ValueError(f"not a tb.ops factory: {factory!r}")
+    return globals()[factory](*args)  # type: ignore[no-any-return]
+
+
 def cast(dtype: Any) -> Op:
     """Converts elements to ``dtype`` (unsafe rule, like ``ndarray.astype``).
 
@@ -82,7 +94,7 @@ def cast(dtype: Any) -> Op:
         array([[1., 2.]], dtype=float16)
     """
     name = dtype_name(dtype)
-    return Op(_ext.MapOp.cast(name), f"cast({name!r})")
+    return Op(_ext.MapOp.cast(name), f"cast({name!r})", ("cast", (name,)))
 
 
 def _floats(v: float | Sequence[float]) -> list[float]:
@@ -99,7 +111,8 @@ def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype
     """
     op = _ext.MapOp.normalize(_floats(mean), _floats(std), dtype_name(dtype))
     op.validate()
-    return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})")
+    return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})",
+              ("normalize", (_floats(mean), _floats(std), dtype_name(dtype))))
 
 
 def one_hot(depth: int, dtype: Any = "float32") -> Op:
@@ -115,7 +128,7 @@ def one_hot(depth: int, dtype: Any = "float32") -> Op:
     """
     op = _ext.MapOp.one_hot(int(depth), dtype_name(dtype))
     op.validate()
-    return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})")
+    return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})", ("one_hot", (int(depth), dtype_name(dtype))))
 
 
 def permute(*axes: int | Sequence[int]) -> Op:
@@ -129,7 +142,7 @@ def permute(*axes: int | Sequence[int]) -> Op:
     flat = list(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else list(axes)
     op = _ext.MapOp.permute([int(a) for a in flat])
     op.validate()
-    return Op(op, f"permute({', '.join(map(str, flat))})")
+    return Op(op, f"permute({', '.join(map(str, flat))})", ("permute", tuple(int(a) for a in flat)))
 
 
 def random_flip(axis: int, p: float = 0.5) -> Op:
@@ -149,7 +162,7 @@ def random_flip(axis: int, p: float = 0.5) -> Op:
     """
     op = _ext.MapOp.random_flip(int(axis), float(p))
     op.validate()
-    return Op(op, f"random_flip({axis}, p={p})")
+    return Op(op, f"random_flip({axis}, p={p})", ("random_flip", (int(axis), float(p))))
 
 
 def reshape(*shape: int | Sequence[int]) -> Op:
@@ -163,4 +176,4 @@ def reshape(*shape: int | Sequence[int]) -> Op:
     flat = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else list(shape)
     op = _ext.MapOp.reshape([int(d) for d in flat])
     op.validate()
-    return Op(op, f"reshape({', '.join(map(str, flat))})")
+    return Op(op, f"reshape({', '.join(map(str, flat))})", ("reshape", tuple(int(d) for d in flat)))
