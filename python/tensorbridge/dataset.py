@@ -30,14 +30,15 @@ ops that precede them.
 from __future__ import annotations
 
 import itertools
-import operator
 import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import _ext
-from .errors import CallbackError, DTypeError, InvalidValueError
+from ._args import INT64_MAX as _INT64_MAX
+from ._args import integer as _integer
+from .errors import CallbackError, InvalidValueError
 from .ops import Op
 
 __all__ = ["Dataset", "DatasetIterator"]
@@ -185,22 +186,6 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
             raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
         y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
     return Dataset.from_tensor_slices((x, y))
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def _integer(value: Any, where: str, name: str, valid: str, low: int = -(2**63), high: int = _INT64_MAX) -> int:
-    """``value`` as an int for a C++ integer argument whose type holds [low, high] (int64 unless
-    given): a ``DTypeError`` for a non-integer, an ``InvalidValueError`` quoting ``valid`` (the
-    argument's rule, for the message) for a value the C++ type cannot hold. The rule itself is
-    checked in C++ (the options' ``validate()``)."""
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise DTypeError(f"{where}: {name} must be an integer ({valid}), got {type(value).__name__} {value!r}")
-    v = operator.index(value)
-    if not low <= v <= high:
-        raise InvalidValueError(f"{where}: {name} must be {valid}, got {v}")
-    return v
 
 
 class _MappedFile:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _ext
+from ._args import integer, number
 from ._dtypes import dtype_name
 
 __all__ = ["Op", "cast", "normalize", "one_hot", "permute", "random_flip", "reshape"]
@@ -97,8 +98,13 @@ def cast(dtype: Any) -> Op:
     return Op(_ext.MapOp.cast(name), f"cast({name!r})", ("cast", (name,)))
 
 
-def _floats(v: float | Sequence[float]) -> list[float]:
-    return [float(x) for x in v] if isinstance(v, Sequence) or hasattr(v, "__len__") else [float(v)]
+def _floats(v: float | Sequence[float], name: str) -> list[float]:
+    items = list(v) if (isinstance(v, Sequence) or hasattr(v, "__len__")) and not isinstance(v, str) else [v]
+    return [number(x, "normalize", name, "a number or one per channel") for x in items]
+
+
+def _ints(values: Any, where: str, name: str, valid: str) -> list[int]:
+    return [integer(v, where, name, valid) for v in values]
 
 
 def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype: Any = "float32") -> Op:
@@ -109,10 +115,10 @@ def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype
         >>> tb.ops.normalize([0.5, 0.5, 0.5], [0.5, 0.25, 1.0])(batch).numpy()
         array([[[ 0. ,  2. , -0.5]]], dtype=float32)
     """
-    op = _ext.MapOp.normalize(_floats(mean), _floats(std), dtype_name(dtype))
+    op = _ext.MapOp.normalize(_floats(mean, "mean"), _floats(std, "std"), dtype_name(dtype))
     op.validate()
     return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})",
-              ("normalize", (_floats(mean), _floats(std), dtype_name(dtype))))
+              ("normalize", (_floats(mean, "mean"), _floats(std, "std"), dtype_name(dtype))))
 
 
 def one_hot(depth: int, dtype: Any = "float32") -> Op:
@@ -126,7 +132,7 @@ def one_hot(depth: int, dtype: Any = "float32") -> Op:
                [0., 0., 1.],
                [0., 1., 0.]], dtype=float32)
     """
-    op = _ext.MapOp.one_hot(int(depth), dtype_name(dtype))
+    op = _ext.MapOp.one_hot(integer(depth, "one_hot", "depth", "an integer in [1, 2**63 - 1]"), dtype_name(dtype))
     op.validate()
     return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})", ("one_hot", (int(depth), dtype_name(dtype))))
 
@@ -140,7 +146,7 @@ def permute(*axes: int | Sequence[int]) -> Op:
         (8, 3, 32, 32)
     """
     flat = list(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else list(axes)
-    op = _ext.MapOp.permute([int(a) for a in flat])
+    op = _ext.MapOp.permute(_ints(flat, "permute", "axes", "a permutation of the per-sample axes"))
     op.validate()
     return Op(op, f"permute({', '.join(map(str, flat))})", ("permute", tuple(int(a) for a in flat)))
 
@@ -160,7 +166,8 @@ def random_flip(axis: int, p: float = 0.5) -> Op:
         >>> sorted(row.tolist() for row in flipped[:, 0])
         [[1, 0], [3, 2], [5, 4], [7, 6]]
     """
-    op = _ext.MapOp.random_flip(int(axis), float(p))
+    op = _ext.MapOp.random_flip(integer(axis, "random_flip", "axis", "a per-sample axis"),
+                                number(p, "random_flip", "p", "a probability in [0, 1]"))
     op.validate()
     return Op(op, f"random_flip({axis}, p={p})", ("random_flip", (int(axis), float(p))))
 
@@ -174,6 +181,6 @@ def reshape(*shape: int | Sequence[int]) -> Op:
         (8, 3072)
     """
     flat = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else list(shape)
-    op = _ext.MapOp.reshape([int(d) for d in flat])
+    op = _ext.MapOp.reshape(_ints(flat, "reshape", "shape", "sizes >= 0 and at most one -1"))
     op.validate()
     return Op(op, f"reshape({', '.join(map(str, flat))})", ("reshape", tuple(int(d) for d in flat)))

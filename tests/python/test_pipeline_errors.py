@@ -196,6 +196,15 @@ BAD_INTEGERS = [
     (lambda: _ds().prefetch(2, num_threads="2"), tb.DTypeError, r"prefetch: num_threads must be an integer"),
     (lambda: _ds().prefetch(2, block_bytes=-1), tb.InvalidValueError, r"prefetch: block_bytes must be >= 0"),
     (lambda: _ds().prefetch(2, block_bytes=2**63), tb.InvalidValueError, r"prefetch: block_bytes must be"),
+    (lambda: tb.ops.one_hot(2**70), tb.InvalidValueError, r"one_hot: depth must be an integer in \[1, 2\*\*63 - 1\]"),
+    (lambda: tb.ops.one_hot(1.5), tb.DTypeError, r"one_hot: depth must be an integer"),
+    (lambda: tb.ops.one_hot(0), tb.InvalidValueError, r"one_hot: depth must be at least 1"),
+    (lambda: tb.ops.random_flip(2**70), tb.InvalidValueError, r"random_flip: axis must be"),
+    (lambda: tb.ops.random_flip(0, p="x"), tb.DTypeError, r"random_flip: p must be a number"),
+    (lambda: tb.ops.permute(2**70), tb.InvalidValueError, r"permute: axes must be"),
+    (lambda: tb.ops.reshape(2**64), tb.InvalidValueError, r"reshape: shape must be"),
+    (lambda: tb.ops.reshape("a"), tb.DTypeError, r"reshape: shape must be an integer"),
+    (lambda: tb.ops.normalize("a", 1), tb.DTypeError, r"normalize: mean must be a number"),
 ]
 
 
