@@ -113,6 +113,17 @@ struct prefetch_options {
   void validate() const;
 };
 
+/// One of `count` interleaved parts of an iteration: its batches `index`, `index + count`,
+/// `index + 2 * count`... So consumers that take turns (torch DataLoader workers, whose round robin
+/// yields worker 0's first batch, worker 1's first...) together give the whole iteration, in order,
+/// each batch made once.
+struct iteration_part {
+  std::int64_t count = 1;  ///< the number of parts, >= 1
+  std::int64_t index = 0;  ///< this part, in [0, count)
+  /// Throws `tb::error` (value) for a count below 1 or an index out of range, naming the field.
+  void validate() const;
+};
+
 /// Which native operation a `map_op` applies.
 enum class map_kind { cast, normalize, one_hot, permute, reshape, random_flip };
 
@@ -205,8 +216,9 @@ class batch_arena;
 /// - Not thread-safe: one consumer calls `next()`.
 class dataset_iterator {
  public:
+  /// `part` (of an iteration that starts at `start.yielded == 0`): only its batches are made.
   dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
-                   const prefetch_options& prefetch);
+                   const prefetch_options& prefetch, const iteration_part& part = {});
   ~dataset_iterator();
   dataset_iterator(const dataset_iterator&) = delete;
   dataset_iterator& operator=(const dataset_iterator&) = delete;
@@ -221,6 +233,9 @@ class dataset_iterator {
   /// end. Counts as `count()` calls of `next()`; errors leave the iterator as `next()` does.
   std::optional<batch_block> next_block();
   /// The state after the last batch `next()` or `next_block()` returned.
+  ///
+  /// - For one part of an iteration (`dataset::iterate_part`), `yielded` counts that part's
+  ///   batches: such a state does not resume the iteration.
   iterator_state state() const;
   /// The state after only `yielded` batches of this iteration (between the start and `state()`),
   /// for a consumer that hands out the batches of a block one at a time. Throws `tb::error`
@@ -311,11 +326,19 @@ class dataset {
   /// (>= 0), yielded (within the iteration), and epoch and cursor (derived from the others).
   void check_state(const iterator_state& state) const;
 
+  /// Part `part` of the iteration that starts at `epoch` (as `resume(initial_state(epoch))`):
+  /// its batches `part.index`, `part.index + part.count`..., none of the others made. Consumers
+  /// that each take one part and agree on `epoch` share the iteration without repeating work.
+  std::unique_ptr<dataset_iterator> iterate_part(std::int64_t epoch, const iteration_part& part,
+                                                 const prefetch_options& prefetch = {}) const;
+
   /// The source row indices of batch `batch` of `epoch` on this shard (empty past the end).
   std::vector<std::int64_t> batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const;
 
  private:
   explicit dataset(std::shared_ptr<const detail::dataset_plan> plan);
+  /// Moves the next epoch past the iteration that `state` belongs to.
+  void advance_past(const iterator_state& state) const;
   std::shared_ptr<const detail::dataset_plan> plan_;
   std::shared_ptr<std::atomic<std::int64_t>> next_epoch_;
 };

@@ -146,6 +146,14 @@ void register_pipeline(nb::module_& m) {
           [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads,
              std::int64_t block_bytes) { return d.resume(s, {depth, threads, block_bytes}); },
           nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
+      .def(
+          "iterate_part",
+          [](const dataset& d, std::int64_t epoch, std::int64_t count, std::int64_t index, std::int64_t depth,
+             std::int64_t threads, std::int64_t block_bytes) {
+            return d.iterate_part(epoch, {count, index}, {depth, threads, block_bytes});
+          },
+          nb::arg("epoch"), nb::arg("count"), nb::arg("index"), nb::arg("depth"), nb::arg("num_threads"),
+          nb::arg("block_bytes"))
       .def("batch_indices", &dataset::batch_indices);
 
   m.def(

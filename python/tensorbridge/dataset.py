@@ -709,8 +709,7 @@ class Dataset:
     def _iterate_part(self, framework: str, epoch: int, index: int, count: int) -> DatasetIterator:
         """Part ``index`` of ``count`` of the iteration starting at ``epoch``: its batches
         ``index``, ``index + count``... (one DataLoader worker's share)."""
-        it = self._c.resume(self._c.initial_state(epoch), *self._prefetch)
-        return DatasetIterator(self, it, framework, stride=count, offset=index)
+        return DatasetIterator(self, self._c.iterate_part(epoch, count, index, *self._prefetch), framework)
 
     def _state_from_dict(self, state: Mapping[str, Any]) -> _ext.IteratorState:
         if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION or "fingerprint" not in state:
@@ -839,9 +838,8 @@ class Dataset:
 
         It pickles (as its recipe, see :meth:`__reduce__`), so ``num_workers=k`` works with every
         start method (fork, spawn, forkserver): worker ``i`` keeps batches ``i, i + k, ...`` of
-        the iteration, so the DataLoader's round robin yields every sample exactly once per epoch,
-        in the order of ``num_workers=0``. Each worker still gathers every batch (only its own are
-        exported and mapped), so workers pay off for Python ``map`` functions, not native work.
+        the iteration (C++ ``dataset::iterate_part``: it makes no other batch), so the DataLoader's
+        round robin yields every sample exactly once per epoch, in the order of ``num_workers=0``.
         In workers the epoch comes from the DataLoader's seed for the iteration (shared by its
         workers, new each iteration, reproducible under ``torch.manual_seed``), so epochs are
         reshuffled as with ``num_workers=0``, in another order.
@@ -872,10 +870,9 @@ class DatasetIterator:
     """
 
     __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_block",
-                 "_count", "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "_first", "_stride",
-                 "_offset", "__weakref__")
+                 "_count", "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "__weakref__")
 
-    def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str, stride: int = 1, offset: int = 0) -> None:
+    def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
         """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
         self._ds = ds
         self._it = it
@@ -894,8 +891,6 @@ class DatasetIterator:
         self._seeds: list[Any] | None = None
         self._index = 0
         self._position = it.state().yielded  # batches of the iteration delivered so far
-        self._first = self._position
-        self._stride, self._offset = stride, offset  # keep batches first + offset + k * stride only
         self._closed = False
 
     def __iter__(self) -> DatasetIterator:
@@ -904,17 +899,13 @@ class DatasetIterator:
     def __next__(self) -> Any:
         # A batch counts as delivered only once it is finished: if unpacking it or a map function
         # raises, the iterator stays before it and the next call makes it again (state() agrees).
-        while True:
-            if self._block is None:
-                if self._closed:
-                    raise StopIteration
-                block = self._it.next_block()
-                if block is None:
-                    raise StopIteration
-                self._block, self._count, self._batches, self._seeds, self._index = block, block.count(), None, None, 0
-            if self._stride == 1 or (self._position - self._first) % self._stride == self._offset:
-                break
-            self._advance()  # another part's batch (another DataLoader worker's): never unpacked
+        if self._block is None:
+            if self._closed:
+                raise StopIteration
+            block = self._it.next_block()
+            if block is None:
+                raise StopIteration
+            self._block, self._count, self._batches, self._seeds, self._index = block, block.count(), None, None, 0
         if self._batches is None:
             self._batches = self._unpack(self._block)
             if self._seeded:
@@ -1016,13 +1007,7 @@ class DatasetIterator:
             raise TypeError("len() of an iterator that repeats forever")
         if self._closed:
             return 0
-        left = n + self._it.state().yielded - self._position  # plus what is left of the current block
-        if self._stride == 1:
-            return left
-        # this part's positions among [position, position + left)
-        def mine_before(p: int) -> int:
-            return -(-(p - self._first - self._offset) // self._stride) if p > self._first + self._offset else 0
-        return mine_before(self._position + left) - mine_before(self._position)
+        return n + self._it.state().yielded - self._position  # plus what is left of the current block
 
     def close(self) -> None:
         """Stops the worker threads; later ``next()`` calls raise ``StopIteration``.

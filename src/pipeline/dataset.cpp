@@ -310,11 +310,25 @@ std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefe
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
   prefetch.validate();
   check_state(state);
+  advance_past(state);
+  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+void dataset::advance_past(const iterator_state& state) const {
   const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }
-  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+std::unique_ptr<dataset_iterator> dataset::iterate_part(std::int64_t epoch, const iteration_part& part,
+                                                        const prefetch_options& prefetch) const {
+  prefetch.validate();
+  part.validate();
+  const iterator_state start = initial_state(epoch);
+  check_state(start);
+  advance_past(start);
+  return std::make_unique<dataset_iterator>(plan_, start, prefetch, part);
 }
 
 void dataset::check_state(const iterator_state& state) const {

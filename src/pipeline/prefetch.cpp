@@ -28,19 +28,33 @@ void prefetch_options::validate() const {
     fail(error_kind::value, "prefetch: block_bytes must be >= 0, got ", block_bytes, "; 0 makes every block one batch");
 }
 
+void iteration_part::validate() const {
+  if (count < 1) fail(error_kind::value, "iteration part: count must be at least 1, got ", count);
+  if (index < 0 || index >= count)
+    fail(error_kind::value, "iteration part: index ", index, " is out of range for count=", count, "; pass an index in [0, ",
+         count - 1, "]");
+}
+
+// Positions (handed_, taken_, next_claim_, end_, block.first) count this iterator's batches; for a
+// part, position j is batch index + j * count of the iteration (stride_, offset_).
 class dataset_iterator::impl {
  public:
-  impl(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start, const prefetch_options& prefetch)
+  impl(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start, const prefetch_options& prefetch,
+       const iteration_part& part)
       : plan_(std::move(plan)),
         arena_(detail::batch_arena::create()),
         start_(start),
         per_epoch_(detail::batches_per_epoch(plan_->order)),
-        per_block_(detail::batches_per_block(*plan_, prefetch.block_bytes)),
+        per_block_(part.count > 1 ? 1 : detail::batches_per_block(*plan_, prefetch.block_bytes)),
+        stride_(part.count),
+        offset_(part.index),
         handed_(start.yielded),
         taken_(start.yielded),
         next_claim_(start.yielded) {
     const std::int64_t length = detail::iteration_length(*plan_);
     end_ = length < 0 ? std::numeric_limits<std::int64_t>::max() : length;
+    if (stride_ > 1 && length >= 0)  // this part's batches among the iteration's
+      end_ = length > offset_ ? (length - offset_ - 1) / stride_ + 1 : 0;
     depth_ = prefetch.depth;
     if (depth_ > 0 && taken_ < end_) {
       // No more threads than blocks left to make: a huge depth or a short iteration starts few.
@@ -135,9 +149,11 @@ class dataset_iterator::impl {
     return {first, count};
   }
 
+  // A part's blocks hold one batch each (per_block_ is 1): its batches are not consecutive.
   batch_block produce(std::int64_t first, std::int64_t count) const {
-    const std::int64_t epoch = start_.first_epoch + first / per_epoch_;
-    batch_block block = detail::make_block(*plan_, *arena_, start_.seed, epoch, first % per_epoch_, count);
+    const std::int64_t batch = offset_ + first * stride_;  // in the iteration
+    const std::int64_t epoch = start_.first_epoch + batch / per_epoch_;
+    batch_block block = detail::make_block(*plan_, *arena_, start_.seed, epoch, batch % per_epoch_, count);
     block.first = first;
     return block;
   }
@@ -248,6 +264,8 @@ class dataset_iterator::impl {
   iterator_state start_;
   std::int64_t per_epoch_;
   std::int64_t per_block_;
+  std::int64_t stride_;   // iteration_part::count
+  std::int64_t offset_;   // iteration_part::index
   std::int64_t end_ = 0;
 
   // The consumer's side (one thread): batches handed out, and the block being handed out.
@@ -274,8 +292,8 @@ class dataset_iterator::impl {
 };
 
 dataset_iterator::dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
-                                   const prefetch_options& prefetch)
-    : impl_(std::make_unique<impl>(std::move(plan), start, prefetch)) {}
+                                   const prefetch_options& prefetch, const iteration_part& part)
+    : impl_(std::make_unique<impl>(std::move(plan), start, prefetch, part)) {}
 
 dataset_iterator::~dataset_iterator() = default;
 

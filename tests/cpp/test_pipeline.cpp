@@ -319,6 +319,31 @@ TEST(Pipeline, BatchLargerThanTheDataSetIsOneShortBatch) {
   EXPECT_THROW(index_dataset(10).iterate({.num_threads = 100000}), tb::error);
 }
 
+// Parts taken in turns give the whole iteration, in order, each batch made by one part only.
+TEST(Pipeline, IterationPartsInTurnsAreTheIteration) {
+  dataset ds = index_dataset(23).shuffle({.seed = 4}).batch({.batch_size = 4}).repeat(2);
+  auto full = drain(*ds.resume(ds.initial_state(3)));
+  ASSERT_EQ(full.size(), 12u);
+  for (std::int64_t count : {1, 2, 3, 5, 12, 13}) {
+    for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0}, tb::prefetch_options{.depth = 3, .num_threads = 2}}) {
+      std::vector<std::vector<std::vector<std::int64_t>>> parts;
+      for (std::int64_t i = 0; i < count; ++i) {
+        auto it = ds.iterate_part(3, {.count = count, .index = i}, p);
+        EXPECT_EQ(it->remaining(), (12 - i + count - 1) / count);
+        parts.push_back(drain(*it));
+      }
+      std::vector<std::vector<std::int64_t>> interleaved;
+      for (std::size_t j = 0; interleaved.size() < full.size(); ++j)
+        for (auto& part : parts)
+          if (j < part.size()) interleaved.push_back(part[j]);
+      EXPECT_EQ(interleaved, full) << count << " parts";
+    }
+  }
+  EXPECT_THROW(ds.iterate_part(0, {.count = 0}), tb::error);
+  EXPECT_THROW(ds.iterate_part(0, {.count = 2, .index = 2}), tb::error);
+  EXPECT_THROW(ds.iterate_part(-1, {.count = 2}), tb::error);
+}
+
 TEST(Pipeline, UnbatchedYieldsSamples) {
   auto it = index_dataset(3).iterate();
   auto s = it->next();

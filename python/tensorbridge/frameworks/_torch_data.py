@@ -49,8 +49,8 @@ def _iterable_class() -> type:
             info = torch.utils.data.get_worker_info()
             if info is None:
                 return ds.as_torch()
-            # Every worker makes the same iteration and keeps batches id, id + n, ...: the
-            # DataLoader's round robin over workers then gives the single-process stream. The
+            # Worker id makes batches id, id + n, ... of the iteration: the DataLoader's round
+            # robin over workers then gives the single-process stream. The
             # workers agree on the epoch through the seed the DataLoader draws for each iteration
             # (info.seed is that seed + the worker id); a fresh worker process knows no other.
             epochs = max(1, ds._c.epochs_per_iteration)
