@@ -34,7 +34,9 @@ struct csv_options {
   /// `header` value: there is no header row; columns are named "0", "1", ... unless `names` is given.
   static constexpr std::int64_t header_none = -1;
 
-  /// The field delimiter (one byte). Default ','.
+  /// The field delimiter (one byte), or '\0' to detect it from the first lines (pandas' `sep=None`):
+  /// the one of ',', '\t', ';', '|' that appears equally often (outside quotes) on each of them.
+  /// Default ','.
   char sep = ',';
   /// The quote character; '\0' turns quoting off. A quote is special only at the start of a field.
   /// Default '"'.
@@ -70,22 +72,43 @@ struct csv_options {
   std::vector<std::pair<std::string, csv_column_type>> dtypes;
   /// The text encoding: only "utf-8" (also "utf8", "utf-8-sig", any case) is supported.
   std::string encoding = "utf-8";
+  /// The thousands separator inside numbers ('\0' = none), as pandas: "1,234" reads as 1234 with
+  /// thousands ','. Removed only after a digit and before the decimal mark or exponent; text fields
+  /// keep it. It may equal `sep` (then only quoted fields can hold it). Default none.
+  char thousands = '\0';
+  /// The decimal mark of numbers, as pandas: with ',' "1,5" reads as 1.5 and "1.5" is text.
+  /// Default '.'.
+  char decimal = '.';
+  /// Read at most this many data rows (after the header); 0 gives the columns and no rows. Default all.
+  std::optional<std::int64_t> nrows;
+  /// How the bytes are compressed: "infer" (told by the first bytes: gzip, bzip2, xz or zstd, as
+  /// pandas' compression="infer" but by content, so pipes and any file name work), "none" (read
+  /// as is), "gzip", "bz2", "xz" or "zstd" (the content must agree). Default "infer".
+  std::string compression = "infer";
   /// Bytes per parallel work unit (rows are split between threads in blocks of this size; smaller
   /// blocks are for tests of block boundaries). Default 1 MiB; minimum 1.
   std::size_t block_size = std::size_t{1} << 20;
 
   /// Throws `tb::error` (value) naming the bad option and what to do, e.g. a quote character equal
-  /// to the delimiter, a line break as delimiter, a negative skiprows, or both usecols kinds at once.
+  /// to the delimiter, a line break as delimiter, a negative skiprows or nrows, a decimal mark equal
+  /// to the thousands separator, or both usecols kinds at once.
   void validate() const;
 };
 
 /// The table read from a CSV file, as ordered named columns.
 using csv_table = table;
 
-/// Reads the CSV file at `path` into a table (memory-mapped, parsed on `tb::num_threads()` threads).
+/// Reads the CSV file at `path` into a table (parsed on `tb::num_threads()` threads).
 ///
+/// - The file is read into memory first (parallel positioned reads of a regular file; FIFOs,
+///   pipes and /proc files to their end; compressed files decompressed, see
+///   `csv_options::compression`), so a file truncated meanwhile is a `tb::error` (io) naming the
+///   byte offset, never a crash.
 /// - Columns are typed from `options.dtype`/`options.dtypes` or inferred: bool (True/False/true/...),
-///   int64, float64 (also for integer columns with missing values, as pandas), else strings.
+///   int64, uint64 (non-negative integers, some beyond int64), float64 (also for integer columns with
+///   missing values, as pandas), else strings (also integers that no one integer type holds exactly:
+///   beyond uint64, negatives beside values beyond int64, or those with missing values).
+/// - An explicit bool type reads True/False (pandas' spellings) and numbers equal to 1 or 0.
 /// - When one float type is given for all columns (`options.dtype = float32`) the numbers are parsed
 ///   straight into one row-major matrix, which `to_tensor()` returns without a copy.
 /// - Errors (format) give the path, line, field number and column name, and what to do:
@@ -94,17 +117,24 @@ using csv_table = table;
 ///   data are all errors.
 csv_table read_csv(const std::string& path, const csv_options& options = {});
 
-/// `read_csv` on text in memory (for tests and fuzzing); messages name it "<string>".
+/// `read_csv` on text in memory (compressed text is decompressed as `csv_options::compression`
+/// says); messages name it "<string>".
 csv_table read_csv_string(std::string_view text, const csv_options& options = {});
 
 /// Reads a CSV file of numbers straight into one row-major 2-D tensor of `dtype` (float32 or float64),
 /// without per-column intermediates. Missing values become NaN. Honors every other option.
 tensor read_csv_tensor(const std::string& path, dtype dtype = dtype::float32, csv_options options = {});
 
+/// `read_csv_tensor` on text in memory (see `read_csv_string`).
+tensor read_csv_tensor_string(std::string_view text, dtype dtype = dtype::float32, csv_options options = {});
+
 /// Reads a CSV file in batches of rows, for files larger than memory.
 ///
 /// - Each batch is typed on its own (like pandas' `chunksize`) unless types are given.
-/// - The file is memory-mapped; only the current batch's columns are held in memory.
+/// - The file is read front to back in windows a little larger than a batch (positioned reads,
+///   never a mapping), so only about one batch of text and its columns are in memory. FIFOs,
+///   pipes and compressed files stream the same way. A regular file that shrinks below the size
+///   it had when opened (a rotated log) is a `tb::error` (io) naming the byte offset.
 ///
 /// Example:
 /// ```
@@ -119,6 +149,9 @@ class csv_batch_reader {
   csv_batch_reader(csv_batch_reader&&) noexcept;
   csv_batch_reader& operator=(csv_batch_reader&&) noexcept;
 
+  /// Reads batches of `text` (kept by the reader; compressed text is decompressed).
+  static csv_batch_reader from_string(std::string text, std::int64_t rows_per_batch, const csv_options& options = {});
+
   /// The next batch, or nothing at the end of the file.
   std::optional<csv_table> next();
   /// The names of the columns every batch has.
@@ -126,6 +159,8 @@ class csv_batch_reader {
 
  private:
   struct state;
+  explicit csv_batch_reader(std::unique_ptr<state> s);
+  void start(std::int64_t rows_per_batch, const csv_options& options);
   std::unique_ptr<state> state_;
 };
 

@@ -2,8 +2,8 @@
 /// @file error.hpp
 /// The one error type of tensorbridge: `tb::error`, carrying a kind that the Python layer maps to a
 /// built-in exception class (type -> TypeError, value -> ValueError, overflow -> OverflowError,
-/// io -> OSError, not_found -> FileNotFoundError, permission -> PermissionError, write -> OSError,
-/// format -> ValueError, buffer -> BufferError).
+/// io -> OSError, not_found -> FileNotFoundError, permission -> PermissionError,
+/// is_directory -> IsADirectoryError, write -> OSError, format -> ValueError, buffer -> BufferError).
 
 #include <sstream>
 #include <stdexcept>
@@ -23,6 +23,7 @@ enum class error_kind {
   write,     ///< a write or save failed (the previous file, if any, is left as it was)
   format,    ///< a file or buffer whose content is malformed
   buffer,    ///< a buffer that cannot be shared as asked (copy=false that needs a copy)
+  is_directory,  ///< a directory where a file was expected (to read or to write)
 };
 
 /// The name of an error kind: "type", "value", ...

@@ -15,7 +15,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -25,6 +27,13 @@
 #include "tensorbridge/tensor.hpp"
 
 namespace tb {
+
+namespace detail {
+class file_handle;
+}  // namespace detail
+
+/// Receives bytes as a writer produces them, in order, in pieces of any size.
+using byte_sink = std::function<void(std::span<const std::byte>)>;
 
 /// How to read a `.npy` file or `.npz` member.
 struct npy_load_options {
@@ -92,8 +101,17 @@ std::vector<named_column> load_npy_columns(const std::string& path, const npy_lo
 
 /// Writes `t` (any strides; a Fortran-contiguous tensor is written in Fortran order without a
 /// copy) to `path` as NumPy writes it: same header text, data 64-byte aligned. bfloat16 is
-/// written as descr `'<V2'` (see the file comment). Overwrites an existing file.
+/// written as descr `'<V2'` (see the file comment).
+/// - Atomic: the file is written under a temporary name in the same folder, synced and renamed
+///   over `path`, so a failed or interrupted save leaves an existing file as it was, and saving
+///   over a file that `t` is memory-mapped from is safe. A symbolic link is followed; the new
+///   file keeps the replaced file's mode.
+/// - Errors: a missing folder is `error_kind::not_found`, a folder without write permission
+///   `permission`, a directory `is_directory`, a failed write `write`.
 void save_npy(const std::string& path, const tensor& t, const npy_save_options& options = {});
+
+/// Writes `t` as a `.npy` file to `sink` (the bytes `save_npy` would write), e.g. into a stream.
+void save_npy_to(const byte_sink& sink, const tensor& t, const npy_save_options& options = {});
 
 /// One member of an `.npz` archive.
 struct npz_member {
@@ -113,6 +131,8 @@ class npz_reader {
   /// Opens `path` and reads its directory. Throws `tb::error` (io) if it cannot be opened and
   /// (format) if it is not a well-formed zip archive.
   explicit npz_reader(const std::string& path, const npy_load_options& options = {});
+  /// Reads the directory of the archive in the already open `file` (taken over).
+  npz_reader(detail::file_handle file, const npy_load_options& options);
   ~npz_reader();
   npz_reader(npz_reader&&) noexcept;
   npz_reader& operator=(npz_reader&&) noexcept;
@@ -152,7 +172,32 @@ struct npz_save_options {
 /// Writes `arrays` (name, tensor) to `path` as `np.savez`/`np.savez_compressed` do: one member
 /// "name.npy" each, zip64 extra fields on every member. Throws `tb::error` (value) for a duplicate
 /// or empty name.
+/// Atomic as `save_npy` (same errors).
 void save_npz(const std::string& path, std::span<const std::pair<std::string, tensor>> arrays,
               const npz_save_options& options = {});
+
+/// Writes the archive `save_npz` would write to `sink` (staged in memory first: a zip member's
+/// header is completed after its data).
+void save_npz_to(const byte_sink& sink, std::span<const std::pair<std::string, tensor>> arrays,
+                 const npz_save_options& options = {});
+
+/// What a `.npy` or `.npz` file holds, told apart by content as `np.load` does.
+struct npy_or_npz {
+  /// For a `.npy`: its columns (see `load_npy_columns`; a plain array is one column named "").
+  std::vector<named_column> columns;
+  /// For an `.npz`: the open archive.
+  std::optional<npz_reader> archive;
+  /// For a `.npy`: the byte just after its data, where a following array starts (`np.load` leaves
+  /// a file object there).
+  std::uint64_t end = 0;
+};
+
+/// Opens `path` once and reads it as `.npy` or `.npz` by its first bytes; anything else is a
+/// `tb::error` (format). FIFOs, pipes and /proc files work (read into memory first).
+npy_or_npz load_npy_or_npz(const std::string& path, const npy_load_options& options = {});
+
+/// `load_npy_or_npz` of bytes in memory (copied), named `name` in messages.
+npy_or_npz load_npy_or_npz_bytes(std::span<const std::byte> bytes, const std::string& name,
+                                 const npy_load_options& options = {});
 
 }  // namespace tb

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tensorbridge/cast.hpp"
 #include "tensorbridge/tensor.hpp"
 
 namespace tb {
@@ -31,6 +32,30 @@ struct column {
   tensor values;                          ///< numbers/bools (kind tensor) or int32 codes (kind categorical)
   std::vector<std::string> strings;       ///< the strings (kind strings) or the vocabulary (kind categorical)
   std::optional<tensor> valid;            ///< bool validity mask, present only when some value is missing
+  /// For int64 values that count time since the Unix epoch (pandas datetime64 columns) or a duration
+  /// (timedelta64): "datetime64[<unit>]" or "timedelta64[<unit>]" with unit "s", "ms", "us" or "ns";
+  /// empty for every other column.
+  std::string time_type;
+};
+
+/// Options of `table::to_tensor`.
+struct to_tensor_options {
+  /// The element type of the result. Empty (the default): the columns' common type, as NumPy's
+  /// `result_type` and pandas' `DataFrame.to_numpy()` choose it (int64 + float32 -> float64, bool +
+  /// int64 -> int64, int64 + uint64 -> float64; categorical columns count as int32 codes), and
+  /// float64 instead of an integer or bool type when a chosen column has missing values and no
+  /// integral `fill_value` is given (as pandas turns an integer column with missing values into float64).
+  std::optional<tb::dtype> dtype;
+  /// Which casts from a column's type to `dtype` are allowed (NumPy's meaning). Default same_kind,
+  /// as the conversion API (`to_numpy(x, dtype=...)`): float -> int needs `casting::unsafe`.
+  casting rule = casting::same_kind;
+  /// Raise instead of losing data (overflow to infinity, out-of-range or NaN into integers); the
+  /// error names the column and row. Default false.
+  bool checked = false;
+  /// The value written where a column has a missing value (a validity mask). Empty (the default): NaN
+  /// when the result is a float type, and an error naming the column and row otherwise. Categorical
+  /// columns keep code -1 for missing values.
+  std::optional<double> fill_value;
 };
 
 /// Ordered named columns of equal length.
@@ -70,15 +95,24 @@ class table {
   void set_matrix(tensor matrix);
 
   /// The chosen columns (all when empty, in table order) as one C-contiguous 2-D tensor of shape
-  /// (num_rows, k) and dtype `dtype`.
+  /// (num_rows, k), in `options.dtype` or the columns' common type.
   ///
-  /// - Numbers and bools are converted with `tb::cast` (unsafe casting, like `ndarray.astype`);
+  /// - Numbers and bools are converted with `tb::cast_into` under `options.rule` and `options.checked`;
   ///   categorical columns contribute their codes.
-  /// - String columns are an error (type) that names them.
+  /// - Missing values (a column's validity mask) become NaN in a float result, `options.fill_value` if
+  ///   given, and otherwise an error (value) naming the column and row.
+  /// - String columns are an error (type) that names them; so is a cast the rule refuses.
   /// - A table read as one matrix returns that matrix itself when all columns are asked for in its dtype.
-  tensor to_tensor(std::span<const std::string> columns = {}, dtype dtype = dtype::float32) const;
+  tensor to_tensor(std::span<const std::string> columns = {}, const to_tensor_options& options = {}) const;
+  /// `to_tensor(columns, {.dtype = dtype})`.
+  tensor to_tensor(std::span<const std::string> columns, dtype dtype) const;
+  /// The type `to_tensor` gives without an explicit dtype (see `to_tensor_options::dtype`) for these
+  /// columns and fill value: a non-integral fill value of an integer or bool column also gives float64.
+  dtype common_dtype(std::span<const std::string> columns = {}, std::optional<double> fill_value = {}) const;
 
  private:
+  std::vector<std::size_t> chosen(std::span<const std::string> columns) const;
+
   std::vector<column> columns_;
   std::int64_t num_rows_ = 0;
   std::optional<tensor> matrix_;

@@ -47,6 +47,11 @@ void register_csv(nb::module_& m) {
                    [](csv_options& o, const std::string& s) { o.escapechar = str_to_char(s, "escapechar"); })
       .def_prop_rw("comment", [](const csv_options& o) { return char_to_str(o.comment); },
                    [](csv_options& o, const std::string& s) { o.comment = str_to_char(s, "comment"); })
+      .def_prop_rw("thousands", [](const csv_options& o) { return char_to_str(o.thousands); },
+                   [](csv_options& o, const std::string& s) { o.thousands = str_to_char(s, "thousands"); })
+      .def_prop_rw("decimal", [](const csv_options& o) { return char_to_str(o.decimal); },
+                   [](csv_options& o, const std::string& s) { o.decimal = str_to_char(s, "decimal"); })
+      .def_rw("nrows", &csv_options::nrows)
       .def_rw("doublequote", &csv_options::doublequote)
       .def_rw("header", &csv_options::header)
       .def_rw("names", &csv_options::names)
@@ -58,6 +63,7 @@ void register_csv(nb::module_& m) {
       .def_rw("skip_blank_lines", &csv_options::skip_blank_lines)
       .def_rw("encoding", &csv_options::encoding)
       .def_rw("block_size", &csv_options::block_size)
+      .def_rw("compression", &csv_options::compression)
       .def("set_dtype", [](csv_options& o, const std::string& t) { o.dtype = csv_column_type::from_name(t); })
       .def("set_column_dtype",
            [](csv_options& o, const std::string& column, const std::string& t) {
@@ -74,9 +80,11 @@ void register_csv(nb::module_& m) {
       .def("values", [](const table& t, std::int64_t i) { return t.at(i).values; })
       .def("strings", [](const table& t, std::int64_t i) { return t.at(i).strings; })
       .def("valid", [](const table& t, std::int64_t i) { return t.at(i).valid; })
-      .def("add_tensor", [](table& t, const std::string& name, const tensor& values, std::optional<tensor> valid) {
-             t.add_column(column{name, column_kind::tensor, values, {}, std::move(valid)});
-           }, nb::arg("name"), nb::arg("values"), nb::arg("valid") = nb::none())
+      .def("time_type", [](const table& t, std::int64_t i) { return t.at(i).time_type; })
+      .def("add_tensor", [](table& t, const std::string& name, const tensor& values, std::optional<tensor> valid,
+                            const std::string& time_type) {
+             t.add_column(column{name, column_kind::tensor, values, {}, std::move(valid), time_type});
+           }, nb::arg("name"), nb::arg("values"), nb::arg("valid") = nb::none(), nb::arg("time_type") = "")
       .def("add_strings", [](table& t, const std::string& name, std::vector<std::string> strings,
                              std::optional<tensor> valid) {
              t.add_column(column{name, column_kind::strings, tensor(), std::move(strings), std::move(valid)});
@@ -86,12 +94,22 @@ void register_csv(nb::module_& m) {
              t.add_column(column{name, column_kind::categorical, codes, std::move(categories), std::move(valid)});
            }, nb::arg("name"), nb::arg("codes"), nb::arg("categories"), nb::arg("valid") = nb::none())
       .def("to_tensor",
-           [](const table& t, const std::vector<std::string>& columns, const std::string& d) {
-             const dtype target = dtype_from_name(d);
+           [](const table& t, const std::vector<std::string>& columns, std::optional<std::string> d,
+              const std::string& rule, bool checked, std::optional<double> fill_value) {
+             to_tensor_options o;
+             if (d) o.dtype = dtype_from_name(*d);
+             o.rule = casting_from_name(rule);
+             o.checked = checked;
+             o.fill_value = fill_value;
              nb::gil_scoped_release unlocked;
-             return t.to_tensor(columns, target);
+             return t.to_tensor(columns, o);
            },
-           nb::arg("columns"), nb::arg("dtype"));
+           nb::arg("columns"), nb::arg("dtype").none(), nb::arg("casting"), nb::arg("checked"),
+           nb::arg("fill_value").none())
+      .def("common_dtype", [](const table& t, const std::vector<std::string>& columns,
+                              std::optional<double> fill_value) {
+             return std::string(name(t.common_dtype(columns, fill_value)));
+           }, nb::arg("columns"), nb::arg("fill_value").none());
 
   m.def("read_csv", &read_csv, nb::arg("path"), nb::arg("options"), release());
   m.def("read_csv_bytes",
@@ -109,9 +127,25 @@ void register_csv(nb::module_& m) {
         },
         nb::arg("path"), nb::arg("dtype"), nb::arg("options"));
 
+  m.def("read_csv_tensor_bytes",
+        [](nb::bytes text, const std::string& d, const csv_options& o) {
+          const std::string_view view(text.c_str(), text.size());
+          const dtype target = dtype_from_name(d);
+          nb::gil_scoped_release unlocked;
+          return read_csv_tensor_string(view, target, o);
+        },
+        nb::arg("text"), nb::arg("dtype"), nb::arg("options"));
+
   nb::class_<csv_batch_reader>(m, "CsvBatchReader", "tb::csv_batch_reader")
       .def(nb::init<const std::string&, std::int64_t, const csv_options&>(), nb::arg("path"), nb::arg("rows"),
            nb::arg("options"), release())
+      .def_static("from_bytes",
+                  [](nb::bytes text, std::int64_t rows, const csv_options& o) {
+                    std::string copy(text.c_str(), text.size());
+                    nb::gil_scoped_release unlocked;
+                    return csv_batch_reader::from_string(std::move(copy), rows, o);
+                  },
+                  nb::arg("text"), nb::arg("rows"), nb::arg("options"))
       .def("next", &csv_batch_reader::next, release())
       .def("names", &csv_batch_reader::names);
 }

@@ -2,16 +2,35 @@
 // tensorbridge/structured.hpp). No logic: Python's tensorbridge/io.py builds the options.
 
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/function.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
+#include "tensorbridge/file.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace nb = nanobind;
 
 namespace tb::python {
+namespace {
+
+// (columns, archive or None, end) of a tb::npy_or_npz; the archive moves into its Python object.
+nb::tuple to_python(npy_or_npz r) {
+  nb::object archive = r.archive ? nb::cast(std::move(*r.archive), nb::rv_policy::move) : nb::none();
+  return nb::make_tuple(nb::cast(std::move(r.columns), nb::rv_policy::move), archive, r.end);
+}
+
+// A Python callable taking bytes as a byte_sink; called with the GIL held.
+byte_sink python_sink(const nb::callable& write) {
+  return [&write](std::span<const std::byte> bytes) {
+    write(nb::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  };
+}
+
+}  // namespace
 
 void register_io(nb::module_& m) {
   using release = nb::call_guard<nb::gil_scoped_release>;
@@ -82,6 +101,39 @@ void register_io(nb::module_& m) {
       .def("load", &npz_reader::load, release())
       .def("load_columns", &npz_reader::load_columns, release())
       .def("close", &npz_reader::close);
+
+  m.def("load_npy_or_npz", [](const std::string& path, const npy_load_options& options) {
+    npy_or_npz r;
+    {
+      nb::gil_scoped_release unlocked;
+      r = load_npy_or_npz(path, options);
+    }
+    return to_python(std::move(r));
+  });
+  m.def("load_npy_or_npz_bytes", [](nb::bytes data, const std::string& name, const npy_load_options& options) {
+    npy_or_npz r;
+    {
+      const auto bytes = std::as_bytes(std::span<const char>(data.c_str(), data.size()));
+      nb::gil_scoped_release unlocked;
+      r = load_npy_or_npz_bytes(bytes, name, options);
+    }
+    return to_python(std::move(r));
+  });
+  m.def("save_npy_to", [](const nb::callable& write, const tensor& t, const npy_save_options& options) {
+    save_npy_to(python_sink(write), t, options);
+  });
+  m.def("save_npz_to", [](const nb::callable& write, const std::vector<std::pair<std::string, tensor>>& arrays,
+                          const npz_save_options& options) { save_npz_to(python_sink(write), arrays, options); });
+  nb::class_<atomic_writer>(m, "AtomicWriter", "tb::atomic_writer")
+      .def(nb::init<const std::string&>(), release())
+      .def("write",
+           [](atomic_writer& w, nb::bytes data) {
+             const auto bytes = std::as_bytes(std::span<const char>(data.c_str(), data.size()));
+             nb::gil_scoped_release unlocked;
+             w.write(bytes);
+           })
+      .def("commit", &atomic_writer::commit, release())
+      .def("discard", &atomic_writer::discard);
 
   m.def("read_npy_header", &read_npy_header, release());
   m.def("load_npy", &load_npy, release());

@@ -160,10 +160,13 @@ def _flatten(data: Any) -> Iterator[Any]:
             yield v
 
 
-def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str) -> Dataset:
-    """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`."""
+def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str,
+                   fill_value: float | None = None) -> Dataset:
+    """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`; missing values
+    follow :meth:`tensorbridge.Table.to_tensor` (NaN in float output, else ``fill_value`` or an error)."""
     import numpy as np
 
+    from ._tensor import Tensor
     from .table import Categorical
 
     labels = [] if label is None else [label] if isinstance(label, str) else list(label)
@@ -173,13 +176,15 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
     features = [c for c in table.columns if c not in labels]
     if not features:
         raise InvalidValueError(f"{where}: every column is a label; leave at least one feature column")
-    x = table.to_tensor(features, dtype)
+    x = table.to_tensor(features, dtype, fill_value=fill_value)
     if not labels:
         return Dataset.from_tensor_slices(x)
     if len(labels) > 1:
-        return Dataset.from_tensor_slices((x, table.to_tensor(labels, dtype)))
+        return Dataset.from_tensor_slices((x, table.to_tensor(labels, dtype, fill_value=fill_value)))
     y = table[labels[0]]
-    if isinstance(y, Categorical):
+    if isinstance(y, Tensor) and table.mask(labels[0]) is not None:  # keeps its dtype: fill or refuse
+        y = table.to_tensor(labels, y.dtype, fill_value=fill_value).numpy()[:, 0]
+    elif isinstance(y, Categorical):
         y = y.codes
     elif isinstance(y, list):
         if any(v is None for v in y):
@@ -431,14 +436,15 @@ class Dataset:
 
     @staticmethod
     def from_csv(path: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
-                 **read_csv_options: Any) -> Dataset:
+                 fill_value: float | None = None, **read_csv_options: Any) -> Dataset:
         """A data set of ``(features, labels)`` rows from a CSV file (read by :func:`tensorbridge.read_csv`
         with ``read_csv_options``), or of feature rows alone when ``label`` is None.
 
         Features are every column but the label column(s), as one ``dtype`` matrix. A numeric
         label column keeps its dtype; a text label column becomes int64 codes of its sorted
         distinct values (as scikit-learn's ``LabelEncoder``); several label columns become one
-        ``dtype`` matrix.
+        ``dtype`` matrix. Missing values in int or bool columns are NaN in a float ``dtype`` and
+        ``fill_value`` (or an error naming the column and row) otherwise.
 
         Example:
             >>> import io
@@ -451,10 +457,11 @@ class Dataset:
         """
         from .csv import read_csv
 
-        return _table_dataset(read_csv(path, **read_csv_options), label, dtype, "from_csv")
+        return _table_dataset(read_csv(path, **read_csv_options), label, dtype, "from_csv", fill_value)
 
     @staticmethod
-    def from_dataframe(df: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32") -> Dataset:
+    def from_dataframe(df: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
+                       fill_value: float | None = None) -> Dataset:
         """A data set of ``(features, labels)`` rows from a pandas DataFrame, with the same rules as
         :meth:`from_csv` (categorical label columns give their codes).
 
@@ -467,7 +474,7 @@ class Dataset:
         """
         from .table import from_dataframe
 
-        return _table_dataset(from_dataframe(df), label, dtype, "from_dataframe")
+        return _table_dataset(from_dataframe(df), label, dtype, "from_dataframe", fill_value)
 
     # ----------------------------------------------------------------------------- stages
     def shuffle(self, seed: int | None = None, buffer_size: int | None = None,

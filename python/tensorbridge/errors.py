@@ -23,6 +23,7 @@ __all__ = [
     "ReadError",
     "NotFoundError",
     "AccessDeniedError",
+    "DirectoryError",
     "WriteError",
     "FormatError",
     "SharingError",
@@ -110,6 +111,20 @@ class AccessDeniedError(PermissionError, ReadError):
     """
 
 
+class DirectoryError(IsADirectoryError, ReadError):
+    """A directory where a file was expected, to read or to write (an ``IsADirectoryError`` and a
+    :class:`ReadError`).
+
+    Example:
+        >>> import tempfile
+        >>> try:
+        ...     tb.load(tempfile.gettempdir())
+        ... except IsADirectoryError as e:
+        ...     print(type(e).__name__, str(e).endswith("is a directory, not a file"))
+        DirectoryError True
+    """
+
+
 class WriteError(OSError, TensorbridgeError):
     """A write or save that failed (an ``OSError``); the file it was replacing, if any, is unchanged.
 
@@ -168,6 +183,7 @@ _BY_KIND = {
     "io": ReadError,
     "not_found": NotFoundError,
     "permission": AccessDeniedError,
+    "is_directory": DirectoryError,
     "write": WriteError,
     "format": FormatError,
     "buffer": SharingError,

@@ -24,6 +24,20 @@ Notes:
     - Structured (record) arrays become ``dict[str, Tensor]``, one zero-copy column per field when
       the record layout allows it (see :func:`from_structured`).
     - Paths are used as given (``np.save`` appends ``.npy`` to a name without it; this does not).
+    - Every save is atomic: the new file is written under a temporary name in the same folder,
+      synced and renamed over the old one, so a failed or interrupted save (disk full, killed
+      process) leaves the old file as it was, and saving over a file that is memory-mapped from
+      itself is safe. A missing folder raises :class:`~tensorbridge.NotFoundError` (a
+      ``FileNotFoundError``, as with NumPy), a folder without write permission
+      :class:`~tensorbridge.AccessDeniedError` (a ``PermissionError``), a failed write
+      :class:`~tensorbridge.WriteError`.
+    - FIFOs, pipes (``<(zcat f)``) and /proc files are read into memory first (they cannot be
+      mapped or read at random).
+    - A file truncated while it is read raises :class:`~tensorbridge.ReadError` naming the byte
+      offset. A tensor from ``mmap=True`` views the file itself: if the file is truncated while
+      the tensor lives, touching the lost pages kills the process with SIGBUS, as with
+      ``np.memmap``; replace such files with a new file (as :func:`save` does) instead of
+      truncating them, or use ``mmap=False``.
 """
 
 from __future__ import annotations
@@ -35,8 +49,9 @@ from typing import TYPE_CHECKING, Any, Union
 
 from . import _ext
 from ._convert import asarray
+from ._paths import file_object_name, fspath, is_file_object
 from ._tensor import Tensor
-from .errors import DTypeError, FormatError
+from .errors import DTypeError, InvalidValueError
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -45,6 +60,7 @@ __all__ = [
     "NpzFile",
     "from_structured",
     "load",
+    "open_atomic",
     "read_npy_header",
     "save",
     "save_npz",
@@ -53,9 +69,6 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-_NPY_MAGIC = b"\x93NUMPY"
-_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def _load_options(
@@ -83,7 +96,7 @@ def _unwrap(cols: list[_ext.NamedColumn]) -> Tensor | dict[str, Tensor]:
 
 
 def load(
-    path: PathLike,
+    path: PathLike | Any,
     *,
     mmap: bool = False,
     copy_on_write: bool = False,
@@ -94,7 +107,9 @@ def load(
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
     Args:
-        path: the file.
+        path: the file, or a binary file object (``BytesIO``, ``open(..., "rb")``): read from its
+            position; after a ``.npy`` the position is just past the array, as ``np.load`` leaves
+            it, so several arrays saved one after another load one by one.
         mmap: map the file instead of reading it: O(1) to open whatever the size, zero-copy,
             read-only; the mapping is released with the last tensor viewing it. In an ``.npz``,
             stored members are mapped and deflated ones read.
@@ -113,7 +128,9 @@ def load(
         :class:`NpzFile` for an ``.npz``.
 
     Raises:
-        OSError: the file cannot be opened or read (``FileNotFoundError``, :class:`ReadError`).
+        ReadError: the file cannot be opened or read: :class:`NotFoundError` (a
+            ``FileNotFoundError``), :class:`AccessDeniedError` (a ``PermissionError``),
+            :class:`DirectoryError` (an ``IsADirectoryError``), or truncated while read.
         FormatError: the content is malformed (the message names the path and byte offset) or
             holds pickled objects.
 
@@ -130,16 +147,18 @@ def load(
         >>> tmp.cleanup()
     """
     options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size)
-    p = os.fspath(path)
-    with open(p, "rb") as f:
-        magic = f.read(6)
-    if magic.startswith(_ZIP_MAGICS):
-        return NpzFile._open(p, options)
-    if magic != _NPY_MAGIC:
-        raise FormatError(
-            f"{p}: neither a .npy file (magic \\x93NUMPY) nor an .npz archive (zip); found {magic!r}"
-        )
-    return _unwrap(_ext.load_npy_columns(p, options))
+    if is_file_object(path, "read"):
+        start = path.tell() if path.seekable() else None
+        data = path.read()
+        if isinstance(data, str):
+            raise DTypeError(f"load: {file_object_name(path)} is a text file object; open the file in binary mode ('rb')")
+        columns, archive, end = _ext.load_npy_or_npz_bytes(bytes(data), file_object_name(path), options)
+        if archive is None and start is not None:
+            path.seek(start + end)
+    else:
+        # Opened once, in C++: a FIFO or pipe can be read only once.
+        columns, archive, _ = _ext.load_npy_or_npz(fspath(path, "load"), options)
+    return NpzFile._wrap(archive) if archive is not None else _unwrap(columns)
 
 
 def read_npy_header(
@@ -161,19 +180,21 @@ def read_npy_header(
         >>> tmp.cleanup()
     """
     options = _load_options(False, False, False, void2_as_bfloat16, max_header_size)
-    return _ext.read_npy_header(os.fspath(path), options)
+    return _ext.read_npy_header(fspath(path, "read_npy_header"), options)
 
 
 def _as_tensor(x: Any, dtype: Any) -> _ext.Tensor:
     return (x if isinstance(x, Tensor) and dtype is None else asarray(x, dtype=dtype))._c
 
 
-def save(path: PathLike, x: Any, *, dtype: Any = None, version: int = 0) -> None:
+def save(path: PathLike | Any, x: Any, *, dtype: Any = None, version: int = 0) -> None:
     """Writes ``x`` (anything :func:`tensorbridge.asarray` accepts) to ``path`` as ``np.save`` does.
 
     The header is byte for byte NumPy's; a Fortran-contiguous array is written in Fortran order
     without a copy. ``dtype`` converts first (same-kind casting). ``version`` 0 picks the format
-    version as NumPy does (1.0, or 2.0 for headers over 64 KiB).
+    version as NumPy does (1.0, or 2.0 for headers over 64 KiB). ``path`` may be a binary file
+    object (written at its position, as ``np.save`` does). Saving to a path is atomic (see the
+    module notes): a failure leaves the old file as it was.
 
     Example:
         >>> import os, tempfile
@@ -187,11 +208,14 @@ def save(path: PathLike, x: Any, *, dtype: Any = None, version: int = 0) -> None
     options = _ext.NpySaveOptions()
     options.version = version
     options.validate()
-    _ext.save_npy(os.fspath(path), _as_tensor(x, dtype), options)
+    if is_file_object(path, "write"):
+        _ext.save_npy_to(path.write, _as_tensor(x, dtype), options)
+    else:
+        _ext.save_npy(fspath(path, "save"), _as_tensor(x, dtype), options)
 
 
 def save_npz(
-    path: PathLike,
+    path: PathLike | Any,
     arrays: Mapping[str, Any],
     *,
     compress: bool = False,
@@ -201,7 +225,8 @@ def save_npz(
     """Writes ``arrays`` (name -> array-like) to an ``.npz`` archive, one ``name.npy`` member each.
 
     ``compress`` deflates the members (``np.savez_compressed``) at zlib ``compression_level``
-    (1-9, -1 = zlib's default); ``dtype`` converts every array first.
+    (1-9, -1 = zlib's default); ``dtype`` converts every array first. ``path`` may be a binary
+    file object. Saving to a path is atomic (see the module notes).
 
     Example:
         >>> import os, tempfile
@@ -218,7 +243,10 @@ def save_npz(
     options.compression_level = compression_level
     options.validate()
     items = [(str(name), _as_tensor(x, dtype)) for name, x in arrays.items()]
-    _ext.save_npz(os.fspath(path), items, options)
+    if is_file_object(path, "write"):
+        _ext.save_npz_to(path.write, items, options)
+    else:
+        _ext.save_npz(fspath(path, "save_npz"), items, options)
 
 
 def _named(args: tuple[Any, ...], kwds: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +258,7 @@ def _named(args: tuple[Any, ...], kwds: dict[str, Any]) -> dict[str, Any]:
     return arrays
 
 
-def savez(path: PathLike, *args: Any, **kwds: Any) -> None:
+def savez(path: PathLike | Any, *args: Any, **kwds: Any) -> None:
     """Writes arrays to an ``.npz`` archive as ``np.savez`` does, members stored (not compressed).
 
     Positional arrays are named ``arr_0``, ``arr_1``...; keyword arrays keep their names.
@@ -247,7 +275,7 @@ def savez(path: PathLike, *args: Any, **kwds: Any) -> None:
     save_npz(path, _named(args, kwds))
 
 
-def savez_compressed(path: PathLike, *args: Any, **kwds: Any) -> None:
+def savez_compressed(path: PathLike | Any, *args: Any, **kwds: Any) -> None:
     """Writes arrays to an ``.npz`` archive as ``np.savez_compressed`` does: :func:`savez`, deflated.
 
     Example:
@@ -260,6 +288,60 @@ def savez_compressed(path: PathLike, *args: Any, **kwds: Any) -> None:
         >>> tmp.cleanup()
     """
     save_npz(path, _named(args, kwds), compress=True)
+
+
+class AtomicFile:
+    """A file written whole or not at all: :func:`open_atomic`'s result (a writable file object)."""
+
+    def __init__(self, path: PathLike, text: bool) -> None:
+        self._writer = _ext.AtomicWriter(fspath(path, "open_atomic"))
+        self._text = text
+
+    def write(self, data: str | bytes) -> int:
+        """Appends ``data`` (``str`` in text mode, encoded as UTF-8; bytes-like otherwise)."""
+        self._writer.write(data.encode("utf-8") if self._text else bytes(data))
+        return len(data)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self._writer.commit()
+        else:
+            self._writer.discard()
+
+
+def open_atomic(path: PathLike, mode: str = "w") -> AtomicFile:
+    """Opens ``path`` for writing (mode ``"w"`` text as UTF-8, or ``"wb"``) whole or not at all.
+
+    The content goes to a temporary file in the same folder, renamed over ``path`` when the
+    ``with`` block ends without an exception; on an exception the temporary file is removed and
+    ``path`` is left as it was. :func:`save` and :func:`savez` write the same way.
+
+    Example:
+        >>> import os, pathlib, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = pathlib.Path(tmp.name, "t.csv")
+        >>> with tb.io.open_atomic(path) as f:
+        ...     _ = f.write("a,b\\n1,2\\n")
+        >>> path.read_text()
+        'a,b\\n1,2\\n'
+        >>> try:
+        ...     with tb.io.open_atomic(path) as f:
+        ...         _ = f.write("partial")
+        ...         raise KeyboardInterrupt
+        ... except KeyboardInterrupt:
+        ...     pass
+        >>> path.read_text(), os.listdir(tmp.name)
+        ('a,b\\n1,2\\n', ['t.csv'])
+        >>> tmp.cleanup()
+    """
+    if mode not in ("w", "wb"):
+        raise InvalidValueError(f'open_atomic: mode must be "w" or "wb", not {mode!r}')
+    return AtomicFile(path, mode == "w")
 
 
 class NpzFile(Mapping[str, Any]):
@@ -293,12 +375,12 @@ class NpzFile(Mapping[str, Any]):
         )
         if options:
             raise TypeError(f"NpzFile: unexpected options {sorted(options)}")
-        self._reader = _ext.NpzReader(os.fspath(path), o)
+        self._reader = _ext.NpzReader(fspath(path, "NpzFile"), o)
 
     @classmethod
-    def _open(cls, path: str, options: _ext.NpyLoadOptions) -> NpzFile:
+    def _wrap(cls, reader: _ext.NpzReader) -> NpzFile:
         f = object.__new__(cls)
-        f._reader = _ext.NpzReader(path, options)
+        f._reader = reader
         return f
 
     @property

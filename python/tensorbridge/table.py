@@ -9,8 +9,8 @@ Example:
     >>> t = tb.read_csv(io.StringIO("sepal_length,sepal_width,species\\n5.1,3.5,setosa\\n7.0,3.2,versicolor\\n"))
     >>> t
     Table(2 rows; sepal_length: float64, sepal_width: float64, species: strings)
-    >>> t.to_tensor(["sepal_length", "sepal_width"])     # one (2, 2) float32 tensor
-    tb.Tensor(shape=(2, 2), dtype=float32, device=cpu)
+    >>> t.to_tensor(["sepal_length", "sepal_width"])     # one (2, 2) tensor of the columns' type
+    tb.Tensor(shape=(2, 2), dtype=float64, device=cpu)
     >>> t.to_torch(["sepal_width"])                      # dict of torch tensors
     {'sepal_width': tensor([3.5000, 3.2000], dtype=torch.float64)}
 """
@@ -28,7 +28,7 @@ from .errors import DTypeError
 __all__ = ["Categorical", "Table", "from_dataframe"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Categorical:
     """A column of strings stored as codes: ``categories[codes[i]]`` is row ``i`` (code -1 = missing).
 
@@ -43,6 +43,21 @@ class Categorical:
 
     codes: Tensor
     categories: list[str]
+
+    def __repr__(self) -> str:
+        """The codes' shape and the categories, the middle ones left out beyond ten (as pandas does).
+
+        Example:
+            >>> import io
+            >>> tb.read_csv(io.StringIO("n\\n" + "\\n".join(f"c{i:04}" for i in range(1001))), dtype="category")["n"]
+            Categorical(1001 rows; 1001 categories: ['c0000', 'c0001', 'c0002', 'c0003', 'c0004', ..., 'c0996', 'c0997', 'c0998', 'c0999', 'c1000'])
+        """
+        shown = self.categories
+        parts = [repr(c) for c in shown] if len(shown) <= 10 else (
+            [repr(c) for c in shown[:5]] + ["..."] + [repr(c) for c in shown[-5:]])
+        rows = self.codes.shape[0] if self.codes.shape else 0
+        count = "1 category" if len(shown) == 1 else f"{len(shown)} categories"
+        return f"Categorical({rows} row{'' if rows == 1 else 's'}; {count}: [{', '.join(parts)}])"
 
 
 Column = Tensor | list | Categorical
@@ -169,29 +184,72 @@ class Table:
         for name in self._names:
             yield name, self[name]
 
-    def to_tensor(self, columns: Sequence[str] | None = None, dtype: Any = "float32") -> Tensor:
+    def to_tensor(self, columns: Sequence[str] | None = None, dtype: Any = None, *,
+                  casting: str = "same_kind", checked: bool = False, fill_value: float | None = None) -> Tensor:
         """The chosen columns (all by default) as one C-contiguous ``(num_rows, k)`` tensor.
 
-        Numbers and bools are converted to ``dtype``; categorical columns give their codes; string
-        columns raise :class:`DTypeError`. A table read with one float dtype for every column returns
-        the matrix it was parsed into, without a copy.
+        Args:
+            columns: column names, in the order wanted (all columns when None).
+            dtype: the element type; None gives the columns' common type, as pandas'
+                ``DataFrame.to_numpy()`` (NumPy's promotion: int64 + float64 -> float64, bool + int64
+                -> int64, int64 + uint64 -> float64), and float64 when an integer or bool column has
+                missing values and no ``fill_value`` is given.
+            casting, checked: as in :func:`tensorbridge.to_numpy`: ``casting="same_kind"`` refuses
+                float -> int unless ``"unsafe"``; ``checked=True`` raises
+                :class:`CastOverflowError` (or :class:`InvalidValueError` for NaN) naming the
+                column and row instead of losing a value.
+            fill_value: written where a column has missing values (its :meth:`mask`). Without it
+                they are NaN in a float result and an :class:`InvalidValueError` naming the column
+                and row otherwise.
+
+        Categorical columns give their codes (-1 where missing); string columns raise
+        :class:`DTypeError`. A table read with one float dtype for every column returns the
+        matrix it was parsed into, without a copy.
 
         Example:
             >>> import io
-            >>> t = tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n"))
+            >>> t = tb.read_csv(io.StringIO("age,height,ok,city\\n31,1.75,True,Oslo\\n45,1.62,,\\n"))
             >>> t.to_tensor(["age", "height"]).numpy()
             array([[31.  ,  1.75],
-                   [45.  ,  1.62]], dtype=float32)
+                   [45.  ,  1.62]])
+            >>> t.to_tensor(["age", "ok"]).numpy()                      # a missing bool: NaN
+            array([[31.,  1.],
+                   [45., nan]])
+            >>> t.to_tensor(["age", "ok"], fill_value=-1).numpy()
+            array([[31,  1],
+                   [45, -1]])
+            >>> t.to_tensor(["age", "height"], dtype="float32").dtype
+            'float32'
         """
         from ._dtypes import dtype_name
 
-        return Tensor._wrap(self._c.to_tensor(list(columns or []), dtype_name(dtype)))
+        if not isinstance(casting, str):
+            raise DTypeError(f"to_tensor: casting must be a string such as 'same_kind', not {casting!r}")
+        if fill_value is not None and (isinstance(fill_value, bool) or not isinstance(fill_value, (int, float))):
+            raise DTypeError(f"to_tensor: fill_value must be a number, not {fill_value!r}")
+        return Tensor._wrap(self._c.to_tensor(list(columns or []), None if dtype is None else dtype_name(dtype),
+                                              casting, bool(checked), None if fill_value is None else float(fill_value)))
+
+    def time_type(self, key: str | int) -> str | None:
+        """For an int64 column made from a pandas datetime64 / timedelta64 column, its NumPy type
+        (``"datetime64[ns]"``...: the values count that unit since the Unix epoch); else None.
+
+        Example:
+            >>> import pandas as pd
+            >>> t = tb.from_dataframe(pd.DataFrame({"t": pd.to_datetime(["2024-01-01", None])}))
+            >>> t.time_type("t"), t["t"].numpy()[0], t.mask("t").numpy()
+            ('datetime64[us]', np.int64(1704067200000000), array([ True, False]))
+        """
+        return self._c.time_type(self._index(key)) or None
 
     def _export(self, convert: Any, columns: Sequence[str] | None, text: Any) -> dict[str, Any]:
         out = {}
         for name in columns if columns is not None else self._names:
             col = self[name]
-            if isinstance(col, Tensor):
+            if isinstance(col, Tensor) and self._c.valid(self._index(name)) is not None:
+                # Missing values: float64 with NaN (the rule of to_tensor), never the 0 stored there.
+                out[name] = convert(self.to_tensor([name]).numpy()[:, 0])
+            elif isinstance(col, Tensor):
                 out[name] = convert(col)
             elif isinstance(col, Categorical):
                 out[name] = convert(col.codes)
@@ -200,7 +258,9 @@ class Table:
         return out
 
     def to_numpy(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
-        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays).
+        """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays; int and
+        bool columns with missing values as float64 with NaN, as :meth:`to_tensor`; so in
+        :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax`).
 
         Example:
             >>> import io
@@ -262,7 +322,10 @@ class Table:
         kinds = []
         for i, name in enumerate(self._names):
             kind = self._c.kind(i)
-            kinds.append(f"{name}: {self._c.values(i).dtype if kind == 'tensor' else kind}")
+            if kind == "tensor":
+                time_type = self._c.time_type(i)
+                kind = f"int64 ({time_type})" if time_type else self._c.values(i).dtype
+            kinds.append(f"{name}: {kind}")
         rows = "1 row" if self.num_rows == 1 else f"{self.num_rows} rows"
         return f"Table({rows}; {', '.join(kinds)})"
 
@@ -288,7 +351,10 @@ def from_dataframe(df: Any) -> Table:
 
     - Numeric and bool columns become tensors, zero-copy whenever pandas' own array allows it
       (``Series.to_numpy(copy=False)`` is a view of the DataFrame's block).
-    - Nullable pandas dtypes (``Int64``, ``boolean``...) become a tensor plus a validity mask.
+    - Nullable pandas dtypes (``Int64``, ``UInt8``, ``boolean``...) become a tensor plus a validity
+      mask (:meth:`Table.mask`); nullable floats (``Float64``) hold NaN where missing.
+    - ``datetime64`` / ``timedelta64`` columns (also with a time zone: UTC instants) become int64
+      counts of their unit since the epoch, named by :meth:`Table.time_type`; NaT is missing.
     - ``category`` columns become :class:`Categorical`; other object or string columns become lists
       of ``str`` (``None`` where missing). Column labels become ``str``.
 
@@ -302,9 +368,9 @@ def from_dataframe(df: Any) -> Table:
         True
         >>> t.mask("n").numpy()
         array([ True, False])
-        >>> t.to_tensor(["x", "n"]).numpy()
+        >>> t.to_tensor(["x", "n"]).numpy()                              # missing: NaN
         array([[1.5, 1. ],
-               [2.5, 0. ]], dtype=float32)
+               [2.5, nan]])
     """
     import numpy as np
     import pandas as pd
@@ -321,10 +387,24 @@ def from_dataframe(df: Any) -> Table:
             valid = asarray(codes >= 0)._c if (codes < 0).any() else None
             native.add_categorical(name, asarray(codes)._c, [str(c) for c in dtype.categories], valid)
             continue
+        if dtype.kind in "mM":
+            # datetime64 / timedelta64, with or without a time zone: int64 counts of the unit.
+            unit = dtype.unit if isinstance(dtype, pd.DatetimeTZDtype) else np.datetime_data(dtype)[0]
+            missing = s.isna().to_numpy()
+            values = s.array.asi8  # int64 counts (UTC for a time zone), NaT as the smallest int64
+            if missing.any():
+                values = np.where(missing, 0, values)
+            time_type = f"{'datetime64' if dtype.kind == 'M' else 'timedelta64'}[{unit}]"
+            native.add_tensor(name, asarray(np.ascontiguousarray(values))._c,
+                              asarray(~missing)._c if missing.any() else None, time_type)
+            continue
         if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biuf":
             missing = s.isna().to_numpy()
             numpy_dtype = np.dtype(dtype.numpy_dtype)
-            values = s.to_numpy(dtype=numpy_dtype, na_value=np.nan if numpy_dtype.kind == "f" else 0)
+            if numpy_dtype.kind == "f":  # float columns hold NaN and carry no mask
+                native.add_tensor(name, asarray(s.to_numpy(dtype=numpy_dtype, na_value=np.nan))._c)
+                continue
+            values = s.to_numpy(dtype=numpy_dtype, na_value=0)
             native.add_tensor(name, asarray(values)._c, asarray(~missing)._c if missing.any() else None)
             continue
         if isinstance(dtype, np.dtype) and dtype.kind in "biuf":

@@ -13,6 +13,7 @@ const char* to_string(error_kind kind) noexcept {
     case error_kind::write: return "write";
     case error_kind::format: return "format";
     case error_kind::buffer: return "buffer";
+    case error_kind::is_directory: return "is_directory";
   }
   return "unknown";
 }

@@ -52,8 +52,9 @@ bool& csv_ssse3_rows() noexcept {
   return on;
 }
 
-bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na) {
-  if (na.has_numeric()) return false;
+bool csv_matrix_fast_ok(const csv_context& ctx) {
+  const csv_dialect& d = *ctx.dialect;
+  if (ctx.na->has_numeric() || ctx.number.active()) return false;
   // from_chars reads signs, digits, '.', letters (exponents, inf, nan) and "nan(...)": a special
   // character among them would end a field or row where fast_row does not look for it.
   for (const char c : {d.sep, d.quote, d.escape, d.comment}) {
@@ -65,18 +66,29 @@ bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na) {
 }
 
 csv_column_type csv_inferred_type(std::uint8_t flags) {
-  if ((flags & csv_saw_text) || ((flags & csv_saw_bool) && (flags & (csv_saw_int | csv_saw_float))))
+  constexpr std::uint8_t numbers = csv_saw_int | csv_saw_float | csv_saw_uint64 | csv_saw_huge_int;
+  if ((flags & csv_saw_text) || ((flags & csv_saw_bool) && (flags & numbers)))
     return {column_kind::strings, dtype::float64};
   if (flags & csv_saw_bool) return {column_kind::tensor, dtype::bool_};
-  if ((flags & csv_saw_int) && !(flags & (csv_saw_float | csv_saw_na))) return {column_kind::tensor, dtype::int64};
+  if (flags & csv_saw_float) return {column_kind::tensor, dtype::float64};
+  if (flags & csv_saw_huge_int) return {column_kind::strings, dtype::float64};
+  if (flags & csv_saw_uint64) {
+    if (flags & (csv_saw_negative | csv_saw_na)) return {column_kind::strings, dtype::float64};
+    return {column_kind::tensor, dtype::uint64};
+  }
+  if ((flags & csv_saw_int) && !(flags & csv_saw_na)) return {column_kind::tensor, dtype::int64};
   return {column_kind::tensor, dtype::float64};
 }
 
 std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far) {
   if (!(flags_so_far & (csv_saw_float | csv_saw_bool))) {
     std::int64_t i;
-    // Integers beyond int64 are read as floats (pandas would pick uint64 or object; float keeps a number).
-    if (csv_parse_number(text, i) == csv_parse_status::ok) return csv_saw_int;
+    const csv_parse_status status = csv_parse_number(text, i);
+    if (status == csv_parse_status::ok) return i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
+    if (status == csv_parse_status::overflow) {  // an integer literal beyond int64
+      std::uint64_t u;
+      return csv_parse_number(text, u) == csv_parse_status::ok ? csv_saw_uint64 : csv_saw_huge_int;
+    }
   }
   double d;
   if (csv_parse_number(text, d) == csv_parse_status::ok) return std::isnan(d) ? csv_saw_na : csv_saw_float;
@@ -107,8 +119,9 @@ void csv_fail_value(const csv_context& ctx, csv_field f, std::int64_t out, std::
     msg = detail::cat("the value ", shown(text), " in ", label, " does not fit in ", dtype_name,
                       "; pass a wider type, e.g. dtype={\"", name, "\": \"int64\"} or \"float64\"");
   } else if (type.dtype == dtype::bool_) {
-    msg = detail::cat("expected True or False in ", label, ", found ", shown(text), "; pass na_values=[",
-                      shown(text), "] to read it as missing, or dtype={\"", name, "\": \"str\"} to keep the text");
+    msg = detail::cat("expected a bool in ", label, " (True/False, true/false, TRUE/FALSE or 1/0), found ",
+                      shown(text), "; pass na_values=[", shown(text), "] to read it as missing, or dtype={\"", name,
+                      "\": \"str\"} to keep the text");
   } else if (is_integer(type.dtype)) {
     double d;
     if (csv_parse_number(text, d) == csv_parse_status::ok)
@@ -138,13 +151,15 @@ void csv_convert_sink::field(std::int64_t index, csv_field f) {
   const csv_column_out& col = (*out)[static_cast<std::size_t>(o)];
   const std::string_view text = field_text(*ctx.dialect, f, scratch);
   const auto r = static_cast<std::size_t>(row);
-  if (col.type.kind == column_kind::tensor && !ctx.na->has_numeric()) {
+  const bool is_number = col.type.kind == column_kind::tensor && col.type.dtype != dtype::bool_;
+  const std::string_view number = is_number ? csv_number_text(ctx.number, text, number_scratch) : text;
+  if (is_number && !ctx.na->has_numeric()) {
     // Numbers first: only text that does not parse can be a missing value (see csv_infer_sink).
     const bool stored = visit_dtype(col.type.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
       if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
         T v;
-        if (csv_parse_number(text, v) != csv_parse_status::ok) return false;
+        if (csv_parse_number(number, v) != csv_parse_status::ok) return false;
         if constexpr (std::is_floating_point_v<T>) {
           if (std::isnan(v) && col.valid != nullptr) return false;  // "nan" is missing: let the mask see it
         }
@@ -174,11 +189,12 @@ void csv_convert_sink::field(std::int64_t index, csv_field f) {
       }
       if constexpr (std::is_same_v<T, bool>) {
         bool b;
-        if (!csv_parse_bool(text, b)) csv_fail_value(ctx, f, o, text, col.type, csv_parse_status::invalid);
+        if (!csv_parse_bool(text, b) && !csv_parse_bool_number(text, b))
+          csv_fail_value(ctx, f, o, text, col.type, csv_parse_status::invalid);
         *dst = b;
       } else {
         T v;
-        auto status = csv_parse_number(text, v);
+        auto status = csv_parse_number(number, v);
         if (status != csv_parse_status::ok) csv_fail_value(ctx, f, o, text, col.type, status);
         *dst = v;
       }

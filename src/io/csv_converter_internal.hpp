@@ -99,14 +99,71 @@ inline bool csv_parse_bool(std::string_view s, bool& out) noexcept {
   return false;
 }
 
-/// What inference saw in a column (bit flags).
-enum : std::uint8_t { csv_saw_na = 1, csv_saw_bool = 2, csv_saw_int = 4, csv_saw_float = 8, csv_saw_text = 16 };
+/// Parses a number equal to 1 or 0 ("1", "0", "1.0") as a bool: an explicit bool dtype reads them
+/// as pandas does (`dtype=bool` on a column of 1 and 0).
+inline bool csv_parse_bool_number(std::string_view s, bool& out) {
+  double d;
+  if (csv_parse_number(s, d) != csv_parse_status::ok || (d != 0 && d != 1)) return false;
+  out = d == 1;
+  return true;
+}
 
-/// The type a column gets from what inference saw (pandas' rules: int with missing -> float64).
+/// What inference saw in a column (bit flags). `csv_saw_negative` marks a negative int64;
+/// `csv_saw_uint64` an integer above int64's range that fits uint64; `csv_saw_huge_int` an integer
+/// outside both ranges.
+enum : std::uint8_t {
+  csv_saw_na = 1,
+  csv_saw_bool = 2,
+  csv_saw_int = 4,
+  csv_saw_float = 8,
+  csv_saw_text = 16,
+  csv_saw_negative = 32,
+  csv_saw_uint64 = 64,
+  csv_saw_huge_int = 128,
+};
+
+/// The type a column gets from what inference saw, by pandas' rules: int with missing -> float64;
+/// non-negative integers some beyond int64 -> uint64; integers that no one integer type holds exactly
+/// (beyond uint64, or negatives with values beyond int64, or those with missing values) -> strings
+/// (pandas: object), so that no value is rounded into a float and collides with another.
 csv_column_type csv_inferred_type(std::uint8_t flags);
 
 /// The flag of one non-missing field value.
 std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far);
+
+/// How numbers are written: pandas' `thousands` and `decimal`.
+struct csv_number_format {
+  char thousands = '\0';  // '\0' = none
+  char decimal = '.';
+  static csv_number_format from(const csv_options& o) noexcept { return {o.thousands, o.decimal}; }
+  /// False for plain numbers ("1234.5"), which the parsers read as they are.
+  bool active() const noexcept { return thousands != '\0' || decimal != '.'; }
+};
+
+/// The text of a field as the number parsers read it: itself for plain numbers; otherwise a copy in
+/// `scratch` without thousands separators (only those after a digit and before the decimal mark or
+/// exponent, as pandas) and with the decimal mark as '.'; a '.' that is not the decimal mark makes
+/// the copy a non-number, so such a field stays text (pandas: "1.5" with decimal=',' is text).
+inline std::string_view csv_number_text(const csv_number_format& nf, std::string_view text, std::string& scratch) {
+  if (!nf.active()) return text;
+  scratch.clear();
+  bool digit = false, integer_part = true;
+  for (const char c : text) {
+    if (c == nf.decimal && integer_part) {
+      scratch += '.';
+      integer_part = false;
+    } else if (c == nf.thousands && digit && integer_part) {
+      continue;
+    } else if (c == '.') {
+      scratch += '?';  // not a number
+    } else {
+      if (c == 'e' || c == 'E') integer_part = false;
+      digit = digit || (c >= '0' && c <= '9');
+      scratch += c;
+    }
+  }
+  return scratch;
+}
 
 /// Context shared by the sinks for messages.
 struct csv_context {
@@ -114,7 +171,13 @@ struct csv_context {
   const csv_source* source;
   const csv_layout* layout;
   const csv_na_set* na;
+  csv_number_format number;
 };
+
+/// The delimiter of `options.sep == '\0'`: the one of ',', '\t', ';', '|' that appears equally often
+/// (outside quotes) on each of the first lines from `begin` (after `skiprows` lines); ',' when none
+/// appears at all. Fails (format) naming the candidates when the lines disagree.
+char csv_sniff_sep(const csv_source& src, const char* begin, const csv_options& options);
 
 /// Fails with the ragged-row message.
 [[noreturn]] void csv_fail_ragged(const csv_context& ctx, const char* row_begin, std::int64_t fields);
@@ -130,6 +193,7 @@ struct csv_infer_sink {
   std::vector<std::uint8_t> flags;  // per output column
   std::int64_t rows = 0;
   std::string scratch;
+  std::string number_scratch;
 
   explicit csv_infer_sink(const csv_context& c) : ctx(c), flags(c.layout->names.size(), 0) {}
   void reset() {
@@ -145,8 +209,9 @@ struct csv_infer_sink {
     const bool inferred = !ctx.layout->types[static_cast<std::size_t>(out)] && !(fl & csv_saw_text);
     // Hashing every field against the NA set is the slow part; a field that reads as a number or a
     // bool cannot be missing unless some NA string is itself a number.
+    const std::string_view number = csv_number_text(ctx.number, text, number_scratch);
     if (inferred && !ctx.na->has_numeric()) {
-      const std::uint8_t kind = csv_classify(text, fl);
+      const std::uint8_t kind = csv_classify(number, fl);
       if (kind != csv_saw_text) {
         fl |= kind;
         return;
@@ -156,7 +221,7 @@ struct csv_infer_sink {
       fl |= csv_saw_na;
       return;
     }
-    if (inferred) fl |= csv_classify(text, fl);
+    if (inferred) fl |= csv_classify(number, fl);
   }
   bool end_row(const char* row_begin, std::int64_t fields) {
     if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
@@ -180,6 +245,7 @@ struct csv_convert_sink {
   std::vector<csv_column_out>* out;
   std::int64_t row = 0;  // the next row's index in the table
   std::string scratch;
+  std::string number_scratch;
 
   void field(std::int64_t index, csv_field f);
   bool end_row(const char* row_begin, std::int64_t fields) {
@@ -209,6 +275,7 @@ struct csv_matrix_sink {
   std::int64_t rows = 0;    // rows parsed, in the region first
   T* row = nullptr;         // where the current row's values go (set by `begin_row`)
   std::string scratch;
+  std::string number_scratch;
   const csv_column_type type{column_kind::tensor, std::is_same_v<T, float> ? dtype::float32 : dtype::float64};
 
   explicit csv_matrix_sink(const csv_context& c) : ctx(c), out_columns(static_cast<std::int64_t>(c.layout->names.size())) {}
@@ -276,7 +343,8 @@ struct csv_matrix_sink {
     T v;
     if (ctx.na->contains(text)) {
       v = std::numeric_limits<T>::quiet_NaN();
-    } else if (auto status = csv_parse_number(text, v); status != csv_parse_status::ok) {
+    } else if (auto status = csv_parse_number(csv_number_text(ctx.number, text, number_scratch), v);
+               status != csv_parse_status::ok) {
       csv_fail_value(ctx, f, out, text, type, status);
     }
     row[out] = v;
@@ -289,9 +357,10 @@ struct csv_matrix_sink {
 };
 
 /// True if `csv_matrix_sink::fast_row` reads every row it accepts exactly as the tokenizer and
-/// `field` would: no missing-value string is a number, and no special character (delimiter, quote,
-/// escape, comment) can appear inside a number that `from_chars` accepts.
-bool csv_matrix_fast_ok(const csv_dialect& d, const csv_na_set& na);
+/// `field` would: numbers are plain (no thousands separator, '.' as decimal mark), no missing-value
+/// string is a number, and no special character (delimiter, quote, escape, comment) can appear
+/// inside a number that `from_chars` accepts.
+bool csv_matrix_fast_ok(const csv_context& ctx);
 
 /// Parses the rows that start in [begin, stop) into `sink` (the fused matrix path); same contract as
 /// `csv_tokenize` (nullptr when a speculative row runs past `limit`).

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <utility>
 
 #include "tensorbridge/csv.hpp"
 
@@ -40,8 +41,7 @@ void csv_options::validate() const {
     if (c == '\n' || c == '\r')
       fail(error_kind::value, "read_csv: ", what, " cannot be a line break ", printable(c));
   };
-  check_char(sep, "sep");
-  if (sep == '\0') fail(error_kind::value, "read_csv: sep must be one character, not '\\0'");
+  check_char(sep, "sep");  // '\0': detected from the text
   check_char(quotechar, "quotechar");
   check_char(escapechar, "escapechar");
   check_char(comment, "comment");
@@ -57,6 +57,24 @@ void csv_options::validate() const {
         fail(error_kind::value, "read_csv: ", names_of[i], " and ", names_of[j], " are both ", printable(specials[i]),
              "; choose different characters");
   }
+  check_char(thousands, "thousands");
+  check_char(decimal, "decimal");
+  if (decimal == '\0') fail(error_kind::value, "read_csv: decimal must be one character, such as '.' or ','");
+  for (const auto& [mark, what] : {std::pair{thousands, "thousands"}, std::pair{decimal, "decimal"}}) {
+    if (mark == '\0') continue;
+    if ((mark >= '0' && mark <= '9') || mark == '+' || mark == '-' || mark == 'e' || mark == 'E')
+      fail(error_kind::value, "read_csv: ", what, " cannot be ", printable(mark),
+           ", which is part of numbers; use a character such as ',' or '.'");
+    for (int i = 0; i < 3; ++i)
+      if (specials[i] == mark)
+        fail(error_kind::value, "read_csv: ", what, " and ", names_of[i], " are both ", printable(mark),
+             "; choose different characters");
+  }
+  if (thousands == decimal)
+    fail(error_kind::value, "read_csv: thousands and decimal are both ", printable(decimal),
+         "; choose different characters (e.g. thousands='.', decimal=',')");
+  if (nrows && *nrows < 0)
+    fail(error_kind::value, "read_csv: nrows must be >= 0 (or none for every row), got ", *nrows);
   if (header < header_infer)
     fail(error_kind::value, "read_csv: header must be a row number >= 0, None (no header) or 'infer'; got ", header);
   if (skiprows < 0) fail(error_kind::value, "read_csv: skiprows must be >= 0, got ", skiprows);

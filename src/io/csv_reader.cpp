@@ -1,4 +1,5 @@
-// The CSV reader: maps the file, reads the header into a layout, then runs the block parser in the
+// The CSV reader: reads the file's bytes (see file_internal.hpp: no mapping, so a file truncated
+// meanwhile is an error, not SIGBUS; decompressed when compressed), reads the header into a layout, then runs the block parser in the
 // fused matrix mode (one float type for everything) or in two passes (infer + convert into columns).
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include "core/parallel_internal.hpp"
 #include "io/csv_chunker_internal.hpp"
 #include "io/csv_converter_internal.hpp"
+#include "io/decompress_internal.hpp"
 #include "io/file_internal.hpp"
 #include "tensorbridge/csv.hpp"
 
@@ -17,24 +19,22 @@ namespace {
 
 // The bytes being read and what keeps them alive.
 struct csv_text {
-  std::shared_ptr<storage> keep;  // the mapping (files); empty for strings
+  std::shared_ptr<storage> keep;  // the bytes (files); empty for strings
   csv_source source;
 };
 
-csv_text map_csv_file(const std::string& path) {
-  file_handle f = file_handle::open_read(path);
-  const std::uint64_t size = f.size();
+csv_text csv_text_of(std::shared_ptr<storage> bytes, std::string where) {
   csv_text t;
-  t.source.where = path;
-  if (size == 0) {
-    static const char nothing = '\0';
-    t.source.data = t.source.eof = &nothing;
-    return t;
-  }
-  t.keep = map_region(f.fd(), 0, size, false, path);
-  t.source.data = reinterpret_cast<const char*>(t.keep->data());
-  t.source.eof = t.source.data + size;
+  t.keep = std::move(bytes);
+  t.source.where = std::move(where);
+  static const char nothing = '\0';
+  t.source.data = t.keep->nbytes() == 0 ? &nothing : reinterpret_cast<const char*>(t.keep->data());
+  t.source.eof = t.source.data + t.keep->nbytes();
   return t;
+}
+
+csv_text read_csv_file(const std::string& path, const csv_options& options) {
+  return csv_text_of(read_file_decompressed(path, options.compression), path);
 }
 
 // Collects the fields of one row as strings.
@@ -197,7 +197,7 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
 
   std::vector<csv_matrix_sink<T>> sinks;
   sinks.reserve(nblocks);
-  const bool fast = csv_matrix_fast_ok(*ctx.dialect, *ctx.na);
+  const bool fast = csv_matrix_fast_ok(ctx);
   for (std::size_t b = 0; b < nblocks; ++b) {
     csv_matrix_sink<T>& sink = sinks.emplace_back(ctx);
     sink.fast = fast;
@@ -286,7 +286,7 @@ table read_columns(const csv_context& ctx, const csv_options& options, const cha
     }
   }
   csv_run_blocks(blocks, [&](std::size_t b, const csv_block& block) {
-    csv_convert_sink sink{ctx, &outs, first_row[b], {}};
+    csv_convert_sink sink{ctx, &outs, first_row[b], {}, {}};
     csv_tokenize(*ctx.dialect, *ctx.source, block.begin, block.end, nullptr, sink);
   });
   table out;
@@ -306,14 +306,30 @@ table read_range(const csv_context& ctx, const csv_options& options, const char*
   return read_columns(ctx, options, begin, end);
 }
 
-table read_all(const csv_source& src, const csv_options& options) {
-  options.validate();
+// `options` with the delimiter detected when it is '\0' (pandas' sep=None).
+csv_options with_sep(const csv_source& src, const csv_options& options) {
+  csv_options out = options;
+  if (out.sep == '\0') out.sep = csv_sniff_sep(src, skip_bom(src), options);
+  return out;
+}
+
+// The end of the first `nrows` rows from `begin` (a row start), or `eof` when nrows is not set.
+const char* rows_end(const csv_dialect& d, const csv_source& src, const char* begin, std::optional<std::int64_t> nrows) {
+  if (!nrows) return src.eof;
+  if (*nrows == 0) return begin;
+  csv_row_counter counter{0, *nrows};
+  return csv_tokenize(d, src, begin, src.eof, nullptr, counter);
+}
+
+table read_all(const csv_source& src, const csv_options& given) {
+  given.validate();
+  const csv_options options = with_sep(src, given);
   const csv_dialect d = csv_dialect::from(options);
   const csv_layout layout = make_layout(d, src, options, skip_bom(src));
   const csv_na_set na(options);
-  const csv_context ctx{&d, &src, &layout, &na};
-  table t = read_range(ctx, options, layout.data_begin, src.eof);
-  if (t.num_rows() == 0) fail_no_data(src, true);
+  const csv_context ctx{&d, &src, &layout, &na, csv_number_format::from(options)};
+  table t = read_range(ctx, options, layout.data_begin, rows_end(d, src, layout.data_begin, options.nrows));
+  if (t.num_rows() == 0 && options.nrows != 0) fail_no_data(src, true);
   return t;
 }
 
@@ -322,11 +338,18 @@ table read_all(const csv_source& src, const csv_options& options) {
 
 csv_table read_csv(const std::string& path, const csv_options& options) {
   options.validate();
-  detail::csv_text text = detail::map_csv_file(path);
+  detail::csv_text text = detail::read_csv_file(path, options);
   return detail::read_all(text.source, options);
 }
 
 csv_table read_csv_string(std::string_view text, const csv_options& options) {
+  const auto bytes = std::as_bytes(std::span<const char>(text.data(), text.size()));
+  if (detail::sniff_compression(bytes) != detail::compression::none ||
+      (options.compression != "infer" && options.compression != "none" && !options.compression.empty())) {
+    auto in = detail::decompressed(detail::memory_stream(bytes, "<string>"), options.compression);
+    detail::csv_text plain = detail::csv_text_of(detail::read_to_end(*in), "<string>");
+    return detail::read_all(plain.source, options);
+  }
   detail::csv_source src;
   src.data = text.data();
   src.eof = text.data() + text.size();
@@ -334,7 +357,10 @@ csv_table read_csv_string(std::string_view text, const csv_options& options) {
   return detail::read_all(src, options);
 }
 
-tensor read_csv_tensor(const std::string& path, dtype dtype, csv_options options) {
+namespace {
+
+// read_csv_tensor's options: every column of `dtype` (float32 or float64), so the fused matrix path runs.
+csv_options tensor_options(dtype dtype, csv_options options) {
   if (dtype != dtype::float32 && dtype != dtype::float64)
     fail(error_kind::type, "read_csv_tensor reads float32 or float64, not ", name(dtype),
          "; read float32 and cast afterwards");
@@ -342,32 +368,117 @@ tensor read_csv_tensor(const std::string& path, dtype dtype, csv_options options
     fail(error_kind::value, "read_csv_tensor reads every column as ", name(dtype),
          "; per-column dtypes need read_csv(...).to_tensor()");
   options.dtype = csv_column_type{column_kind::tensor, dtype};
-  return read_csv(path, options).to_tensor({}, dtype);
+  return options;
 }
 
+}  // namespace
+
+tensor read_csv_tensor(const std::string& path, dtype dtype, csv_options options) {
+  return read_csv(path, tensor_options(dtype, std::move(options))).to_tensor({}, dtype);
+}
+
+tensor read_csv_tensor_string(std::string_view text, dtype dtype, csv_options options) {
+  return read_csv_string(text, tensor_options(dtype, std::move(options))).to_tensor({}, dtype);
+}
+
+// The text of a batch reader is a window of the stream: `buf` holds the bytes from the start of
+// the current row on, refilled as batches are taken; rows are only cut where the window holds
+// at least one byte past their line break, so a row is never split between two windows.
 struct csv_batch_reader::state {
-  detail::csv_text text;
+  std::string owned;                       // from_string: the text `in` reads
+  std::unique_ptr<detail::byte_stream> in;
+  std::vector<char> buf;                   // unread text (from `pos` on)
+  std::size_t pos = 0;                     // next row in `buf`
+  std::int64_t line = 1;                   // line number of buf[0]
+  bool at_end = false;                     // `in` has nothing more
+  std::size_t want = std::size_t{1} << 20; // bytes after `pos` to have before scanning a batch
   csv_options options;
   detail::csv_dialect dialect;
   detail::csv_layout layout;
   std::unique_ptr<detail::csv_na_set> na;
-  const char* pos = nullptr;
   std::int64_t rows_per_batch = 0;
+  std::int64_t rows_left = INT64_MAX;  // `nrows` minus the rows read so far
+
+  detail::csv_source source() const {
+    detail::csv_source src;
+    static const char nothing = '\0';
+    src.data = buf.empty() ? &nothing : buf.data();
+    src.eof = src.data + buf.size();
+    src.where = in->where();
+    src.first_line = line;
+    return src;
+  }
+
+  // Reads until `want` bytes follow `pos` or the stream ends.
+  void fill() {
+    while (!at_end && buf.size() - pos < want) {
+      // Drop what was read before: the window never grows beyond about a batch.
+      if (pos > 0 && pos >= buf.size() / 2) {
+        const detail::csv_source src = source();
+        line = detail::csv_line_of(src, src.data + pos);
+        buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(pos));
+        pos = 0;
+      }
+      const std::size_t have = buf.size();
+      buf.resize(std::max(have + (std::size_t{1} << 16), pos + want));
+      const std::size_t got = in->read(reinterpret_cast<std::byte*>(buf.data() + have), buf.size() - have);
+      buf.resize(have + got);
+      at_end = got == 0;
+    }
+  }
 };
+
+csv_batch_reader::csv_batch_reader(std::unique_ptr<state> s) : state_(std::move(s)) {}
 
 csv_batch_reader::csv_batch_reader(const std::string& path, std::int64_t rows_per_batch, const csv_options& options)
     : state_(std::make_unique<state>()) {
   options.validate();
+  state_->in = detail::decompressed(detail::open_file_stream(path), options.compression);
+  start(rows_per_batch, options);
+}
+
+csv_batch_reader csv_batch_reader::from_string(std::string text, std::int64_t rows_per_batch,
+                                               const csv_options& options) {
+  options.validate();
+  auto s = std::make_unique<state>();
+  s->owned = std::move(text);
+  s->in = detail::decompressed(
+      detail::memory_stream(std::as_bytes(std::span<const char>(s->owned.data(), s->owned.size())), "<string>"),
+      options.compression);
+  csv_batch_reader reader(std::move(s));
+  reader.start(rows_per_batch, options);
+  return reader;
+}
+
+void csv_batch_reader::start(std::int64_t rows_per_batch, const csv_options& options) {
   if (rows_per_batch <= 0)
     fail(error_kind::value, "csv_batch_reader: rows per batch must be >= 1, got ", rows_per_batch);
-  state_->text = detail::map_csv_file(path);
-  state_->options = options;
-  state_->dialect = detail::csv_dialect::from(options);
-  state_->layout =
-      detail::make_layout(state_->dialect, state_->text.source, options, detail::skip_bom(state_->text.source));
-  state_->na = std::make_unique<detail::csv_na_set>(options);
-  state_->pos = state_->layout.data_begin;
-  state_->rows_per_batch = rows_per_batch;
+  state& s = *state_;
+  s.rows_per_batch = rows_per_batch;
+  if (options.nrows) s.rows_left = *options.nrows;
+  // The header (and the first row, which tells the number of fields without one) must lie whole
+  // in the window: a window that ends inside them makes the layout fail or look short, so it is
+  // read again from a larger window until the stream has ended. sep=None is told from the same
+  // first lines.
+  for (;;) {
+    s.fill();
+    const detail::csv_source src = s.source();
+    try {
+      s.options = detail::with_sep(src, options);
+      s.dialect = detail::csv_dialect::from(s.options);
+      s.layout = detail::make_layout(s.dialect, src, s.options, detail::skip_bom(src));
+      if (s.at_end) break;
+      detail::csv_row_counter one{0, 1};
+      const char* end = detail::csv_tokenize(s.dialect, src, s.layout.data_begin, src.eof, src.eof, one);
+      if (end != nullptr && end < src.eof) break;
+    } catch (const error&) {
+      if (s.at_end) throw;
+    }
+    s.want *= 2;
+  }
+  s.na = std::make_unique<detail::csv_na_set>(s.options);
+  s.pos = static_cast<std::size_t>(s.layout.data_begin - s.source().data);
+  s.layout.data_begin = nullptr;  // points into the window, which moves
 }
 
 csv_batch_reader::~csv_batch_reader() = default;
@@ -376,19 +487,39 @@ csv_batch_reader& csv_batch_reader::operator=(csv_batch_reader&&) noexcept = def
 
 std::optional<csv_table> csv_batch_reader::next() {
   state& s = *state_;
-  const detail::csv_source& src = s.text.source;
-  if (s.pos >= src.eof) return std::nullopt;
-  // The end of the batch is found by a serial scan that only tracks quotes and line breaks.
-  detail::csv_row_counter counter{0, s.rows_per_batch};
-  const char* end = detail::csv_tokenize(s.dialect, src, s.pos, src.eof, nullptr, counter);
-  if (counter.rows == 0) {
-    s.pos = src.eof;
-    return std::nullopt;
+  for (;;) {
+    s.fill();
+    const detail::csv_source src = s.source();
+    const char* begin = src.data + s.pos;
+    if (begin >= src.eof || s.rows_left == 0) return std::nullopt;  // fill() read to the end
+    // The end of the batch is found by a serial scan that only tracks quotes and line breaks.
+    const std::int64_t rows = std::min(s.rows_per_batch, s.rows_left);
+    detail::csv_row_counter counter{0, rows};
+    const char* end = nullptr;
+    try {
+      end = detail::csv_tokenize(s.dialect, src, begin, src.eof, s.at_end ? nullptr : src.eof, counter);
+    } catch (const error&) {
+      if (s.at_end) throw;  // a quote that really never closes
+    }
+    // Complete: the stream has ended, or the window holds the whole batch and a byte more (so the
+    // last row's line break, "\r\n" included, was seen whole).
+    if (!s.at_end && (end == nullptr || counter.rows < rows || end >= src.eof)) {
+      s.want = std::max(s.want, static_cast<std::size_t>(src.eof - begin)) * 2;
+      continue;
+    }
+    if (counter.rows == 0) {
+      s.pos = s.buf.size();
+      return std::nullopt;
+    }
+    s.rows_left -= counter.rows;
+    const detail::csv_context ctx{&s.dialect, &src, &s.layout, s.na.get(),
+                                  detail::csv_number_format::from(s.options)};
+    table t = detail::read_range(ctx, s.options, begin, end);
+    s.pos = static_cast<std::size_t>(end - src.data);
+    // The next window holds about one batch more than this one took.
+    s.want = std::max(s.want, static_cast<std::size_t>(end - begin) + (std::size_t{1} << 16));
+    return t;
   }
-  const detail::csv_context ctx{&s.dialect, &src, &s.layout, s.na.get()};
-  table t = detail::read_range(ctx, s.options, s.pos, end);
-  s.pos = end;
-  return t;
 }
 
 const std::vector<std::string>& csv_batch_reader::names() const { return state_->layout.names; }

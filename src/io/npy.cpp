@@ -155,8 +155,14 @@ std::vector<named_column> load_npy_columns(const std::string& path, const npy_lo
 
 void save_npy(const std::string& path, const tensor& t, const npy_save_options& options) {
   options.validate();
-  auto file = detail::file_handle::open_write(path);
+  detail::atomic_file file(path);
   detail::write_npy(t, options, [&](std::span<const std::byte> bytes) { detail::write_exact(file.fd(), bytes, path); });
+  file.commit();
+}
+
+void save_npy_to(const byte_sink& sink, const tensor& t, const npy_save_options& options) {
+  options.validate();
+  detail::write_npy(t, options, sink);
 }
 
 }  // namespace tb

@@ -52,11 +52,15 @@ struct npz_reader::impl {
   }
 };
 
-npz_reader::npz_reader(const std::string& path, const npy_load_options& options) : impl_(std::make_unique<impl>()) {
+npz_reader::npz_reader(const std::string& path, const npy_load_options& options)
+    : npz_reader((options.validate(), detail::file_handle::open_read(path)), options) {}
+
+npz_reader::npz_reader(detail::file_handle file, const npy_load_options& options) : impl_(std::make_unique<impl>()) {
   options.validate();
+  const std::string path = file.path();
   impl_->path = path;
   impl_->options = options;
-  impl_->file = detail::file_handle::open_read(path);
+  impl_->file = std::move(file);
   auto entries = detail::read_zip_directory(impl_->file.fd(), impl_->file.size(), path);
   std::set<std::string> seen;
   for (auto& e : entries) {
@@ -139,15 +143,17 @@ void npz_save_options::validate() const {
          compression_level);
 }
 
-void save_npz(const std::string& path, std::span<const std::pair<std::string, tensor>> arrays,
-              const npz_save_options& options) {
+namespace {
+
+void write_npz(int fd, const std::string& where, std::span<const std::pair<std::string, tensor>> arrays,
+               const npz_save_options& options) {
   options.validate();
   std::set<std::string> names;
   for (const auto& [name, t] : arrays) {
     if (name.empty()) fail(error_kind::value, "save_npz: an array name is empty");
     if (!names.insert(name).second) fail(error_kind::value, "save_npz: the name '", name, "' is given twice");
   }
-  detail::zip_writer zip(path);
+  detail::zip_writer zip(fd, where);
   npy_save_options npy;
   for (const auto& item : arrays) {
     const tensor& t = item.second;
@@ -155,6 +161,64 @@ void save_npz(const std::string& path, std::span<const std::pair<std::string, te
             [&](const detail::byte_sink& sink) { detail::write_npy(t, npy, sink); });
   }
   zip.finish();
+}
+
+// The first bytes say what a file is: .npy starts with \x93NUMPY, a zip with a local header (or,
+// empty, with the end record).
+npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& options) {
+  options.validate();
+  const std::string where = file.path();
+  const std::uint64_t size = file.size();
+  std::byte magic[6] = {};
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size, sizeof magic));
+  detail::pread_exact(file.fd(), magic, n, 0, where);
+  const std::string_view head(reinterpret_cast<const char*>(magic), n);
+  npy_or_npz out;
+  if (head.starts_with("PK\x03\x04") || head.starts_with("PK\x05\x06")) {
+    out.archive.emplace(std::move(file), options);
+    return out;
+  }
+  if (head != std::string_view("\x93NUMPY", 6)) {
+    std::string shown;
+    for (char c : head) shown += (c >= 32 && c < 127) ? std::string(1, c) : detail::cat("\\x", std::hex, (c & 0xff) < 16 ? "0" : "", c & 0xff);
+    fail(error_kind::format, where, ": neither a .npy file (magic \\x93NUMPY) nor an .npz archive (zip); it starts with \"",
+         shown, "\"", size == 0 ? " (the file is empty)" : "");
+  }
+  auto header = detail::read_npy_region_header(file.fd(), 0, size, where, options);
+  auto region = detail::read_npy_region(file.fd(), 0, header, where, options);
+  out.end = header.data_offset + header.data_nbytes;
+  out.columns = detail::npy_columns(region.header, std::move(region.storage), region.data_offset, region.read_only,
+                                    options, where);
+  return out;
+}
+
+}  // namespace
+
+void save_npz(const std::string& path, std::span<const std::pair<std::string, tensor>> arrays,
+              const npz_save_options& options) {
+  options.validate();
+  detail::atomic_file file(path);
+  write_npz(file.fd(), path, arrays, options);
+  file.commit();
+}
+
+void save_npz_to(const byte_sink& sink, std::span<const std::pair<std::string, tensor>> arrays,
+                 const npz_save_options& options) {
+  options.validate();
+  auto staged = detail::file_handle::anonymous("<npz in memory>");
+  write_npz(staged.fd(), staged.path(), arrays, options);
+  detail::copy_file_to(staged, sink);
+}
+
+npy_or_npz load_npy_or_npz(const std::string& path, const npy_load_options& options) {
+  options.validate();
+  return open_npy_or_npz(detail::file_handle::open_read(path), options);
+}
+
+npy_or_npz load_npy_or_npz_bytes(std::span<const std::byte> bytes, const std::string& name,
+                                 const npy_load_options& options) {
+  options.validate();
+  return open_npy_or_npz(detail::file_handle::from_bytes(bytes, name), options);
 }
 
 }  // namespace tb

@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 
 #include "tensorbridge/cast.hpp"
@@ -68,22 +71,104 @@ void table::set_matrix(tensor matrix) {
   matrix_ = std::move(matrix);
 }
 
-tensor table::to_tensor(std::span<const std::string> columns, dtype dtype) const {
-  std::vector<std::size_t> chosen;
+std::vector<std::size_t> table::chosen(std::span<const std::string> columns) const {
+  std::vector<std::size_t> out;
   if (columns.empty()) {
-    for (std::size_t i = 0; i < columns_.size(); ++i) chosen.push_back(i);
-  } else {
-    for (const std::string& n : columns) {
-      at(n);  // fails with the list of names
-      chosen.push_back(static_cast<std::size_t>(find(n)));
+    for (std::size_t i = 0; i < columns_.size(); ++i) out.push_back(i);
+    return out;
+  }
+  for (const std::string& n : columns) {
+    at(n);  // fails with the list of names
+    out.push_back(static_cast<std::size_t>(find(n)));
+  }
+  return out;
+}
+
+namespace {
+
+// The type a column contributes to a matrix: its values, or the int32 codes of a categorical.
+dtype column_dtype(const column& c) { return c.kind == column_kind::categorical ? dtype::int32 : c.values.dtype(); }
+
+// NumPy's result_type for two dtypes: the first type, smallest first, that both cast to safely
+// (int8 + uint8 -> int16, int64 + uint64 -> float64, float16 + bfloat16 -> float32).
+dtype promote(dtype a, dtype b) {
+  constexpr dtype order[] = {dtype::bool_,   dtype::int8,     dtype::uint8,   dtype::int16,     dtype::uint16,
+                             dtype::int32,   dtype::uint32,   dtype::int64,   dtype::uint64,    dtype::float16,
+                             dtype::bfloat16, dtype::float32, dtype::float64, dtype::complex64, dtype::complex128};
+  for (dtype t : order)
+    if (can_cast(a, t, casting::safe) && can_cast(b, t, casting::safe)) return t;
+  return dtype::complex128;
+}
+
+bool has_missing(const column& c) { return c.kind == column_kind::tensor && c.valid.has_value(); }
+
+// The first row where the mask says missing, or -1.
+std::int64_t first_missing(const column& c) {
+  if (!has_missing(c)) return -1;
+  const tensor mask = c.valid->is_contiguous() ? *c.valid : cast(*c.valid, dtype::bool_);
+  const auto* valid = static_cast<const bool*>(mask.data());
+  for (std::int64_t i = 0; i < mask.shape()[0]; ++i)
+    if (!valid[i]) return i;
+  return -1;
+}
+
+// The fill value as one element of `to` (its bytes); fails if `to` cannot hold it exactly.
+tensor fill_element(double value, dtype to) {
+  tensor v = tensor::empty({1}, dtype::float64);
+  *static_cast<double*>(v.data()) = value;
+  if (is_floating(to) || is_complex(to)) return cast(v, to);
+  if (std::isfinite(value) && std::trunc(value) == value && (to != dtype::bool_ || value == 0 || value == 1)) {
+    try {
+      return cast(v, to, {casting::unsafe, true});  // checked: refuses values outside the integer range
+    } catch (const error&) {
     }
   }
-  bool identity = chosen.size() == columns_.size();
-  for (std::size_t j = 0; identity && j < chosen.size(); ++j) identity = chosen[j] == j;
-  if (identity && matrix_ && matrix_->dtype() == dtype) return *matrix_;
+  fail(error_kind::value, "to_tensor: fill_value ", value, " cannot be stored in ", name(to),
+       "; pass a fill_value that ", name(to), " holds exactly, or another dtype");
+}
 
+// The row in a checked-cast message about a 1-D column ("element at index (r,)"), or -1.
+std::int64_t row_of(std::string_view message) {
+  const std::string_view key = "element at index (";
+  const auto at = message.find(key);
+  if (at == std::string_view::npos) return -1;
+  std::int64_t row = 0;
+  const char* p = message.data() + at + key.size();
+  const char* end = message.data() + message.size();
+  if (p == end || *p < '0' || *p > '9') return -1;
+  for (; p < end && *p >= '0' && *p <= '9'; ++p) row = row * 10 + (*p - '0');
+  return row;
+}
+
+}  // namespace
+
+dtype table::common_dtype(std::span<const std::string> columns, std::optional<double> fill_value) const {
+  const std::vector<std::size_t> picked = chosen(columns);
+  std::optional<dtype> common;
+  bool missing = false;
+  for (std::size_t i : picked) {
+    const column& c = columns_[i];
+    if (c.kind == column_kind::strings) continue;  // to_tensor names them
+    common = common ? promote(*common, column_dtype(c)) : column_dtype(c);
+    missing = missing || first_missing(c) >= 0;
+  }
+  if (!common) return dtype::float64;
+  // Missing values need NaN unless an integral fill value stands in for them.
+  const bool integral_fill = fill_value && std::isfinite(*fill_value) && std::trunc(*fill_value) == *fill_value;
+  if (missing && !integral_fill && !is_floating(*common) && !is_complex(*common)) return dtype::float64;
+  return *common;
+}
+
+tensor table::to_tensor(std::span<const std::string> columns, dtype dtype) const {
+  to_tensor_options options;
+  options.dtype = dtype;
+  return to_tensor(columns, options);
+}
+
+tensor table::to_tensor(std::span<const std::string> columns, const to_tensor_options& options) const {
+  const std::vector<std::size_t> picked = chosen(columns);
   std::vector<std::string> text_columns;
-  for (std::size_t i : chosen)
+  for (std::size_t i : picked)
     if (columns_[i].kind == column_kind::strings) text_columns.push_back("\"" + columns_[i].name + "\"");
   if (!text_columns.empty()) {
     std::string list;
@@ -92,12 +177,47 @@ tensor table::to_tensor(std::span<const std::string> columns, dtype dtype) const
          " hold", text_columns.size() > 1 ? "" : "s",
          " strings; pass columns=[...] with numeric columns only, or read them with dtype \"category\" for codes");
   }
-  const auto k = static_cast<std::int64_t>(chosen.size());
-  tensor out = tensor::empty({num_rows_, k}, dtype);
+  const dtype to = options.dtype ? *options.dtype : common_dtype(columns, options.fill_value);
+  bool identity = picked.size() == columns_.size();
+  for (std::size_t j = 0; identity && j < picked.size(); ++j) identity = picked[j] == j;
+  if (identity && matrix_ && matrix_->dtype() == to) return *matrix_;  // float matrices have no masks
+
+  // Missing values: NaN or the fill value, decided (and refused) before anything is converted.
+  std::optional<tensor> fill;
+  for (std::size_t i : picked) {
+    const std::int64_t row = first_missing(columns_[i]);
+    if (row < 0) continue;
+    if (options.fill_value) {
+      fill = fill_element(*options.fill_value, to);
+    } else if (is_floating(to) || is_complex(to)) {
+      fill = fill_element(std::numeric_limits<double>::quiet_NaN(), to);
+    } else {
+      fail(error_kind::value, "to_tensor: column \"", columns_[i].name, "\" has a missing value at row ", row,
+           " and ", name(to), " has no NaN; pass fill_value=... to write a value there, or a float dtype to get NaN");
+    }
+    break;
+  }
+
+  const cast_options cast_rule{options.rule, options.checked};
+  const auto k = static_cast<std::int64_t>(picked.size());
+  const auto size = static_cast<std::int64_t>(itemsize(to));
+  tensor out = tensor::empty({num_rows_, k}, to);
   for (std::int64_t j = 0; j < k; ++j) {
-    const tensor dst(out.storage(), dtype, {num_rows_}, {k},
-                     out.byte_offset() + j * static_cast<std::int64_t>(itemsize(dtype)));
-    cast_into(columns_[chosen[static_cast<std::size_t>(j)]].values, dst);
+    const column& c = columns_[picked[static_cast<std::size_t>(j)]];
+    const tensor dst(out.storage(), to, {num_rows_}, {k}, out.byte_offset() + j * size);
+    try {
+      cast_into(c.values, dst, cast_rule);
+    } catch (const error& e) {
+      const std::int64_t row = row_of(e.what());
+      if (row >= 0) fail(e.kind(), "to_tensor: column \"", c.name, "\", row ", row, ": ", e.what());
+      fail(e.kind(), "to_tensor: column \"", c.name, "\": ", e.what());
+    }
+    if (!fill || !has_missing(c)) continue;
+    const tensor mask = c.valid->is_contiguous() ? *c.valid : cast(*c.valid, dtype::bool_);
+    const auto* valid = static_cast<const bool*>(mask.data());
+    auto* base = static_cast<std::byte*>(out.data()) + j * size;
+    for (std::int64_t r = 0; r < num_rows_; ++r)
+      if (!valid[r]) std::memcpy(base + r * k * size, fill->data(), static_cast<std::size_t>(size));
   }
   return out;
 }

@@ -302,10 +302,8 @@ constexpr std::uint16_t dos_date_1980 = 0x21;  // 1980-01-01, what zipfile write
 
 }  // namespace
 
-zip_writer::zip_writer(const std::string& path) : file_(file_handle::open_write(path)) {}
-
 void zip_writer::put(std::span<const std::byte> bytes) {
-  write_exact(file_.fd(), bytes, file_.path());
+  write_exact(fd_, bytes, where_);
   position_ += bytes.size();
 }
 
@@ -389,10 +387,10 @@ void zip_writer::add(const std::string& name, std::uint64_t size, bool compress,
   e.compressed_size = position_ - e.data_offset;
   bytes_out patch;
   patch.u32(crc);
-  pwrite_exact(file_.fd(), patch.v.data(), 4, e.local_header_offset + 14, file_.path());
+  pwrite_exact(fd_, patch.v.data(), 4, e.local_header_offset + 14, where_);
   bytes_out csize;
   csize.u64(e.compressed_size);
-  pwrite_exact(file_.fd(), csize.v.data(), 8, e.local_header_offset + local_size + name.size() + 12, file_.path());
+  pwrite_exact(fd_, csize.v.data(), 8, e.local_header_offset + local_size + name.size() + 12, where_);
   entries_.push_back(std::move(e));
 }
 
@@ -455,7 +453,6 @@ void zip_writer::finish() {
   t.u32(std::min<std::uint64_t>(cd_offset, 0xFFFFFFFF));
   t.u16(0);
   put(t.v);
-  file_.close();
 }
 
 }  // namespace tb::detail

@@ -49,7 +49,8 @@ using byte_sink = std::function<void(std::span<const std::byte>)>;
 /// (what np.savez does): zip64 extra fields on every member, zip64 end records when needed.
 class zip_writer {
  public:
-  explicit zip_writer(const std::string& path);
+  /// Writes to the seekable descriptor `fd` (not owned), from its start; `where` names it in messages.
+  zip_writer(int fd, std::string where) : fd_(fd), where_(std::move(where)) {}
   /// Adds member `name` of `size` uncompressed bytes, which `produce(sink)` writes through `sink`
   /// (in any number of pieces). `level`: zlib level, or -1; ignored when `compress` is false.
   void add(const std::string& name, std::uint64_t size, bool compress, int level,
@@ -59,7 +60,8 @@ class zip_writer {
 
  private:
   void put(std::span<const std::byte> bytes);
-  file_handle file_;
+  int fd_;
+  std::string where_;
   std::uint64_t position_ = 0;
   std::vector<zip_entry> entries_;
 };

@@ -232,7 +232,7 @@ TEST(Csv, FileAndBatches) {
     tb::read_csv(path + ".missing");
     FAIL();
   } catch (const tb::error& e) {
-    EXPECT_EQ(e.kind(), tb::error_kind::io);
+    EXPECT_EQ(e.kind(), tb::error_kind::not_found);
   }
   std::remove(path.c_str());
 }
@@ -649,3 +649,93 @@ TEST(Csv, MatrixPathFallsBackForUnusualRows) {
 }
 
 }  // namespace
+
+TEST(Csv, IntegersBeyondInt64AreUint64OrStrings) {
+  auto t = tb::read_csv_string("a,b,c\n12345678901234567891,-1,99999999999999999999999\n12345678901234567893,"
+                               "12345678901234567891,1\n");
+  EXPECT_EQ(t.at("a").values.dtype(), tb::dtype::uint64);
+  EXPECT_EQ(value<std::uint64_t>(t, "a", 0), 12345678901234567891ull);
+  EXPECT_EQ(value<std::uint64_t>(t, "a", 1), 12345678901234567893ull);
+  EXPECT_EQ(t.at("b").kind, tb::column_kind::strings);  // no integer type holds -1 and the big value
+  EXPECT_EQ(t.at("b").strings[1], "12345678901234567891");
+  EXPECT_EQ(t.at("c").kind, tb::column_kind::strings);  // beyond uint64
+}
+
+TEST(Csv, ThousandsDecimalNrows) {
+  tb::csv_options o;
+  o.sep = ';';
+  o.thousands = '.';
+  o.decimal = ',';
+  auto t = tb::read_csv_string("x;s\n\"1.234,5\";a.b\n-0,25;c\n", o);
+  EXPECT_EQ(value<double>(t, "x", 0), 1234.5);
+  EXPECT_EQ(value<double>(t, "x", 1), -0.25);
+  EXPECT_EQ(t.at("s").strings[0], "a.b");  // text keeps its separators
+  o.dtype = tb::csv_column_type::from_name("float32");
+  o.dtypes = {{"s", tb::csv_column_type::from_name("str")}};
+  EXPECT_EQ(value<float>(tb::read_csv_string("x;s\n\"1.234,5\";a\n", o), "x", 0), 1234.5f);
+
+  tb::csv_options n;
+  n.nrows = 2;
+  EXPECT_EQ(tb::read_csv_string("a\n1\n2\n3\n", n).num_rows(), 2);
+  n.nrows = 0;
+  auto empty = tb::read_csv_string("a,b\n1,2\n", n);
+  EXPECT_EQ(empty.num_rows(), 0);
+  EXPECT_EQ(empty.names(), (std::vector<std::string>{"a", "b"}));
+  n.nrows = -1;
+  EXPECT_THROW(n.validate(), tb::error);
+  tb::csv_options same;
+  same.thousands = '.';
+  EXPECT_THROW(same.validate(), tb::error);  // equal to the decimal mark
+}
+
+TEST(Csv, SepNoneDetectsTheDelimiter) {
+  tb::csv_options o;
+  o.sep = '\0';
+  auto t = tb::read_csv_string("a|b\n\"x|y\"|2\n3|4\n", o);
+  EXPECT_EQ(t.names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(t.at("a").strings[0], "x|y");
+  EXPECT_NE(error_of("a,b\n1;2\n", o).find("cannot detect the delimiter"), std::string::npos);
+}
+
+TEST(Csv, BoolDtypeReadsOneAndZero) {
+  tb::csv_options o;
+  o.dtype = tb::csv_column_type::from_name("bool");
+  auto t = tb::read_csv_string("a\n1\n0\nTrue\n", o);
+  EXPECT_TRUE(value<bool>(t, "a", 0));
+  EXPECT_FALSE(value<bool>(t, "a", 1));
+  EXPECT_NE(error_of("a\n2\n", o).find("True/False, true/false, TRUE/FALSE or 1/0"), std::string::npos);
+}
+
+TEST(Table, ToTensorCommonTypeMissingValuesAndCasting) {
+  tb::csv_options o;
+  o.dtypes = {{"i", tb::csv_column_type::from_name("int64")}};
+  auto t = tb::read_csv_string("i,b,f\n1,True,-2.16e69\n,False,0.5\n", o);
+  const std::vector<std::string> ib{"i", "b"};
+  tb::tensor m = t.to_tensor(ib);
+  EXPECT_EQ(m.dtype(), tb::dtype::float64);  // int64 with a missing value: NaN needs a float
+  EXPECT_TRUE(std::isnan(m.at<double>({1, 0})));
+  EXPECT_EQ(m.at<double>({1, 1}), 0.0);
+  tb::to_tensor_options fill;
+  fill.fill_value = -1;
+  EXPECT_EQ(t.to_tensor(ib, fill).dtype(), tb::dtype::int64);  // bool + int64 -> int64
+  EXPECT_EQ(t.to_tensor(ib, fill).at<std::int64_t>({1, 0}), -1);
+  try {
+    t.to_tensor(ib, tb::dtype::int64);
+    ADD_FAILURE();
+  } catch (const tb::error& e) {
+    EXPECT_EQ(e.kind(), tb::error_kind::value);
+    EXPECT_NE(std::string(e.what()).find("column \"i\" has a missing value at row 1"), std::string::npos) << e.what();
+  }
+  const std::vector<std::string> f{"f"};
+  EXPECT_EQ(t.to_tensor(f).dtype(), tb::dtype::float64);
+  tb::to_tensor_options narrow;
+  narrow.dtype = tb::dtype::float32;
+  narrow.checked = true;
+  try {
+    t.to_tensor(f, narrow);
+    ADD_FAILURE();
+  } catch (const tb::error& e) {
+    EXPECT_EQ(e.kind(), tb::error_kind::overflow);
+    EXPECT_NE(std::string(e.what()).find("column \"f\", row 0"), std::string::npos) << e.what();
+  }
+}

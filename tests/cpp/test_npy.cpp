@@ -1,12 +1,17 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io_test_support.hpp"
+#include "tensorbridge/file.hpp"
 #include "tensorbridge/npy.hpp"
 
 namespace {
@@ -247,10 +252,10 @@ TEST(Npy, HugeHeaderIsRefused) {
   EXPECT_NE(error_of([&] { tb::load_npy(path); }).find("max_header_size"), std::string::npos);
 }
 
-TEST(Npy, MissingFileIsAnIoError) {
+TEST(Npy, MissingFileIsNotFound) {
   tb::error_kind kind{};
   std::string msg = error_of([&] { tb::load_npy(temp_path("does_not_exist.npy")); }, &kind);
-  EXPECT_EQ(kind, tb::error_kind::io);
+  EXPECT_EQ(kind, tb::error_kind::not_found);
   EXPECT_NE(msg.find("does_not_exist.npy"), std::string::npos);
 }
 
@@ -318,3 +323,80 @@ TEST(Structured, NpyFileIsReadAsColumns) {
 }
 
 }  // namespace
+
+namespace {
+
+// Names in `folder` other than `keep` (a leftover temporary file shows here).
+std::vector<std::string> others_in(const std::string& folder, const std::string& keep) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(folder))
+    if (e.path().filename() != keep) out.push_back(e.path().filename().string());
+  return out;
+}
+
+}  // namespace
+
+TEST(Npy, SaveOverTheFileItIsMappedFrom) {
+  // The old mapping stays whole and the new file is complete (it used to be written through
+  // O_TRUNC into the file being read: "Bad address" and a 4 KiB file).
+  const std::string path = temp_path("x.npy");
+  tb::tensor x = tb::tensor::empty({1 << 20}, tb::dtype::float64);
+  for (std::int64_t i = 0; i < x.numel(); ++i) static_cast<double*>(x.data())[i] = static_cast<double>(i);
+  tb::save_npy(path, x);
+  tb::tensor mapped = tb::load_npy(path, {.mmap = true});
+  tb::save_npy(path, mapped);
+  EXPECT_TRUE(same_bytes(mapped, x));
+  EXPECT_TRUE(same_bytes(tb::load_npy(path), x));
+  EXPECT_TRUE(others_in(std::filesystem::path(path).parent_path(), "x.npy").empty());
+}
+
+TEST(Npy, SaveIntoAMissingFolderOrADirectory) {
+  tb::error_kind kind{};
+  const std::string missing = temp_path("no/such/x.npy");
+  std::string msg = error_of([&] { tb::save_npy(missing, tb::tensor::zeros({2}, tb::dtype::int8)); }, &kind);
+  EXPECT_EQ(kind, tb::error_kind::not_found) << msg;
+  EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+  const std::string folder = std::filesystem::path(temp_path("x")).parent_path();
+  msg = error_of([&] { tb::save_npy(folder, tb::tensor::zeros({2}, tb::dtype::int8)); }, &kind);
+  EXPECT_EQ(kind, tb::error_kind::is_directory) << msg;
+  msg = error_of([&] { tb::load_npy(folder); }, &kind);
+  EXPECT_EQ(kind, tb::error_kind::is_directory) << msg;
+}
+
+TEST(AtomicWriter, DiscardOrErrorKeepsTheOldFile) {
+  const std::string path = temp_path("t.csv");
+  write_file(path, "old");
+  {
+    tb::atomic_writer w(path);
+    w.write(std::as_bytes(std::span<const char>("new", 3)));
+    // Dies uncommitted, as when an exception unwinds through it.
+  }
+  EXPECT_EQ(read_file(path), "old");
+  {
+    tb::atomic_writer w(path);
+    w.write(std::as_bytes(std::span<const char>("partial", 7)));
+    w.discard();
+  }
+  EXPECT_EQ(read_file(path), "old");
+  tb::atomic_writer w(path);
+  w.write(std::as_bytes(std::span<const char>("new", 3)));
+  w.commit();
+  EXPECT_EQ(read_file(path), "new");
+  EXPECT_TRUE(others_in(std::filesystem::path(path).parent_path(), "t.csv").empty());
+}
+
+TEST(Npy, ReadsAFifoThroughMemory) {
+  const std::string path = temp_path("fifo");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  tb::tensor x = tb::tensor::zeros({3, 2}, tb::dtype::int32);
+  static_cast<std::int32_t*>(x.data())[5] = 7;
+  std::string bytes;
+  tb::save_npy_to([&](std::span<const std::byte> b) { bytes.append(reinterpret_cast<const char*>(b.data()), b.size()); },
+                  x);
+  std::thread writer([&] { write_file(path, bytes); });
+  tb::npy_or_npz got = tb::load_npy_or_npz(path);
+  writer.join();
+  ASSERT_EQ(got.columns.size(), 1u);
+  EXPECT_TRUE(same_bytes(got.columns[0].values, x));
+  EXPECT_EQ(got.end, bytes.size());
+}

@@ -185,3 +185,33 @@ TEST(Npz, MemberWithBadNpyContentNamesTheMember) {
 }
 
 }  // namespace
+
+TEST(Npz, SaveOverTheArchiveItIsMappedFrom) {
+  // Used to SIGBUS (the archive was truncated under the mapping) and leave a 183-byte file.
+  const std::string path = temp_path("d.npz");
+  const auto arrays = sample_arrays();
+  tb::save_npz(path, arrays);
+  tb::npz_reader reader(path, {.mmap = true});
+  const std::vector<std::pair<std::string, tb::tensor>> again{{"a", reader.load("train_x")},
+                                                              {"b", reader.load("train_y")}};
+  tb::save_npz(path, again, {.compress = true});
+  EXPECT_TRUE(same_bytes(again[0].second, arrays[0].second));
+  tb::npz_reader fresh(path);
+  EXPECT_TRUE(same_bytes(fresh.load("a"), arrays[0].second));
+  EXPECT_TRUE(same_bytes(fresh.load("b"), arrays[1].second));
+}
+
+TEST(Npz, MemberOfAnArchiveTruncatedAfterOpening) {
+  const std::string path = temp_path("d.npz");
+  tb::save_npz(path, sample_arrays());
+  for (bool mmap : {false, true}) {
+    tb::npz_reader reader(path, {.mmap = mmap});
+    const std::string whole = read_file(path);
+    write_file(path, whole.substr(0, 200));
+    tb::error_kind kind{};
+    const std::string msg = error_of([&] { reader.load("train_y"); }, &kind);
+    EXPECT_EQ(kind, tb::error_kind::io) << msg;
+    EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+    write_file(path, whole);
+  }
+}

@@ -169,3 +169,23 @@ def test_python_dash_m_and_version() -> None:
     done = subprocess.run([sys.executable, "-m", "tensorbridge", "--version"], capture_output=True, text=True,
                           env=_env(), timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"tensorbridge {tb.__version__}"
+
+
+def test_convert_csv_of_integers_beyond_int64_to_npy_is_exact(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text("id,n\n12345678901234567891,1\n12345678901234567893,2\n")
+    done = subprocess.run([sys.executable, "-m", "tensorbridge", "convert", str(csv), str(tmp_path / "out.npy")],
+                          check=False, capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = np.load(tmp_path / "out.npy")
+    assert got.dtype == np.uint64
+    assert got.tolist() == [[12345678901234567891, 1], [12345678901234567893, 2]]
+    # Numbers with fractions still give float32 by default, parsed straight from the text.
+    (tmp_path / "f.csv").write_text("a,b\n0.1,1\n2.5,2\n")
+    assert main(["convert", str(tmp_path / "f.csv"), str(tmp_path / "f.npy")]) == 0
+    f = np.load(tmp_path / "f.npy")
+    assert f.dtype == np.float32 and f.tolist() == np.float32([[0.1, 1], [2.5, 2]]).tolist()
+    # int64 beside uint64 columns: uint64 when nothing is negative (above), else a clear refusal.
+    (tmp_path / "m.csv").write_text("a,b\n-1,12345678901234567891\n2,1\n")
+    assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy")]) == 1
+    assert not (tmp_path / "m.npy").exists()

@@ -340,3 +340,166 @@ def test_matrix_fast_path_keeps_special_rows_right():
     want = pd.read_csv(io.StringIO(text), dtype=np.float32).to_numpy()
     np.testing.assert_array_equal(got, want)
     assert np.signbit(got[2, 2])
+
+
+# ---------------------------------------------------------------- integers beyond int64
+@pytest.mark.parametrize("text", [
+    "a\n12345678901234567891\n12345678901234567893\n",
+    "a,b\n1,x\n12345678901234567891,y\n9223372036854775808,z\n18446744073709551615,w\n",
+    "a\n+12345678901234567891\n0\n",
+])
+def test_integers_beyond_int64_are_exact_uint64_as_pandas(text, tmp_path):
+    path = tmp_path / "u.csv"
+    path.write_text(text)
+    df = pd.read_csv(path)
+    assert df["a"].dtype == np.uint64
+    for block_size in (None, 8):
+        table = tb.read_csv(path, block_size=block_size)
+        assert_same_as_pandas(table, df)
+        got = as_numpy(table["a"])
+        assert got.dtype == np.uint64 and got.tolist() == df["a"].tolist()
+    assert len(set(as_numpy(tb.read_csv(path)["a"]).tolist())) == len(df)  # no two values collide
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a\n-1\n12345678901234567891\n", ["-1", "12345678901234567891"]),  # pandas: str
+    ("a,b\n12345678901234567891,1\n,2\n", ["12345678901234567891", None]),  # missing: pandas str
+    ("a\n99999999999999999999999\n1\n", ["99999999999999999999999", "1"]),  # beyond uint64: object
+])
+def test_integers_no_one_type_holds_stay_exact_as_strings(text, expected):
+    df = pd.read_csv(io.StringIO(text))
+    assert not pd.api.types.is_numeric_dtype(df["a"].dtype)  # pandas keeps them exact, not as floats
+    assert [None if v == "" or pd.isna(v) else str(v) for v in df["a"].tolist()] == expected
+    table = tb.read_csv(io.StringIO(text))
+    assert table["a"] == expected
+    with pytest.raises(tb.DTypeError, match=r'column "a" holds strings'):
+        table.to_tensor(["a"])
+
+
+def test_integers_beyond_int64_beside_floats_are_float64_as_pandas():
+    text = "a\n12345678901234567891\n1.5\n"
+    assert_same_as_pandas(tb.read_csv(io.StringIO(text)), pd.read_csv(io.StringIO(text)))
+    assert_same_as_pandas(tb.read_csv(io.StringIO("a\n1.5\n12345678901234567891\n")),
+                          pd.read_csv(io.StringIO("a\n1.5\n12345678901234567891\n")))
+
+
+# ---------------------------------------------------------------- thousands=, decimal=, nrows=
+THOUSANDS_TEXT = 'id,amount,label\n1,"1,234",a\n2,"1,234,567.5","x,y"\n3,12,b\n4,"-9,876",c\n'
+DECIMAL_TEXT = "id;price;name\n1;1,5;a\n2;\"1.234,75\";b\n3;-0,25;c\n4;,5;d\n"
+
+
+@pytest.mark.parametrize("block_size", [None, 7])
+def test_thousands_as_pandas(block_size, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(THOUSANDS_TEXT)
+    df = pd.read_csv(path, thousands=",")
+    table = tb.read_csv(path, thousands=",", block_size=block_size)
+    assert_same_as_pandas(table, df)
+    assert table["label"] == ["a", "x,y", "b", "c"]  # text keeps its separators
+    matrix = tb.read_csv(path, thousands=",", usecols=["id", "amount"], dtype="float32", block_size=block_size)
+    np.testing.assert_array_equal(matrix.to_tensor().numpy(), df[["id", "amount"]].to_numpy(np.float32))
+    ints = pd.read_csv(io.StringIO('a\n"1,234"\n"12,34"\n"12,"\n'), thousands=",")
+    assert_same_as_pandas(tb.read_csv(io.StringIO('a\n"1,234"\n"12,34"\n"12,"\n'), thousands=","), ints)
+    for text in ['a\n",12"\n', 'a\n"1e1,0"\n']:  # no digit before it, or in the exponent: text
+        assert_same_as_pandas(tb.read_csv(io.StringIO(text), thousands=","), pd.read_csv(io.StringIO(text), thousands=","))
+
+
+@pytest.mark.parametrize("block_size", [None, 5])
+def test_decimal_comma_with_semicolons_as_pandas(block_size, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text(DECIMAL_TEXT)
+    df = pd.read_csv(path, sep=";", decimal=",", thousands=".")
+    assert_same_as_pandas(tb.read_csv(path, sep=";", decimal=",", thousands=".", block_size=block_size), df)
+    got = tb.read_csv(path, sep=";", decimal=",", thousands=".", usecols=["price"], dtype="float64").to_tensor()
+    np.testing.assert_array_equal(got.numpy()[:, 0], df["price"].to_numpy())
+    plain = pd.read_csv(io.StringIO("a;b\n1,5;1.5\n"), sep=";", decimal=",")  # "1.5" is text then
+    assert_same_as_pandas(tb.read_csv(io.StringIO("a;b\n1,5;1.5\n"), sep=";", decimal=","), plain)
+
+
+@pytest.mark.parametrize("nrows", [0, 1, 3, 4, 100])
+def test_nrows_as_pandas(nrows, tmp_path):
+    path = tmp_path / "n.csv"
+    path.write_text(THOUSANDS_TEXT)
+    df = pd.read_csv(path, thousands=",", nrows=nrows)
+    table = tb.read_csv(path, thousands=",", nrows=nrows)
+    assert table.columns == list(df.columns) and len(table) == len(df)
+    if nrows:
+        assert_same_as_pandas(table, df)
+        m = tb.read_csv(path, usecols=["id"], dtype="float32", nrows=nrows, block_size=4).to_tensor().numpy()
+        np.testing.assert_array_equal(m[:, 0], df["id"].to_numpy(np.float32))
+    got = [len(b) for b in tb.iter_csv(path, rows=3, nrows=nrows)]
+    assert sum(got) == len(df) and all(n <= 3 for n in got)
+
+
+def test_thousands_decimal_nrows_bad_values_are_clear():
+    with pytest.raises(tb.InvalidValueError, match=r"thousands and decimal are both '\.'"):
+        tb.read_csv(io.StringIO("a\n1\n"), thousands=".")
+    with pytest.raises(tb.InvalidValueError, match=r"decimal must be exactly one character"):
+        tb.read_csv(io.StringIO("a\n1\n"), decimal="ab")
+    with pytest.raises(tb.DTypeError, match=r"decimal must be a one-character string, not None"):
+        tb.read_csv(io.StringIO("a\n1\n"), decimal=None)
+    with pytest.raises(tb.InvalidValueError, match=r"nrows must be >= 0, got -1"):
+        tb.read_csv(io.StringIO("a\n1\n"), nrows=-1)
+    with pytest.raises(tb.DTypeError, match=r"nrows must be an integer"):
+        tb.read_csv(io.StringIO("a\n1\n"), nrows=1.5)
+    with pytest.raises(tb.InvalidValueError, match=r"thousands cannot be '1'"):
+        tb.read_csv(io.StringIO("a\n1\n"), thousands="1")
+
+
+# ---------------------------------------------------------------- sep=None, argument types, bools
+@pytest.mark.parametrize("sep", [",", "\t", ";", "|"])
+def test_sep_none_detects_the_delimiter_as_pandas(sep, tmp_path):
+    text = f'name{sep}x{sep}y\n"a{sep}b"{sep}1{sep}2.5\nc{sep}3{sep}4.5\n'
+    path = tmp_path / "s.csv"
+    path.write_text(text)
+    df = pd.read_csv(path, sep=None, engine="python")
+    assert_same_as_pandas(tb.read_csv(path, sep=None), df)
+    assert [len(b) for b in tb.iter_csv(path, rows=1, sep=None)] == [1, 1]
+    assert_same_as_pandas(tb.read_csv(io.StringIO("x\n1\n2\n"), sep=None), pd.read_csv(io.StringIO("x\n1\n2\n")))
+
+
+def test_sep_none_refuses_an_ambiguous_file_clearly():
+    with pytest.raises(tb.FormatError, match=r"sep=None: cannot detect the delimiter.*pass sep="):
+        tb.read_csv(io.StringIO("a,b\n1;2\n"), sep=None)
+
+
+@pytest.mark.parametrize(("keyword", "value", "error"), [
+    ("sep", 5, tb.DTypeError), ("sep", "", tb.InvalidValueError), ("quotechar", 1, tb.DTypeError),
+    ("escapechar", b"\\", tb.DTypeError), ("comment", ["#"], tb.DTypeError), ("delimiter", ";;", tb.InvalidValueError),
+    ("names", "abc", tb.DTypeError), ("names", 3, tb.DTypeError), ("usecols", "a", tb.DTypeError),
+    ("usecols", lambda c: True, tb.DTypeError), ("na_values", 5, tb.DTypeError),
+    ("na_values", {"a": ["x"]}, tb.DTypeError), ("keep_default_na", "yes", tb.DTypeError),
+    ("skip_blank_lines", None, tb.DTypeError), ("doublequote", 1, tb.DTypeError), ("encoding", 8, tb.DTypeError),
+    ("block_size", "1", tb.DTypeError), ("block_size", 0, tb.InvalidValueError), ("nrows", "2", tb.DTypeError),
+    ("thousands", 1, tb.DTypeError), ("header", "first", tb.InvalidValueError),
+])
+def test_read_csv_keywords_of_the_wrong_type_raise_tensorbridge_errors(keyword, value, error):
+    with pytest.raises(error, match=keyword) as caught:
+        tb.read_csv(io.StringIO("a,b\n1,2\n"), **{keyword: value})
+    assert "incompatible function arguments" not in str(caught.value)
+
+
+def test_bool_dtype_reads_one_and_zero_as_pandas():
+    text = "a,b\n1,True\n0,false\n1.0,TRUE\n"
+    df = pd.read_csv(io.StringIO(text), dtype={"a": "bool"})
+    table = tb.read_csv(io.StringIO(text), dtype={"a": "bool"})
+    assert_same_as_pandas(table, df)
+    assert as_numpy(table["a"]).tolist() == [True, False, True]
+    with pytest.raises(tb.FormatError, match=r'expected a bool in column "a" \(True/False, true/false, TRUE/FALSE or '
+                                             r'1/0\), found "2"') as caught:
+        tb.read_csv(io.StringIO("a\n1\n2\n"), dtype="bool")
+    assert "<string>:3:1" in str(caught.value)
+
+
+def test_iter_csv_and_read_csv_tensor_name_bad_keywords(tmp_path):
+    path = tmp_path / "k.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(tb.DTypeError, match=r"iter_csv: unknown keyword seperator; it takes read_csv's keywords"):
+        list(tb.iter_csv(path, seperator=";"))
+    with pytest.raises(tb.DTypeError, match=r"read_csv_tensor: unknown keyword"):
+        tb.read_csv_tensor(path, rows=3)
+    with pytest.raises(tb.DTypeError, match=r"iter_csv: rows must be an integer >= 1"):
+        list(tb.iter_csv(path, rows="10"))
+    with pytest.raises(tb.InvalidValueError, match=r"iter_csv: rows must be >= 1, got 0"):
+        list(tb.iter_csv(path, rows=0))
+    np.testing.assert_array_equal(tb.read_csv_tensor(path, sep=None, nrows=1).numpy(), [[1, 2]])

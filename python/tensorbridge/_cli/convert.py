@@ -1,6 +1,7 @@
 """``tensorbridge convert IN OUT``: CSV <-> ``.npy`` <-> ``.npz``, told apart by extension.
 
-- CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``, default float32).
+- CSV -> ``.npy``: the numeric columns as one 2-D matrix (``--dtype``; by default float32, or the
+  columns' integer type when every column holds integers, so big integers stay exact).
 - CSV -> ``.npz``: one member per column, each with its own dtype (or ``--dtype``).
 - ``.npy`` -> ``.npz``: one member named after the input file; ``.npz`` -> ``.npy``: the member
   ``--member`` (or the only one).
@@ -77,12 +78,32 @@ def _write_csv(path: Path, arrays: dict[str, Any], show: bool) -> None:
         a, header = np.rec.fromarrays(cols, names=[f"c{i}" for i in range(len(cols))]), list(arrays)
     fmt = [("%d" if a.dtype[i].kind in "biu" else "%.17g") for i in range(len(a.dtype))] if a.dtype.names else \
         ("%d" if a.dtype.kind in "biu" else "%.9g" if a.dtype.itemsize <= 4 else "%.17g")
-    with open(path, "w") as f, Progress(-(-len(a) // _CSV_ROWS), f"writing {path.name}", "chunk",
+    # Written whole or not at all, like every tensorbridge writer: a failure keeps the old file.
+    with tb.io.open_atomic(path) as f, Progress(-(-len(a) // _CSV_ROWS), f"writing {path.name}", "chunk",
                                         enabled=show and len(a) > 10 * _CSV_ROWS) as bar:
         f.write(",".join(header) + "\n")
         for i in range(0, len(a), _CSV_ROWS):
             np.savetxt(f, a[i:i + _CSV_ROWS], fmt=fmt, delimiter=",")
             bar.update()
+
+
+def _integer_matrix(table: Any) -> Any:
+    """The table as one exact integer matrix when every column holds integers (int64 beside uint64
+    columns: uint64 if no value is negative, else int64 if every value fits), else None."""
+    matrix = table.to_tensor()
+    if matrix.dtype.startswith(("int", "uint", "bool")):
+        return matrix
+    if any(not isinstance(table[c], tb.Tensor) or not table[c].dtype.startswith(("int", "uint", "bool"))
+           or table.mask(c) is not None for c in table.columns):
+        return None
+    for wide in ("uint64", "int64"):
+        try:
+            return table.to_tensor(dtype=wide, casting="unsafe", checked=True)
+        except tb.CastOverflowError:
+            continue
+    raise UsageError("the CSV holds integers beyond int64 beside negative integers, which no one integer type "
+                     "holds exactly; pass --dtype float64 to accept rounding, or convert to .npz (one member "
+                     "per column)")
 
 
 def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None = None, show: bool = False) -> str:
@@ -91,8 +112,12 @@ def convert(src: Path, dst: Path, dtype: str | None = None, member: str | None =
         raise UsageError(f"{src}: input and output are the same file")
     in_kind, out_kind = _kind(src), _kind(dst)
     if in_kind == "csv" and out_kind == "npy":
-        table = tb.read_csv(src, dtype=dtype or "float32")
-        matrix = table.to_tensor(dtype=dtype or "float32")
+        table = tb.read_csv(src, dtype=dtype)
+        matrix = table.to_tensor(dtype=dtype) if dtype else _integer_matrix(table)
+        if matrix is None:  # numbers with fractions: float32, parsed from the text (no double rounding)
+            dtype = "float32"
+            table = tb.read_csv(src, dtype=dtype)
+            matrix = table.to_tensor(dtype=dtype)
         tb.save(dst, matrix)
         return f"{src} -> {dst}: {matrix.dtype}{list(matrix.shape)} (columns {table.columns})"
     arrays = _read(src, dtype)

@@ -28,6 +28,13 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
             )
     if any(str(d) == "category" for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])):
         raise DTypeError("cannot convert a categorical pandas column; use .cat.codes for the integer codes")
+    dtypes = list(obj.dtypes) if isinstance(obj, pd.DataFrame) else [obj.dtype]
+    if any(_is_nullable_number(d) for d in dtypes) and bool(obj.isna().to_numpy().any()):
+        # Missing values in nullable int/bool columns: float64 with NaN, the rule of Table.to_tensor
+        # (and of pandas' DataFrame.to_numpy for Int64), never 0 or an object array.
+        import numpy as np
+
+        return _numpy.import_tensor(obj.to_numpy(dtype=np.float64, na_value=np.nan), allow_copy)
     try:
         arr = obj.to_numpy(copy=False)
     except (TypeError, ValueError) as e:
@@ -38,3 +45,11 @@ def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
             "an integer/bool column); convert it to a numeric dtype first, e.g. .astype('float32')"
         )
     return _numpy.import_tensor(arr, allow_copy)
+
+
+def _is_nullable_number(dtype: Any) -> bool:
+    """A pandas masked dtype of numbers or bools (Int64, UInt8, Float32, boolean...)."""
+    import pandas as pd
+
+    return isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, pd.CategoricalDtype) \
+        and dtype.kind in "biuf"
