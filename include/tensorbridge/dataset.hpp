@@ -55,9 +55,9 @@ struct shuffle_options {
   std::uint64_t seed = 0;             ///< the order is a function of (seed, epoch) only
   bool reshuffle_each_epoch = true;   ///< false: the same order in every epoch
   /// tf.data's window size, accepted for compatibility; random-access sources are always shuffled
-  /// globally. 0 means "not given"; negative values are refused.
-  std::int64_t buffer_size = 0;
-  /// Throws `tb::error` (value) for a negative buffer size.
+  /// globally. Nothing means "not given"; a given size must be at least 1.
+  std::optional<std::int64_t> buffer_size = std::nullopt;
+  /// Throws `tb::error` (value) for a buffer size below 1.
   void validate() const;
 };
 
@@ -98,14 +98,29 @@ struct shard_options {
 ///   field, about `block_bytes` each (at least one batch). Small batches then cost one hand-over
 ///   between threads per block, not per batch; the content of every batch is unchanged.
 struct prefetch_options {
+  /// The most worker threads an iterator starts.
+  static constexpr std::int64_t max_threads = 1024;
   /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
-  /// in the consumer's `next()` call.
+  /// in the consumer's `next()` call. Memory follows the blocks actually made ahead, never
+  /// `depth` itself, so a depth larger than the iteration costs nothing more.
   std::int64_t depth = 2;
-  /// Worker threads producing blocks when `depth > 0`; 0 picks min(depth, tb::num_threads()).
+  /// Worker threads producing blocks when `depth > 0`, in [0, max_threads]; 0 picks
+  /// min(depth, tb::num_threads()). Never more than the blocks left to make.
   std::int64_t num_threads = 0;
   /// Target size of a block in output bytes; 0 makes every block one batch.
   std::int64_t block_bytes = std::int64_t{1} << 18;
-  /// Throws `tb::error` (value) for negative values.
+  /// Throws `tb::error` (value) for negative values or too many threads, naming the field.
+  void validate() const;
+};
+
+/// One of `count` interleaved parts of an iteration: its batches `index`, `index + count`,
+/// `index + 2 * count`... So consumers that take turns (torch DataLoader workers, whose round robin
+/// yields worker 0's first batch, worker 1's first...) together give the whole iteration, in order,
+/// each batch made once.
+struct iteration_part {
+  std::int64_t count = 1;  ///< the number of parts, >= 1
+  std::int64_t index = 0;  ///< this part, in [0, count)
+  /// Throws `tb::error` (value) for a count below 1 or an index out of range, naming the field.
   void validate() const;
 };
 
@@ -201,18 +216,26 @@ class batch_arena;
 /// - Not thread-safe: one consumer calls `next()`.
 class dataset_iterator {
  public:
+  /// `part` (of an iteration that starts at `start.yielded == 0`): only its batches are made.
   dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
-                   const prefetch_options& prefetch);
+                   const prefetch_options& prefetch, const iteration_part& part = {});
   ~dataset_iterator();
   dataset_iterator(const dataset_iterator&) = delete;
   dataset_iterator& operator=(const dataset_iterator&) = delete;
 
   /// The next batch, one tensor per field, or nothing at the end. Rethrows a worker's error.
+  ///
+  /// - After an error the iterator stands just before the batch that failed: `state()` counts
+  ///   only the batches delivered, and the next call makes that batch again (and throws again if
+  ///   the failure lasts). Nothing is skipped and the iteration does not end early.
   std::optional<std::vector<tensor>> next();
   /// The next batches at once: the rest of the current block, or the next block. Nothing at the
-  /// end. Counts as `count()` calls of `next()`.
+  /// end. Counts as `count()` calls of `next()`; errors leave the iterator as `next()` does.
   std::optional<batch_block> next_block();
   /// The state after the last batch `next()` or `next_block()` returned.
+  ///
+  /// - For one part of an iteration (`dataset::iterate_part`), `yielded` counts that part's
+  ///   batches: such a state does not resume the iteration.
   iterator_state state() const;
   /// The state after only `yielded` batches of this iteration (between the start and `state()`),
   /// for a consumer that hands out the batches of a block one at a time. Throws `tb::error`
@@ -295,14 +318,27 @@ class dataset {
   /// epoch count, so every new iteration is a new epoch).
   std::unique_ptr<dataset_iterator> iterate(const prefetch_options& prefetch = {}) const;
   /// Resumes an iteration from a saved state. Throws `tb::error` (value) if the state belongs to
-  /// another data set, pipeline or shard. Advances the next epoch past the resumed iteration.
+  /// another data set, pipeline, seed or shard, or is inconsistent (see `check_state`). Advances
+  /// the next epoch past the resumed iteration.
   std::unique_ptr<dataset_iterator> resume(const iterator_state& state, const prefetch_options& prefetch = {}) const;
+  /// Throws `tb::error` (value) naming the first field of `state` that this data set would not
+  /// have produced, with the value expected: the fingerprint, the seed, the shard, first_epoch
+  /// (>= 0), yielded (within the iteration), and epoch and cursor (derived from the others).
+  void check_state(const iterator_state& state) const;
+
+  /// Part `part` of the iteration that starts at `epoch` (as `resume(initial_state(epoch))`):
+  /// its batches `part.index`, `part.index + part.count`..., none of the others made. Consumers
+  /// that each take one part and agree on `epoch` share the iteration without repeating work.
+  std::unique_ptr<dataset_iterator> iterate_part(std::int64_t epoch, const iteration_part& part,
+                                                 const prefetch_options& prefetch = {}) const;
 
   /// The source row indices of batch `batch` of `epoch` on this shard (empty past the end).
   std::vector<std::int64_t> batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const;
 
  private:
   explicit dataset(std::shared_ptr<const detail::dataset_plan> plan);
+  /// Moves the next epoch past the iteration that `state` belongs to.
+  void advance_past(const iterator_state& state) const;
   std::shared_ptr<const detail::dataset_plan> plan_;
   std::shared_ptr<std::atomic<std::int64_t>> next_epoch_;
 };

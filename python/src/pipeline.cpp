@@ -98,10 +98,10 @@ void register_pipeline(nb::module_& m) {
           nb::call_guard<nb::gil_scoped_release>())
       .def(
           "shuffle",
-          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::int64_t buffer_size) {
+          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::optional<std::int64_t> buffer_size) {
             return d.shuffle({enabled, seed, reshuffle, buffer_size});
           },
-          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size"))
+          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size").none())
       .def(
           "batch",
           [](const dataset& d, std::int64_t size, bool drop) { return d.batch({size, drop}); },
@@ -146,6 +146,14 @@ void register_pipeline(nb::module_& m) {
           [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads,
              std::int64_t block_bytes) { return d.resume(s, {depth, threads, block_bytes}); },
           nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
+      .def(
+          "iterate_part",
+          [](const dataset& d, std::int64_t epoch, std::int64_t count, std::int64_t index, std::int64_t depth,
+             std::int64_t threads, std::int64_t block_bytes) {
+            return d.iterate_part(epoch, {count, index}, {depth, threads, block_bytes});
+          },
+          nb::arg("epoch"), nb::arg("count"), nb::arg("index"), nb::arg("depth"), nb::arg("num_threads"),
+          nb::arg("block_bytes"))
       .def("batch_indices", &dataset::batch_indices);
 
   m.def(
@@ -168,6 +176,12 @@ void register_pipeline(nb::module_& m) {
       },
       nb::call_guard<nb::gil_scoped_release>());
   m.def("sample_seed", &sample_seed);
+  m.def(
+      "validate_prefetch",
+      [](std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
+        prefetch_options{depth, threads, block_bytes}.validate();
+      },
+      nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"));
 }
 
 }  // namespace tb::python

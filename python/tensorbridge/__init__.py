@@ -38,6 +38,7 @@ from .csv import iter_csv, read_csv, read_csv_tensor
 from .dataset import Dataset, DatasetIterator
 from .table import Categorical, Table, from_dataframe
 from .errors import (
+    CallbackError,
     CastOverflowError,
     DTypeError,
     FormatError,
@@ -85,6 +86,7 @@ __all__ = [
     "Dataset",
     "DatasetIterator",
     "AccessDeniedError",
+    "CallbackError",
     "CastOverflowError",
     "DTypeError",
     "DirectoryError",

@@ -17,6 +17,11 @@ Order: a pure function of (seed, epoch, shard), whatever the thread count or pre
 Resuming: ``it.state()`` is a small dict; ``ds.as_numpy(state=saved)`` continues exactly after
 the last batch ``it`` returned.
 
+Errors: when making a batch fails (a map function raises, a native op meets a bad value, a file
+read fails), ``next()`` raises and the iterator stays just before that batch: ``state()`` counts
+only the batches returned, and the next ``next()`` makes the failed batch again -- raising again
+while the failure lasts, going on from there once it is gone. No batch is skipped or repeated.
+
 Python callables given to :meth:`Dataset.map` run on the consumer thread (the one iterating),
 on whole batches in the iterator's framework (torch tensors for ``as_torch``...), after the native
 ops that precede them.
@@ -31,7 +36,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import _ext
-from .errors import InvalidValueError
+from ._args import INT64_MAX as _INT64_MAX
+from ._args import integer as _integer
+from .errors import CallbackError, InvalidValueError
 from .ops import Op
 
 __all__ = ["Dataset", "DatasetIterator"]
@@ -70,31 +77,87 @@ def _exporter(framework: str) -> Callable[[Any], Any]:
     return lambda t: convert(Tensor._wrap(t))
 
 
-def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Iterator[tuple[Any, ...]]]:
+def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Sequence[tuple[Any, ...]]]:
     """How a block of batches becomes one tuple of arrays per batch: NumPy and torch export each
     field once and take views of it (cheaper than one export per batch); the others export each
-    batch."""
+    batch when it is asked for."""
     if framework == "torch":
-        def torch_views(block: Any) -> Iterator[tuple[Any, ...]]:
+        def torch_views(block: Any) -> Sequence[tuple[Any, ...]]:
             fields = [export(t) for t in block.fields]
             if block.batched:
                 sizes = block.sizes
-                return zip(*[f.split(sizes) for f in fields])
-            return zip(*[f.unbind(0) for f in fields])
+                return list(zip(*[f.split(sizes) for f in fields]))
+            return list(zip(*[f.unbind(0) for f in fields]))
         return torch_views
     if framework == "numpy":
-        def numpy_views(block: Any) -> Iterator[tuple[Any, ...]]:
+        def numpy_views(block: Any) -> Sequence[tuple[Any, ...]]:
             fields = [export(t) for t in block.fields]
             if block.batched:
                 bounds = list(itertools.accumulate(block.sizes, initial=0))
                 spans = list(zip(bounds, bounds[1:]))
-                return zip(*[[f[a:b] for a, b in spans] for f in fields])
-            return zip(*[[f[i, ...] for i in range(len(f))] for f in fields])
+                return list(zip(*[[f[a:b] for a, b in spans] for f in fields]))
+            return list(zip(*[[f[i, ...] for i in range(len(f))] for f in fields]))
         return numpy_views
+    return lambda block: _EachBatch(block, export)
 
-    def each_batch(block: Any) -> Iterator[tuple[Any, ...]]:
-        return (tuple(map(export, block.batch(i))) for i in range(block.count()))
-    return each_batch
+
+class _EachBatch(Sequence[tuple[Any, ...]]):
+    """The batches of a block, each exported when it is first asked for."""
+
+    __slots__ = ("_block", "_export")
+
+    def __init__(self, block: Any, export: Callable[[Any], Any]) -> None:
+        self._block, self._export = block, export
+
+    def __len__(self) -> int:
+        return self._block.count()
+
+    def __getitem__(self, i: Any) -> Any:
+        return tuple(map(self._export, self._block.batch(i)))
+
+
+def _python_slices(data: list[Any], where: str) -> Any:
+    """A (nested) list of numbers as one array, read as ``tf.data.Dataset.from_tensor_slices``
+    reads it: Python ints int32 (int64 when a value needs it), Python floats float32, bools bool,
+    NumPy scalars their own dtype. A list holding arrays is refused: tf.data would stack it, where
+    older code meant one field per array."""
+    import numpy as np
+
+    from ._convert import asarray
+
+    flat = list(_flatten(data))
+    if any(not isinstance(v, (bool, int, float, complex, np.generic)) for v in flat):
+        raise InvalidValueError(
+            f"{where}: a list is one array whose rows are the samples, and this one holds "
+            f"{type(next(v for v in flat if not isinstance(v, (bool, int, float, complex, np.generic)))).__name__} "
+            "values; pass a tuple (x, y) or a dict for several fields, or np.stack(...) the arrays into one")
+    try:
+        arr = np.asarray(data)
+    except ValueError:
+        arr = None
+    if arr is None or arr.dtype == object:
+        raise InvalidValueError(f"{where}: the list is ragged or mixes kinds of values: every row needs the same "
+                                "length and every element must be a number")
+    if arr.ndim == 0:
+        return arr
+    integers = [v for v in flat if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))]
+    if len(integers) == len(flat):  # NumPy integer scalars count as ints too, as in tf.data
+        info = np.iinfo(np.int32)
+        fits = not flat or (info.min <= min(integers) and max(integers) <= info.max)
+        arr = np.asarray(data, dtype=np.int32 if fits else np.int64)
+    elif len({type(v) for v in flat}) > 1 and all(isinstance(v, (int, float, np.integer, np.floating)) for v in flat):
+        arr = asarray(arr, dtype="float32").numpy()  # mixed numbers: tf.data's default float
+    elif all(type(v) is float for v in flat):
+        arr = asarray(data).numpy()  # tf.data's default float, float32; too large raises
+    return arr
+
+
+def _flatten(data: Any) -> Iterator[Any]:
+    for v in data:
+        if isinstance(v, list):
+            yield from _flatten(v)
+        else:
+            yield v
 
 
 def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str,
@@ -128,6 +191,68 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
             raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
         y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
     return Dataset.from_tensor_slices((x, y))
+
+
+class _MappedFile:
+    """A read-only ``np.memmap`` to open again where a pickled data set is unpickled."""
+
+    def __init__(self, a: Any) -> None:
+        order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+        self.args = (a.filename, a.dtype, a.offset, a.shape, order)
+
+    def open(self) -> Any:
+        import numpy as np
+
+        filename, dtype, offset, shape, order = self.args
+        return np.memmap(filename, dtype=dtype, mode="r", offset=offset, shape=shape, order=order)
+
+
+def _portable(data: Any) -> Any:
+    """A ``from_tensor_slices`` argument in a form to pickle: NumPy arrays as they are, whole
+    ``np.memmap`` files by name, other arrays (torch, TensorFlow, JAX, ``tb.Tensor``) as NumPy."""
+    import mmap
+
+    import numpy as np
+
+    if isinstance(data, Mapping):
+        return {k: _portable(v) for k, v in data.items()}
+    if isinstance(data, (tuple, list)):
+        return type(data)(_portable(v) for v in data)
+    if isinstance(data, np.memmap) and isinstance(data.base, mmap.mmap) and data.filename:
+        return _MappedFile(data)  # the whole mapping: offset and shape describe it exactly
+    if isinstance(data, (np.ndarray, np.generic, bool, int, float, complex)):
+        return data
+    from ._convert import to_numpy
+
+    return to_numpy(data)
+
+
+def _opened(data: Any) -> Any:
+    """Undoes :func:`_portable` where the data set is unpickled."""
+    if isinstance(data, dict):
+        return {k: _opened(v) for k, v in data.items()}
+    if isinstance(data, (tuple, list)):
+        return type(data)(_opened(v) for v in data)
+    return data.open() if isinstance(data, _MappedFile) else data
+
+
+def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages: tuple[Any, ...],
+             seed_given: bool) -> Dataset:
+    """Unpickles a data set: its source call, then each stage again."""
+    if source not in ("from_tensor_slices", "from_npy"):
+        raise InvalidValueError(f"cannot unpickle a data set made by {source!r}")
+    if source == "from_tensor_slices":
+        args = (_opened(args[0]),)
+    ds = getattr(Dataset, source)(*args, **kwargs)
+    for name, a, kw in stages:
+        ds = getattr(ds, name)(*a, **kw)
+    ds._seed_given = seed_given
+    return ds
+
+
+def _name(fn: Any) -> str:
+    """How error messages name a map function."""
+    return str(getattr(fn, "__name__", fn))
 
 
 def _seed_slices(block: Any) -> list[Any]:
@@ -183,7 +308,7 @@ class Dataset:
         (1, 2) [2]
     """
 
-    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "__weakref__")
+    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "_recipe", "__weakref__")
 
     def __init__(self) -> None:
         """Data sets come from :meth:`from_tensor_slices`, :meth:`from_npy`, :meth:`from_csv` or
@@ -192,8 +317,9 @@ class Dataset:
                         "or from_dataframe(...)")
 
     @classmethod
-    def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], steps: tuple[Any, ...] = (),
-              prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES), seed_given: bool = True) -> Dataset:
+    def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], recipe: tuple[Any, ...],
+              steps: tuple[Any, ...] = (), prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES),
+              seed_given: bool = True) -> Dataset:
         self = object.__new__(cls)
         self._c = c
         self._kind = kind  # "single", "tuple" or "dict": the structure of each element
@@ -201,20 +327,42 @@ class Dataset:
         self._steps = steps  # (fn_or_Op, field indices or None, seeded) applied in Python after the C++ batch
         self._prefetch = prefetch
         self._seed_given = seed_given
+        # How to build this data set again in another process: the source call, then each stage's
+        # (method, args, kwargs) with its arguments resolved (the seed drawn, the shard chosen).
+        self._recipe = recipe
         return self
 
-    def _with(self, c: _ext.Dataset | None = None, **kw: Any) -> Dataset:
+    def _with(self, c: _ext.Dataset | None = None, *, call: tuple[Any, ...], **kw: Any) -> Dataset:
         args = {"steps": self._steps, "prefetch": self._prefetch, "seed_given": self._seed_given, **kw}
-        return Dataset._make(self._c if c is None else c, self._kind, self._names, **args)
+        return Dataset._make(self._c if c is None else c, self._kind, self._names, (*self._recipe, call), **args)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles the recipe (source arrays or ``.npy`` paths, stages, seed), never batches: a
+        ``from_npy`` or ``np.memmap`` source is opened again from its file where it is unpickled
+        (DataLoader workers), so its data is not copied into the pickle.
+
+        Example:
+            >>> import pickle
+            >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).shuffle(seed=3).batch(4)
+            >>> [b.tolist() for b in pickle.loads(pickle.dumps(ds))] == [b.tolist() for b in ds]
+            True
+        """
+        (source, args, kwargs), *stages = self._recipe
+        if source == "from_tensor_slices":
+            args = (_portable(args[0]),)
+        return (_rebuild, (source, args, kwargs, tuple(stages), self._seed_given))
 
     # ----------------------------------------------------------------------------- sources
     @staticmethod
     def from_tensor_slices(data: Any) -> Dataset:
-        """A data set whose samples are the rows of ``data``: one array, a tuple/list of arrays,
-        or a dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
+        """A data set whose samples are the rows of ``data``: one array, a tuple of arrays, or a
+        dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
 
         The arrays are borrowed zero-copy (kept alive by the data set), never copied whole; every
         first dimension must agree. Elements keep the structure of ``data`` (tuple, dict or array).
+        As in ``tf.data``, a Python list is one array (``[1, 2, 3]`` is three scalar samples,
+        ``[[1, 2], [3, 4]]`` two rows), read with tf.data's dtypes: ints int32 (int64 when a value
+        needs it), floats float32. A list of arrays is refused: pass a tuple for several fields.
 
         Example:
             >>> ds = tb.Dataset.from_tensor_slices({"x": np.zeros((5, 2)), "y": np.arange(5)})
@@ -227,12 +375,13 @@ class Dataset:
 
         if isinstance(data, Mapping):
             kind, names, arrays = "dict", tuple(str(k) for k in data), list(data.values())
-        elif isinstance(data, (tuple, list)):
+        elif isinstance(data, tuple):
             kind, names, arrays = "tuple", tuple(str(i) for i in range(len(data))), list(data)
         else:
             kind, names, arrays = "single", ("0",), [data]
+        arrays = [_python_slices(a, "from_tensor_slices") if isinstance(a, list) else a for a in arrays]
         fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
-        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names)
+        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names, (("from_tensor_slices", (data,), {}),))
 
     @staticmethod
     def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False) -> Dataset:
@@ -282,7 +431,8 @@ class Dataset:
         else:
             kind, names, fields = "single", ("0",), [paths]
         c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
-        return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names)
+        recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), {}),)
+        return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names, recipe)
 
     @staticmethod
     def from_csv(path: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
@@ -345,13 +495,14 @@ class Dataset:
         if seed is None and self._c.num_shards > 1:
             raise InvalidValueError("shuffle(seed=None) on a sharded data set: pass an explicit seed so that "
                                     "every rank draws the same order")
-        if buffer_size is not None and buffer_size <= 0:
-            raise InvalidValueError(f"shuffle: buffer_size must be positive, got {buffer_size}")
-        s = secrets.randbits(63) if seed is None else int(seed)
-        if s < 0:
-            raise InvalidValueError(f"shuffle: seed must be non-negative, got {seed}")
-        c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), int(buffer_size or 0))
-        return self._with(c, seed_given=seed is not None)
+        if seed is None:
+            s = secrets.randbits(63)
+        else:
+            s = _integer(seed, "shuffle", "seed", "an integer in [0, 2**64 - 1]", 0, 2**64 - 1)
+        if buffer_size is not None:
+            buffer_size = _integer(buffer_size, "shuffle", "buffer_size", "an integer in [1, 2**63 - 1], or None")
+        c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), buffer_size)
+        return self._with(c, seed_given=seed is not None, call=("shuffle", (s, buffer_size, bool(reshuffle_each_epoch)), {}))
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
         """Groups samples into batches of ``batch_size`` (the last one shorter unless
@@ -362,9 +513,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.batch(2)], [b.tolist() for b in ds.batch(2, drop_remainder=True)]
             ([[0, 1], [2, 3], [4]], [[0, 1], [2, 3]])
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise InvalidValueError(f"batch: batch_size must be an int, got {batch_size!r}")
-        return self._with(self._c.batch(batch_size, bool(drop_remainder)))
+        size = _integer(batch_size, "batch", "batch_size", "an integer in [1, 2**63 - 1]")
+        return self._with(self._c.batch(size, bool(drop_remainder)), call=("batch", (size, bool(drop_remainder)), {}))
 
     def _field_indices(self, on: Any) -> list[int]:
         if on is None:
@@ -413,19 +563,21 @@ class Dataset:
             raise InvalidValueError("map(seeded=True) is for Python callables; native random ops are seeded per "
                                     "sample already")
         if isinstance(fn, Op) and not self._steps:
-            return self._with(self._c.map(fn._native, self._field_indices(on)))
+            return self._with(self._c.map(fn._native, self._field_indices(on)), call=("map", (fn, on), {}))
         if not callable(fn):
             raise InvalidValueError(f"map: expected a tb.ops op or a callable, got {type(fn).__name__}")
         if not self._c.batched:
             raise InvalidValueError("map(callable) before batch(): Python callables run on whole batches; "
                                     "call batch() first (or use a native tb.ops op)")
         fields = None if on is None else self._field_indices(on)
-        return self._with(steps=(*self._steps, (fn, fields, bool(seeded))))
+        return self._with(steps=(*self._steps, (fn, fields, bool(seeded))), call=("map", (fn, on), {"seeded": seeded}))
 
     def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
                  block_bytes: int = _BLOCK_BYTES) -> Dataset:
         """Produces up to ``buffer_size`` blocks of batches ahead on ``num_threads`` C++ threads
-        (default: min(buffer_size, tb thread count)). ``buffer_size=0`` makes them in ``next()``.
+        (default: min(buffer_size, tb thread count), at most 1024). ``buffer_size=0`` makes them in
+        ``next()``. Memory follows the blocks actually made ahead: a ``buffer_size`` larger than the
+        iteration costs nothing more.
 
         A block is consecutive batches of one epoch in one buffer per field, about ``block_bytes``
         (at least one batch; ``block_bytes=0``: one batch per block): small batches then cost one
@@ -437,10 +589,13 @@ class Dataset:
             >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
             [[0, 1], [2, 3], [4, 5]]
         """
-        if buffer_size < 0 or (num_threads is not None and num_threads < 1) or block_bytes < 0:
-            raise InvalidValueError(f"prefetch: buffer_size and block_bytes must be >= 0 and num_threads >= 1, "
-                                    f"got {buffer_size}, {block_bytes} and {num_threads}")
-        return self._with(prefetch=(int(buffer_size), int(num_threads or 0), int(block_bytes)))
+        options = (
+            _integer(buffer_size, "prefetch", "buffer_size", "an integer in [0, 2**63 - 1]"),
+            0 if num_threads is None else _integer(num_threads, "prefetch", "num_threads", "an integer in [1, 1024], or None"),
+            _integer(block_bytes, "prefetch", "block_bytes", "an integer in [0, 2**63 - 1]"),
+        )
+        _ext.validate_prefetch(*options)
+        return self._with(prefetch=options, call=("prefetch", (options[0], options[1] or None), {"block_bytes": options[2]}))
 
     def repeat(self, count: int | None = None) -> Dataset:
         """Runs ``count`` epochs per iteration (``None``: forever), reshuffling each epoch.
@@ -450,7 +605,8 @@ class Dataset:
             >>> len(ds), [b.tolist() for b in ds]
             (4, [[0, 1], [2], [0, 1], [2]])
         """
-        return self._with(self._c.repeat(-1 if count is None else int(count)))
+        n = -1 if count is None else _integer(count, "repeat", "count", "None, -1 (forever) or an integer in [0, 2**63 - 1]")
+        return self._with(self._c.repeat(n), call=("repeat", (None if n < 0 else n,), {}))
 
     def take(self, count: int) -> Dataset:
         """Keeps the first ``count`` samples (before ``batch``), batches (after it) or batches of
@@ -461,7 +617,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.take(3).batch(2)], [b.tolist() for b in ds.batch(2).take(1)]
             ([[0, 1], [2]], [[0, 1]])
         """
-        return self._with(self._c.take(int(count)))
+        n = _integer(count, "take", "count", "-1 (all) or an integer in [0, 2**63 - 1]")
+        return self._with(self._c.take(n), call=("take", (n,), {}))
 
     def skip(self, count: int) -> Dataset:
         """Skips the first ``count`` samples (before ``batch``) or batches (after it).
@@ -471,7 +628,8 @@ class Dataset:
             >>> [b.tolist() for b in ds.skip(4).batch(2)], [b.tolist() for b in ds.batch(2).skip(2)]
             ([[4, 5]], [[4, 5]])
         """
-        return self._with(self._c.skip(int(count)))
+        n = _integer(count, "skip", "count", "an integer in [0, 2**63 - 1]")
+        return self._with(self._c.skip(n), call=("skip", (n,), {}))
 
     def shard(self, num_shards: int | None = None, index: int | None = None, *, padding: str = "wrap",
               distributed: Any = None) -> Dataset:
@@ -497,10 +655,12 @@ class Dataset:
             num_shards, index = _distributed_context(distributed)
         if num_shards is None or index is None:
             raise InvalidValueError("shard: pass num_shards and index, or distributed='auto'")
+        num_shards = _integer(num_shards, "shard", "num_shards", "an integer in [1, 2**63 - 1]")
+        index = _integer(index, "shard", "index", "an integer in [0, num_shards - 1]")
         if num_shards > 1 and not self._seed_given:
             raise InvalidValueError("shard() after shuffle(seed=None): pass an explicit seed to shuffle() so that "
                                     "every rank draws the same order")
-        return self._with(self._c.shard(int(num_shards), int(index), padding))
+        return self._with(self._c.shard(num_shards, index, padding), call=("shard", (num_shards, index), {"padding": padding}))
 
     # ----------------------------------------------------------------------------- facts
     @property
@@ -553,17 +713,30 @@ class Dataset:
             it = self._c.resume(self._state_from_dict(state), *self._prefetch)
         return DatasetIterator(self, it, framework)
 
+    def _iterate_part(self, framework: str, epoch: int, index: int, count: int) -> DatasetIterator:
+        """Part ``index`` of ``count`` of the iteration starting at ``epoch``: its batches
+        ``index``, ``index + count``... (one DataLoader worker's share)."""
+        return DatasetIterator(self, self._c.iterate_part(epoch, count, index, *self._prefetch), framework)
+
     def _state_from_dict(self, state: Mapping[str, Any]) -> _ext.IteratorState:
         if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION or "fingerprint" not in state:
             raise InvalidValueError("state must be a dict returned by iterator.state() (version "
                                     f"{_STATE_VERSION}); got {state!r}")
+        missing = [key for key in _STATE_KEYS if key not in state]
+        if missing:
+            raise InvalidValueError(f"state is missing {missing}; pass the dict that iterator.state() returned")
         s = _ext.IteratorState()
         try:
             s.fingerprint = int(state["fingerprint"], 16)
-            for key in _STATE_KEYS:
-                setattr(s, key, int(state[key]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise InvalidValueError(f"state is missing or has a bad field: {e}") from None
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got "
+                                    f"{state['fingerprint']!r}") from None
+        if not 0 <= s.fingerprint < 2**64:
+            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got {state['fingerprint']!r}")
+        for key in _STATE_KEYS:
+            low, high = (0, 2**64 - 1) if key == "seed" else (-(2**63), _INT64_MAX)
+            setattr(s, key, _integer(state[key], "resume", f"the state's {key!r}", f"an integer in [{low}, {high}]",
+                                     low, high))
         return s
 
     def as_numpy(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
@@ -670,6 +843,14 @@ class Dataset:
         """A ``torch.utils.data.IterableDataset`` yielding torch batches; use it with
         ``DataLoader(ds, batch_size=None)`` (batching and threads are already done here).
 
+        It pickles (as its recipe, see :meth:`__reduce__`), so ``num_workers=k`` works with every
+        start method (fork, spawn, forkserver): worker ``i`` keeps batches ``i, i + k, ...`` of
+        the iteration (C++ ``dataset::iterate_part``: it makes no other batch), so the DataLoader's
+        round robin yields every sample exactly once per epoch, in the order of ``num_workers=0``.
+        In workers the epoch comes from the DataLoader's seed for the iteration (shared by its
+        workers, new each iteration, reproducible under ``torch.manual_seed``), so epochs are
+        reshuffled as with ``num_workers=0``, in another order.
+
         Example:
             >>> import torch
             >>> loader = torch.utils.data.DataLoader(
@@ -677,22 +858,9 @@ class Dataset:
             >>> len(loader), list(loader)
             (2, [tensor([0, 1]), tensor([2, 3])])
         """
-        import torch.utils.data
+        from .frameworks._torch_data import iterable_dataset
 
-        source = self
-
-        class _TorchIterable(torch.utils.data.IterableDataset):  # type: ignore[misc]
-            def __iter__(self) -> Iterator[Any]:
-                info = torch.utils.data.get_worker_info()
-                if info is not None and info.num_workers > 1:
-                    raise InvalidValueError("use DataLoader(..., num_workers=0): tensorbridge already produces "
-                                            "batches on C++ threads, and extra workers would repeat samples")
-                return source.as_torch()
-
-            def __len__(self) -> int:
-                return len(source)
-
-        return _TorchIterable()
+        return iterable_dataset(self)
 
 
 class DatasetIterator:
@@ -708,8 +876,8 @@ class DatasetIterator:
         [0 1] 2
     """
 
-    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_ready",
-                 "_position", "_closed", "__weakref__")
+    __slots__ = ("_ds", "_it", "_export", "_unpack", "_steps", "_seeded", "_kind", "_names", "_framework", "_block",
+                 "_count", "_batches", "_seeds", "_index", "_plain", "_position", "_closed", "__weakref__")
 
     def __init__(self, ds: Dataset, it: _ext.DatasetIterator, framework: str) -> None:
         """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
@@ -722,7 +890,13 @@ class DatasetIterator:
         self._kind = ds._kind
         self._names = ds._names
         self._framework = framework
-        self._ready: Iterator[Any] = iter(())  # the finished elements of the current block
+        self._plain = self._kind == "tuple" and not self._steps  # a batch's tuple is the element itself
+        # The block being handed out: its batches (unpacked on first use), their seeds, the next one.
+        self._block: Any = None
+        self._count = 0
+        self._batches: Sequence[tuple[Any, ...]] | None = None
+        self._seeds: list[Any] | None = None
+        self._index = 0
         self._position = it.state().yielded  # batches of the iteration delivered so far
         self._closed = False
 
@@ -730,28 +904,40 @@ class DatasetIterator:
         return self
 
     def __next__(self) -> Any:
-        try:
-            element = next(self._ready)
-        except StopIteration:
+        # A batch counts as delivered only once it is finished: if unpacking it or a map function
+        # raises, the iterator stays before it and the next call makes it again (state() agrees).
+        if self._block is None:
+            if self._closed:
+                raise StopIteration
             block = self._it.next_block()
             if block is None:
-                raise
-            batches = self._unpack(block)  # per batch, a tuple with one array per field
-            if self._kind == "tuple" and not self._steps:
-                self._ready = batches
-            elif self._seeded:
-                self._ready = map(self._finish, batches, _seed_slices(block))
-            else:
-                self._ready = map(self._finish, batches)
-            element = next(self._ready)
-        self._position += 1
+                raise StopIteration
+            self._block, self._count, self._batches, self._seeds, self._index = block, block.count(), None, None, 0
+        if self._batches is None:
+            self._batches = self._unpack(self._block)
+            if self._seeded:
+                self._seeds = _seed_slices(self._block)
+        i = self._index
+        raw = self._batches[i]
+        element = raw if self._plain else self._finish(raw, None if self._seeds is None else self._seeds[i])
+        self._advance()
         return element
+
+    def _advance(self) -> None:
+        self._index += 1
+        self._position += 1
+        if self._index == self._count:
+            self._block = self._batches = self._seeds = None
 
     def _finish(self, items: Sequence[Any], seeds: Any = None) -> Any:
         """Applies the Python steps to one batch and gives it the data set's structure."""
         for fn, fields, seeded in self._steps:
             random = seeded or (isinstance(fn, Op) and fn.is_random)
-            items = self._apply(fn, fields, list(items), seeds if random else None)
+            try:
+                items = self._apply(fn, fields, list(items), seeds if random else None)
+            except StopIteration as e:  # PEP 479: it would otherwise end the iteration silently
+                raise CallbackError(f"map({_name(fn)!r}) raised StopIteration; a map function must return a batch "
+                                    "(the iteration ends by itself after the last one)") from e
         if self._kind == "single":
             return items[0]
         if self._kind == "tuple":
@@ -781,12 +967,12 @@ class DatasetIterator:
             new = [result]
         elif self._kind == "tuple":
             if not isinstance(result, (tuple, list)) or len(result) != len(items):
-                raise InvalidValueError(f"map({getattr(fn, '__name__', fn)!r}) must return a tuple of {len(items)} "
+                raise InvalidValueError(f"map({_name(fn)!r}) must return a tuple of {len(items)} "
                                         f"batches like its input, got {type(result).__name__}")
             new = list(result)
         else:
             if not isinstance(result, Mapping) or set(result) != set(self._names):
-                raise InvalidValueError(f"map({getattr(fn, '__name__', fn)!r}) must return a dict with keys "
+                raise InvalidValueError(f"map({_name(fn)!r}) must return a dict with keys "
                                         f"{list(self._names)}, got {type(result).__name__}")
             new = [result[n] for n in self._names]
         for name, value in zip(self._names, new):
@@ -798,7 +984,7 @@ class DatasetIterator:
         shape = getattr(value, "shape", None)
         if shape is None or len(shape) == 0 or (rows is not None and shape[0] != rows):
             raise InvalidValueError(
-                f"map({getattr(fn, '__name__', fn)!r}) returned shape {None if shape is None else tuple(shape)} "
+                f"map({_name(fn)!r}) returned shape {None if shape is None else tuple(shape)} "
                 f"for field {name!r}, but the batch has {rows} rows; callables must keep the batch dimension first")
 
     def state(self) -> dict[str, Any]:
@@ -842,7 +1028,7 @@ class DatasetIterator:
             []
         """
         self._closed = True
-        self._ready = iter(())
+        self._block = self._batches = self._seeds = None
         self._it.close()
 
     def __enter__(self) -> DatasetIterator:

@@ -27,6 +27,7 @@ __all__ = [
     "WriteError",
     "FormatError",
     "SharingError",
+    "CallbackError",
 ]
 
 
@@ -156,6 +157,22 @@ class SharingError(BufferError, TensorbridgeError):
         Traceback (most recent call last):
             ...
         tensorbridge.errors.SharingError: copy=False, but handing this tensor to torch needs a copy: ...
+    """
+
+
+class CallbackError(RuntimeError, TensorbridgeError):
+    """A Python function given to tensorbridge broke the protocol it runs in (a ``RuntimeError``).
+
+    A ``Dataset.map`` callable that raises ``StopIteration`` is one: as in a generator (PEP 479),
+    that must not pass for the end of the iteration. The original exception is ``__cause__``.
+
+    Example:
+        >>> def stop(batch):
+        ...     raise StopIteration
+        >>> next(iter(tb.Dataset.from_tensor_slices(np.arange(4)).batch(2).map(stop)))
+        Traceback (most recent call last):
+            ...
+        tensorbridge.errors.CallbackError: map('stop') raised StopIteration; ...
     """
 
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _ext
+from ._args import integer, number
 from ._dtypes import dtype_name
 
 __all__ = ["Op", "cast", "normalize", "one_hot", "permute", "random_flip", "reshape"]
@@ -42,11 +43,16 @@ class Op:
         array([[-2.      ,  0.      ,  1.984375]], dtype=float32)
     """
 
-    __slots__ = ("_native", "_text")
+    __slots__ = ("_native", "_text", "_remake")
 
-    def __init__(self, native: _ext.MapOp, text: str) -> None:
+    def __init__(self, native: _ext.MapOp, text: str, remake: tuple[str, tuple[Any, ...]]) -> None:
         self._native = native
         self._text = text
+        self._remake = remake  # (factory name, arguments): how a pickled op is made again
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles the factory call, not the native op (a data set sent to worker processes)."""
+        return (_remake_op, self._remake)
 
     def __call__(self, batch: Any, seeds: Any = None) -> Any:
         """Applies the op to one batch (any array; the result is a :class:`tensorbridge.Tensor`).
@@ -74,6 +80,13 @@ class Op:
         return f"tb.ops.{self._text}"
 
 
+def _remake_op(factory: str, args: tuple[Any, ...]) -> Op:
+    """Unpickles an op by calling its factory again."""
+    if factory not in __all__ or factory == "Op":
+        raise ValueError(f"not a tb.ops factory: {factory!r}")
+    return globals()[factory](*args)  # type: ignore[no-any-return]
+
+
 def cast(dtype: Any) -> Op:
     """Converts elements to ``dtype`` (unsafe rule, like ``ndarray.astype``).
 
@@ -82,11 +95,16 @@ def cast(dtype: Any) -> Op:
         array([[1., 2.]], dtype=float16)
     """
     name = dtype_name(dtype)
-    return Op(_ext.MapOp.cast(name), f"cast({name!r})")
+    return Op(_ext.MapOp.cast(name), f"cast({name!r})", ("cast", (name,)))
 
 
-def _floats(v: float | Sequence[float]) -> list[float]:
-    return [float(x) for x in v] if isinstance(v, Sequence) or hasattr(v, "__len__") else [float(v)]
+def _floats(v: float | Sequence[float], name: str) -> list[float]:
+    items = list(v) if (isinstance(v, Sequence) or hasattr(v, "__len__")) and not isinstance(v, str) else [v]
+    return [number(x, "normalize", name, "a number or one per channel") for x in items]
+
+
+def _ints(values: Any, where: str, name: str, valid: str) -> list[int]:
+    return [integer(v, where, name, valid) for v in values]
 
 
 def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype: Any = "float32") -> Op:
@@ -97,9 +115,10 @@ def normalize(mean: float | Sequence[float], std: float | Sequence[float], dtype
         >>> tb.ops.normalize([0.5, 0.5, 0.5], [0.5, 0.25, 1.0])(batch).numpy()
         array([[[ 0. ,  2. , -0.5]]], dtype=float32)
     """
-    op = _ext.MapOp.normalize(_floats(mean), _floats(std), dtype_name(dtype))
+    op = _ext.MapOp.normalize(_floats(mean, "mean"), _floats(std, "std"), dtype_name(dtype))
     op.validate()
-    return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})")
+    return Op(op, f"normalize(mean={mean!r}, std={std!r}, dtype={dtype_name(dtype)!r})",
+              ("normalize", (_floats(mean, "mean"), _floats(std, "std"), dtype_name(dtype))))
 
 
 def one_hot(depth: int, dtype: Any = "float32") -> Op:
@@ -113,9 +132,9 @@ def one_hot(depth: int, dtype: Any = "float32") -> Op:
                [0., 0., 1.],
                [0., 1., 0.]], dtype=float32)
     """
-    op = _ext.MapOp.one_hot(int(depth), dtype_name(dtype))
+    op = _ext.MapOp.one_hot(integer(depth, "one_hot", "depth", "an integer in [1, 2**63 - 1]"), dtype_name(dtype))
     op.validate()
-    return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})")
+    return Op(op, f"one_hot({depth}, dtype={dtype_name(dtype)!r})", ("one_hot", (int(depth), dtype_name(dtype))))
 
 
 def permute(*axes: int | Sequence[int]) -> Op:
@@ -127,9 +146,9 @@ def permute(*axes: int | Sequence[int]) -> Op:
         (8, 3, 32, 32)
     """
     flat = list(axes[0]) if len(axes) == 1 and isinstance(axes[0], Sequence) else list(axes)
-    op = _ext.MapOp.permute([int(a) for a in flat])
+    op = _ext.MapOp.permute(_ints(flat, "permute", "axes", "a permutation of the per-sample axes"))
     op.validate()
-    return Op(op, f"permute({', '.join(map(str, flat))})")
+    return Op(op, f"permute({', '.join(map(str, flat))})", ("permute", tuple(int(a) for a in flat)))
 
 
 def random_flip(axis: int, p: float = 0.5) -> Op:
@@ -147,9 +166,10 @@ def random_flip(axis: int, p: float = 0.5) -> Op:
         >>> sorted(row.tolist() for row in flipped[:, 0])
         [[1, 0], [3, 2], [5, 4], [7, 6]]
     """
-    op = _ext.MapOp.random_flip(int(axis), float(p))
+    op = _ext.MapOp.random_flip(integer(axis, "random_flip", "axis", "a per-sample axis"),
+                                number(p, "random_flip", "p", "a probability in [0, 1]"))
     op.validate()
-    return Op(op, f"random_flip({axis}, p={p})")
+    return Op(op, f"random_flip({axis}, p={p})", ("random_flip", (int(axis), float(p))))
 
 
 def reshape(*shape: int | Sequence[int]) -> Op:
@@ -161,6 +181,6 @@ def reshape(*shape: int | Sequence[int]) -> Op:
         (8, 3072)
     """
     flat = list(shape[0]) if len(shape) == 1 and isinstance(shape[0], Sequence) else list(shape)
-    op = _ext.MapOp.reshape([int(d) for d in flat])
+    op = _ext.MapOp.reshape(_ints(flat, "reshape", "shape", "sizes >= 0 and at most one -1"))
     op.validate()
-    return Op(op, f"reshape({', '.join(map(str, flat))})")
+    return Op(op, f"reshape({', '.join(map(str, flat))})", ("reshape", tuple(int(d) for d in flat)))

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iomanip>
 #include <set>
+#include <sstream>
 
 #include "pipeline_internal.hpp"
 
@@ -52,7 +54,7 @@ std::uint64_t hash_window(std::uint64_t h, const window& w) { return hash_value(
 std::int64_t iteration_length(const dataset_plan& plan) {
   const std::int64_t per_epoch = batches_per_epoch(plan.order);
   if (per_epoch == 0) return 0;
-  std::int64_t n = plan.repeat < 0 ? -1 : plan.repeat * per_epoch;
+  std::int64_t n = plan.repeat < 0 ? -1 : saturating_mul(plan.repeat, per_epoch);
   if (plan.limit >= 0) n = n < 0 ? plan.limit : std::min(n, plan.limit);
   return n;
 }
@@ -62,8 +64,10 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   epoch_order order(plan.order, seed, epoch);
   batch_block block;
   block.batched = plan.order.batched;
+  std::int64_t total = 0;  // the rows actually batched, never batch_size * count
+  for (std::int64_t b = first; b < first + count; ++b) total += order.batch_length(b);
   std::vector<std::int64_t> rows;
-  rows.reserve(static_cast<std::size_t>(plan.order.batch.batch_size * count));
+  rows.reserve(static_cast<std::size_t>(total));
   for (std::int64_t b = first; b < first + count; ++b) {
     order.batch_rows(b, rows);
     block.offsets.push_back(static_cast<std::int64_t>(rows.size()));
@@ -97,7 +101,8 @@ std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_byte
     for (auto d : s.shape) n *= d;
     sample_bytes += n;
   }
-  const std::int64_t batch_bytes = std::max<std::int64_t>(1, sample_bytes * plan.order.batch.batch_size);
+  const std::int64_t rows = std::min(plan.order.batch.batch_size, samples_per_epoch(plan.order));
+  const std::int64_t batch_bytes = std::max<std::int64_t>(1, saturating_mul(sample_bytes, rows));
   return std::clamp<std::int64_t>(block_bytes / batch_bytes, 1, 1024);
 }
 
@@ -221,7 +226,7 @@ dataset dataset::repeat(std::int64_t count) const {
   if (count < -1) fail(error_kind::value, "repeat: count must be -1 (forever) or >= 0, got ", count);
   auto plan = std::make_shared<dataset_plan>(*plan_);
   if (!plan->repeated) plan->repeat = count;
-  else plan->repeat = (plan->repeat < 0 || count < 0) ? -1 : plan->repeat * count;
+  else plan->repeat = (plan->repeat < 0 || count < 0) ? -1 : detail::saturating_mul(plan->repeat, count);
   plan->repeated = true;
   return dataset(std::move(plan));
 }
@@ -296,28 +301,76 @@ iterator_state dataset::initial_state(std::int64_t epoch) const {
 std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
   prefetch.validate();
   const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
-  return std::make_unique<dataset_iterator>(plan_, initial_state(next_epoch_->fetch_add(epochs)), prefetch);
+  std::int64_t epoch = next_epoch_->load();
+  while (!next_epoch_->compare_exchange_weak(epoch, detail::saturating_add(epoch, epochs))) {
+  }
+  return std::make_unique<dataset_iterator>(plan_, initial_state(epoch), prefetch);
 }
 
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
   prefetch.validate();
-  if (state.fingerprint != fingerprint())
-    fail(error_kind::value, "cannot resume: the state was saved from another data set or pipeline (fingerprint ",
-         std::hex, state.fingerprint, ", this data set ", fingerprint(), std::dec,
-         "); restore it into the same arrays with the same shuffle/batch/shard/repeat options");
-  const auto& shard = plan_->order.shard;
-  if (state.num_shards != shard.num_shards || state.shard_index != shard.index)
-    fail(error_kind::value, "cannot resume: the state was saved on shard ", state.shard_index, " of ", state.num_shards,
-         ", this data set is shard ", shard.index, " of ", shard.num_shards, "; restore each rank's own state");
-  const std::int64_t length = detail::iteration_length(*plan_);
-  if (state.yielded < 0 || (length >= 0 && state.yielded > length) || state.first_epoch < 0)
-    fail(error_kind::value, "cannot resume: the state's position (first_epoch=", state.first_epoch,
-         ", yielded=", state.yielded, ") is outside this iteration of ", length, " batches");
-  const std::int64_t after = state.first_epoch + (plan_->repeat < 1 ? 1 : plan_->repeat);
+  check_state(state);
+  advance_past(state);
+  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+void dataset::advance_past(const iterator_state& state) const {
+  const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }
-  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+}
+
+std::unique_ptr<dataset_iterator> dataset::iterate_part(std::int64_t epoch, const iteration_part& part,
+                                                        const prefetch_options& prefetch) const {
+  prefetch.validate();
+  part.validate();
+  const iterator_state start = initial_state(epoch);
+  check_state(start);
+  advance_past(start);
+  return std::make_unique<dataset_iterator>(plan_, start, prefetch, part);
+}
+
+void dataset::check_state(const iterator_state& state) const {
+  const auto refuse = [](const char* field, auto value, auto&&... expected) {
+    fail(error_kind::value, "cannot resume: the state's '", field, "' is ", value, ", expected ",
+         std::forward<decltype(expected)>(expected)...,
+         "; restore the state that iterator.state() returned for this data set, unchanged");
+  };
+  const auto hex = [](std::uint64_t v) {
+    std::ostringstream out;
+    out << std::hex << std::setw(16) << std::setfill('0') << v;
+    return out.str();
+  };
+  if (state.fingerprint != fingerprint())
+    refuse("fingerprint", hex(state.fingerprint), hex(fingerprint()),
+           ": the state was saved from another data set or pipeline; use the same arrays with the same "
+           "shuffle/batch/shard/repeat options");
+  if (state.seed != plan_->seed)
+    refuse("seed", state.seed, plan_->seed, " (this data set's shuffle seed); build it with shuffle(seed=", state.seed,
+           ") to resume this state");
+  const auto& shard = plan_->order.shard;
+  if (state.num_shards != shard.num_shards)
+    refuse("num_shards", state.num_shards, shard.num_shards, " (this data set is shard ", shard.index, " of ",
+           shard.num_shards, "); restore each rank's own state");
+  if (state.shard_index != shard.index)
+    refuse("shard_index", state.shard_index, shard.index, " (this data set is shard ", shard.index, " of ",
+           shard.num_shards, "); restore each rank's own state");
+  if (state.first_epoch < 0) refuse("first_epoch", state.first_epoch, ">= 0");
+  const std::int64_t length = detail::iteration_length(*plan_);
+  if (state.yielded < 0 || (length >= 0 && state.yielded > length)) {
+    if (length >= 0) refuse("yielded", state.yielded, "0 to ", length, " (the batches of this iteration)");
+    refuse("yielded", state.yielded, ">= 0");
+  }
+  // epoch and cursor are derived from (first_epoch, yielded); they must agree.
+  const std::int64_t per_epoch = detail::batches_per_epoch(plan_->order);
+  const std::int64_t epoch = detail::saturating_add(state.first_epoch, per_epoch > 0 ? state.yielded / per_epoch : 0);
+  const std::int64_t cursor = per_epoch > 0 ? state.yielded % per_epoch : 0;
+  if (state.epoch != epoch)
+    refuse("epoch", state.epoch, epoch, " (first_epoch=", state.first_epoch, " plus yielded=", state.yielded, " over ",
+           per_epoch, " batches per epoch)");
+  if (state.cursor != cursor)
+    refuse("cursor", state.cursor, cursor, " (yielded=", state.yielded, " modulo ", per_epoch, " batches per epoch)");
 }
 
 std::vector<std::int64_t> dataset::batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const {

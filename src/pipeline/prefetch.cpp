@@ -1,10 +1,11 @@
-// The iterator: worker threads produce blocks of consecutive batches into a ring of `depth`
-// slots, the consumer takes them in sequence order. Batch k's content is a pure function of k,
+// The iterator: worker threads produce blocks of consecutive batches into a queue of at most
+// `depth` slots, the consumer takes them in sequence order. Batch k's content is a pure function of k,
 // so which thread makes it, and in which block, never changes the stream; the ring bounds how
 // far the workers run ahead.
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <limits>
 #include <mutex>
@@ -17,29 +18,50 @@
 namespace tb {
 
 void prefetch_options::validate() const {
-  if (depth < 0) fail(error_kind::value, "prefetch: depth must be >= 0, got ", depth);
-  if (num_threads < 0) fail(error_kind::value, "prefetch: num_threads must be >= 0 (0 = automatic), got ", num_threads);
+  if (depth < 0)
+    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks, got ", depth,
+         "; 0 makes each block in next()");
+  if (num_threads < 0 || num_threads > max_threads)
+    fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads, "] (or 0 / None: automatic), got ",
+         num_threads);
+  if (block_bytes < 0)
+    fail(error_kind::value, "prefetch: block_bytes must be >= 0, got ", block_bytes, "; 0 makes every block one batch");
 }
 
+void iteration_part::validate() const {
+  if (count < 1) fail(error_kind::value, "iteration part: count must be at least 1, got ", count);
+  if (index < 0 || index >= count)
+    fail(error_kind::value, "iteration part: index ", index, " is out of range for count=", count, "; pass an index in [0, ",
+         count - 1, "]");
+}
+
+// Positions (handed_, taken_, next_claim_, end_, block.first) count this iterator's batches; for a
+// part, position j is batch index + j * count of the iteration (stride_, offset_).
 class dataset_iterator::impl {
  public:
-  impl(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start, const prefetch_options& prefetch)
+  impl(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start, const prefetch_options& prefetch,
+       const iteration_part& part)
       : plan_(std::move(plan)),
         arena_(detail::batch_arena::create()),
         start_(start),
         per_epoch_(detail::batches_per_epoch(plan_->order)),
-        per_block_(detail::batches_per_block(*plan_, prefetch.block_bytes)),
+        per_block_(part.count > 1 ? 1 : detail::batches_per_block(*plan_, prefetch.block_bytes)),
+        stride_(part.count),
+        offset_(part.index),
         handed_(start.yielded),
         taken_(start.yielded),
         next_claim_(start.yielded) {
     const std::int64_t length = detail::iteration_length(*plan_);
     end_ = length < 0 ? std::numeric_limits<std::int64_t>::max() : length;
-    const std::int64_t depth = prefetch.depth;
-    if (depth > 0 && taken_ < end_) {
-      ring_.resize(static_cast<std::size_t>(depth));
+    if (stride_ > 1 && length >= 0)  // this part's batches among the iteration's
+      end_ = length > offset_ ? (length - offset_ - 1) / stride_ + 1 : 0;
+    depth_ = prefetch.depth;
+    if (depth_ > 0 && taken_ < end_) {
+      // No more threads than blocks left to make: a huge depth or a short iteration starts few.
+      const std::int64_t blocks = (end_ - taken_) / per_block_ + 1;
       std::int64_t threads = prefetch.num_threads > 0 ? prefetch.num_threads
-                                                      : std::min<std::int64_t>(depth, tb::num_threads());
-      threads = std::max<std::int64_t>(1, std::min(threads, depth));
+                                                      : std::min<std::int64_t>(depth_, tb::num_threads());
+      threads = std::max<std::int64_t>(1, std::min({threads, depth_, blocks}));
       for (std::int64_t t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
     }
   }
@@ -112,7 +134,6 @@ class dataset_iterator::impl {
 
  private:
   struct slot {
-    std::int64_t seq = -1;
     bool full = false;
     std::pair<std::int64_t, std::int64_t> range;  // first batch, count
     std::optional<batch_block> block;
@@ -128,28 +149,36 @@ class dataset_iterator::impl {
     return {first, count};
   }
 
+  // A part's blocks hold one batch each (per_block_ is 1): its batches are not consecutive.
   batch_block produce(std::int64_t first, std::int64_t count) const {
-    const std::int64_t epoch = start_.first_epoch + first / per_epoch_;
-    batch_block block = detail::make_block(*plan_, *arena_, start_.seed, epoch, first % per_epoch_, count);
+    const std::int64_t batch = offset_ + first * stride_;  // in the iteration
+    const std::int64_t epoch = start_.first_epoch + batch / per_epoch_;
+    batch_block block = detail::make_block(*plan_, *arena_, start_.seed, epoch, batch % per_epoch_, count);
     block.first = first;
     return block;
   }
 
   // Makes a block on the consumer's thread. When a block fails, its batches are made again one
   // by one, so that the good batches before the bad one are still delivered and the error names
-  // the bad batch; the error then ends the iteration, with the state just before that batch.
+  // the bad batch. The failed batch and the rest of its block stay queued in [retry_next_,
+  // retry_end_): the iteration stands just before the failed batch (state() counts only what was
+  // delivered), and the next call makes that batch again, raising again if the failure lasts.
   batch_block produce_here(std::int64_t first, std::int64_t count) {
-    try {
-      return produce(first, count);
-    } catch (...) {
-      if (count == 1) {
-        close();
-        throw;
+    if (count > 1) {
+      try {
+        return produce(first, count);
+      } catch (...) {
       }
     }
-    retry_next_ = first + 1;
+    retry_next_ = first;
     retry_end_ = first + count;
-    return produce_here(first, 1);
+    return produce_retry();
+  }
+
+  batch_block produce_retry() {
+    batch_block block = produce(retry_next_, 1);
+    ++retry_next_;
+    return block;
   }
 
   std::optional<batch_block> take_block() {
@@ -157,33 +186,31 @@ class dataset_iterator::impl {
     if (closed_) return std::nullopt;
     if (retry_next_ < retry_end_) {
       lock.unlock();
-      return produce_here(retry_next_++, 1);
+      return produce_retry();
     }
     if (taken_ >= end_) return std::nullopt;
-    if (ring_.empty()) {  // no prefetch: make the block here
+    if (workers_.empty()) {  // no prefetch: make the block here
       auto [first, count] = claim();
       taken_ += count;
       lock.unlock();
       return produce_here(first, count);
     }
-    slot& s = ring_[static_cast<std::size_t>(blocks_taken_ % static_cast<std::int64_t>(ring_.size()))];
-    if (!(s.full && s.seq == blocks_taken_)) {
+    const auto front_ready = [&] { return !ring_.empty() && ring_.front().full; };
+    if (!front_ready()) {
       ++consumer_waiting_;
-      ready_.wait(lock, [&] { return closed_ || (s.full && s.seq == blocks_taken_); });
+      ready_.wait(lock, [&] { return closed_ || front_ready(); });
       --consumer_waiting_;
     }
     if (closed_) return std::nullopt;
-    std::optional<batch_block> block = std::move(s.block);
-    const bool failed = s.error != nullptr;
-    const auto [first, count] = s.range;
-    s.full = false;
-    s.error = nullptr;
-    s.block.reset();
+    std::optional<batch_block> block = std::move(ring_.front().block);
+    const bool failed = ring_.front().error != nullptr;
+    const auto [first, count] = ring_.front().range;
+    ring_.pop_front();
     ++blocks_taken_;
     taken_ += count;
     // Wake blocked workers only once half the ring is free: one wake-up per several blocks
     // instead of a context switch per block.
-    const auto depth = static_cast<std::int64_t>(ring_.size());
+    const std::int64_t depth = depth_;
     const bool wake = workers_waiting_ > 0 && blocks_claimed_ + (depth + 1) / 2 <= blocks_taken_ + depth;
     lock.unlock();
     if (wake) space_.notify_all();
@@ -192,7 +219,7 @@ class dataset_iterator::impl {
   }
 
   void work() {
-    const auto depth = static_cast<std::int64_t>(ring_.size());
+    const std::int64_t depth = depth_;
     for (;;) {
       std::int64_t seq;
       std::pair<std::int64_t, std::int64_t> range;
@@ -208,6 +235,7 @@ class dataset_iterator::impl {
         if (closed_ || next_claim_ >= end_) return;
         seq = blocks_claimed_++;
         range = claim();
+        ring_.emplace_back();  // slot seq: claims are made in order, under the lock
       }
       std::optional<batch_block> block;
       std::exception_ptr error;
@@ -218,8 +246,9 @@ class dataset_iterator::impl {
       }
       {
         std::lock_guard lock(mutex_);
-        slot& s = ring_[static_cast<std::size_t>(seq % depth)];
-        s.seq = seq;
+        // The consumer pops slots only once they are full, so this one is still queued; a deque
+        // keeps references to its elements valid across push_back and pop_front.
+        slot& s = ring_[static_cast<std::size_t>(seq - blocks_taken_)];
         s.range = range;
         s.block = std::move(block);
         s.error = error;
@@ -235,6 +264,8 @@ class dataset_iterator::impl {
   iterator_state start_;
   std::int64_t per_epoch_;
   std::int64_t per_block_;
+  std::int64_t stride_;   // iteration_part::count
+  std::int64_t offset_;   // iteration_part::index
   std::int64_t end_ = 0;
 
   // The consumer's side (one thread): batches handed out, and the block being handed out.
@@ -247,7 +278,9 @@ class dataset_iterator::impl {
   mutable std::mutex mutex_;
   std::condition_variable ready_;  // a slot was filled
   std::condition_variable space_;  // a slot was emptied, or closing
-  std::vector<slot> ring_;
+  std::int64_t depth_ = 0;         // blocks made ahead at most (prefetch_options::depth)
+  std::deque<slot> ring_;           // blocks claimed and not yet taken, the oldest first: memory
+                                    // follows the blocks in flight, never the depth asked for
   std::int64_t taken_;              // batches in the blocks taken from the ring
   std::int64_t blocks_taken_ = 0;   // blocks taken from the ring
   std::int64_t next_claim_;         // first batch of the next block to make
@@ -259,8 +292,8 @@ class dataset_iterator::impl {
 };
 
 dataset_iterator::dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
-                                   const prefetch_options& prefetch)
-    : impl_(std::make_unique<impl>(std::move(plan), start, prefetch)) {}
+                                   const prefetch_options& prefetch, const iteration_part& part)
+    : impl_(std::make_unique<impl>(std::move(plan), start, prefetch, part)) {}
 
 dataset_iterator::~dataset_iterator() = default;
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 
 namespace tb {
 
@@ -18,8 +19,8 @@ shard_padding shard_padding_from_name(std::string_view name) {
 
 
 void shuffle_options::validate() const {
-  if (buffer_size < 0)
-    fail(error_kind::value, "shuffle: buffer_size must be positive, got ", buffer_size,
+  if (buffer_size && *buffer_size < 1)
+    fail(error_kind::value, "shuffle: buffer_size must be >= 1 when given, got ", *buffer_size,
          "; omit it: in-memory and memory-mapped sources are always shuffled globally");
 }
 
@@ -41,6 +42,16 @@ std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t i
 }
 
 namespace detail {
+
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+}
+
+std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+}
 
 std::uint64_t mix64(std::uint64_t x) noexcept {
   x += 0x9e3779b97f4a7c15ull;
@@ -82,7 +93,7 @@ std::int64_t index_permutation::operator()(std::int64_t i) const noexcept {
 
 window window::then_skip(std::int64_t n) const noexcept {
   window w = *this;
-  w.skip += n;
+  w.skip = saturating_add(w.skip, n);
   if (w.take >= 0) w.take = std::max<std::int64_t>(0, w.take - n);
   return w;
 }
@@ -112,17 +123,20 @@ std::int64_t shard_count(std::int64_t w, const shard_options& shard) {
 
 std::int64_t batch_count(std::int64_t count, const order_spec& spec) {
   const std::int64_t b = spec.batch.batch_size;
-  std::int64_t raw = spec.batch.drop_remainder ? count / b : (count + b - 1) / b;
+  // count / b rounded up without count + b - 1, which overflows for a batch size near INT64_MAX.
+  std::int64_t raw = count / b + (!spec.batch.drop_remainder && count % b != 0);
   return spec.batch_window.apply(raw);
 }
 
 }  // namespace
 
-std::int64_t batches_per_epoch(const order_spec& spec) {
+std::int64_t samples_per_epoch(const order_spec& spec) {
   std::int64_t m = spec.source_window.apply(spec.num_rows);
   std::int64_t w = spec.shuffled_window.apply(m);
-  return batch_count(shard_count(w, spec.shard), spec);
+  return shard_count(w, spec.shard);
 }
+
+std::int64_t batches_per_epoch(const order_spec& spec) { return batch_count(samples_per_epoch(spec), spec); }
 
 epoch_order::epoch_order(const order_spec& spec, std::uint64_t seed, std::int64_t epoch)
     : spec_(&spec), perm_(spec.source_window.apply(spec.num_rows)) {
@@ -142,10 +156,16 @@ std::int64_t epoch_order::source_row(std::int64_t j) const noexcept {
   return spec_->source_window.skip + perm_(spec_->shuffled_window.skip + p);
 }
 
-void epoch_order::batch_rows(std::int64_t b, std::vector<std::int64_t>& out) const {
+// first < count_ for every batch that exists, so first + length never overflows (first + size could).
+std::int64_t epoch_order::batch_length(std::int64_t b) const noexcept {
   const std::int64_t size = spec_->batch.batch_size;
   const std::int64_t first = (spec_->batch_window.skip + b) * size;
-  const std::int64_t last = std::min(first + size, count_);
+  return std::min(size, count_ - first);
+}
+
+void epoch_order::batch_rows(std::int64_t b, std::vector<std::int64_t>& out) const {
+  const std::int64_t first = (spec_->batch_window.skip + b) * spec_->batch.batch_size;
+  const std::int64_t last = first + batch_length(b);
   for (std::int64_t j = first; j < last; ++j) out.push_back(source_row(j));
 }
 

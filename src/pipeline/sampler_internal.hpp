@@ -9,6 +9,11 @@
 
 namespace tb::detail {
 
+/// `a + b` and `a * b` for counts (>= 0), stopping at INT64_MAX instead of overflowing: counts that
+/// large (take(2**63 - 1), repeat(2**62) twice) then mean "more than there will ever be".
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept;
+std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept;
+
 /// splitmix64's finaliser: a cheap, well-mixed 64-bit hash.
 std::uint64_t mix64(std::uint64_t x) noexcept;
 
@@ -71,6 +76,8 @@ class epoch_order {
   std::int64_t batches() const noexcept { return batches_; }
   /// The source row of this shard's sample `j` (in [0, shard_samples())).
   std::int64_t source_row(std::int64_t j) const noexcept;
+  /// Samples in batch `b` (in [0, batches())): the batch size, or fewer for the last batch.
+  std::int64_t batch_length(std::int64_t b) const noexcept;
   /// Appends the source rows of batch `b` (in [0, batches())) to `out`.
   void batch_rows(std::int64_t b, std::vector<std::int64_t>& out) const;
 
@@ -84,5 +91,7 @@ class epoch_order {
 
 /// Batches per epoch for `spec` (independent of seed and epoch).
 std::int64_t batches_per_epoch(const order_spec& spec);
+/// Samples per epoch on this shard, before batching (independent of seed and epoch).
+std::int64_t samples_per_epoch(const order_spec& spec);
 
 }  // namespace tb::detail

@@ -256,6 +256,24 @@ TEST(Pipeline, ResumeRefusesAnotherDataSetOrShard) {
   tb::tensor x = tb::tensor::zeros({20, 2}, tb::dtype::float32);
   EXPECT_THROW(dataset::from_tensor_slices({{"i", other}, {"x", x}}).shuffle({.seed = 4}).batch({.batch_size = 4}).resume(saved),
                tb::error);
+  // Another seed, or fields a data set would never produce, name the field and the value expected.
+  auto message = [&](auto change) {
+    tb::iterator_state forged = saved;
+    change(forged);
+    try {
+      ds.resume(forged);
+    } catch (const tb::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([](auto& s) { s.seed = 5; }).find("'seed' is 5, expected 4"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.cursor = -5; }).find("'cursor' is -5, expected 1"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.epoch = 3; }).find("'epoch' is 3, expected 0"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.yielded = 6; }).find("'yielded' is 6, expected 0 to 5"), std::string::npos);
+  EXPECT_NE(message([](auto& s) { s.first_epoch = -1; }).find("'first_epoch' is -1"), std::string::npos);
+  EXPECT_THROW(index_dataset(20).shuffle({.seed = 5}).batch({.batch_size = 4}).resume(saved), tb::error);
+  EXPECT_NO_THROW(index_dataset(20).shuffle({.seed = 4}).batch({.batch_size = 4}).resume(saved));
   tb::iterator_state wrong_shard = saved;
   wrong_shard.shard_index = 1;
   try {
@@ -283,6 +301,47 @@ TEST(Pipeline, TakeAndSkipWindows) {
   EXPECT_EQ(c.size(), 5u);
   EXPECT_THROW(index_dataset(4).repeat().skip(1), tb::error);
   EXPECT_THROW(index_dataset(4).shard({.num_shards = 2}).take(1), tb::error);
+}
+
+// As tf.data: a batch size beyond the data set gives one short batch, allocated by its rows.
+TEST(Pipeline, BatchLargerThanTheDataSetIsOneShortBatch) {
+  for (std::int64_t size : {std::int64_t{11}, std::int64_t{1} << 31, std::int64_t{1} << 60, INT64_MAX}) {
+    dataset ds = index_dataset(10).shuffle({.seed = 1}).batch({.batch_size = size});
+    EXPECT_EQ(ds.batches_per_epoch(), 1);
+    for (std::int64_t depth : {0, 2}) {
+      auto batches = drain(*ds.iterate({.depth = depth}));
+      ASSERT_EQ(batches.size(), 1u);
+      EXPECT_EQ(batches[0].size(), 10u);
+    }
+    EXPECT_EQ(index_dataset(10).batch({.batch_size = size, .drop_remainder = true}).batches_per_epoch(), 0);
+  }
+  EXPECT_EQ(drain(*index_dataset(10).batch({.batch_size = 4}).iterate({.depth = std::int64_t{1} << 40})).size(), 3u);
+  EXPECT_THROW(index_dataset(10).iterate({.num_threads = 100000}), tb::error);
+}
+
+// Parts taken in turns give the whole iteration, in order, each batch made by one part only.
+TEST(Pipeline, IterationPartsInTurnsAreTheIteration) {
+  dataset ds = index_dataset(23).shuffle({.seed = 4}).batch({.batch_size = 4}).repeat(2);
+  auto full = drain(*ds.resume(ds.initial_state(3)));
+  ASSERT_EQ(full.size(), 12u);
+  for (std::int64_t count : {1, 2, 3, 5, 12, 13}) {
+    for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0}, tb::prefetch_options{.depth = 3, .num_threads = 2}}) {
+      std::vector<std::vector<std::vector<std::int64_t>>> parts;
+      for (std::int64_t i = 0; i < count; ++i) {
+        auto it = ds.iterate_part(3, {.count = count, .index = i}, p);
+        EXPECT_EQ(it->remaining(), (12 - i + count - 1) / count);
+        parts.push_back(drain(*it));
+      }
+      std::vector<std::vector<std::int64_t>> interleaved;
+      for (std::size_t j = 0; interleaved.size() < full.size(); ++j)
+        for (auto& part : parts)
+          if (j < part.size()) interleaved.push_back(part[j]);
+      EXPECT_EQ(interleaved, full) << count << " parts";
+    }
+  }
+  EXPECT_THROW(ds.iterate_part(0, {.count = 0}), tb::error);
+  EXPECT_THROW(ds.iterate_part(0, {.count = 2, .index = 2}), tb::error);
+  EXPECT_THROW(ds.iterate_part(-1, {.count = 2}), tb::error);
 }
 
 TEST(Pipeline, UnbatchedYieldsSamples) {
@@ -439,7 +498,45 @@ TEST(Iterator, WorkerErrorsReachTheConsumer) {
     EXPECT_NE(std::string(e.what()).find("label 50"), std::string::npos);
   }
   EXPECT_EQ(it->state().yielded, 1);
-  EXPECT_FALSE(it->next());
+  EXPECT_THROW(it->next(), tb::error);  // the failed batch is made again, not skipped nor the end
+  EXPECT_EQ(it->state().yielded, 1);
+}
+
+// After an error the iterator stands just before the failed batch, whatever the prefetching: every
+// later next() makes that batch again (so a lasting failure raises again), state() counts only
+// the batches delivered, and resuming from it yields exactly the batches left.
+TEST(Iterator, AnErrorLeavesTheIteratorAtTheFailedBatch) {
+  tb::tensor labels = arange(100);
+  for (std::int64_t i = 0; i < 100; ++i) labels.at<std::int64_t>({i}) = i % 10;
+  labels.at<std::int64_t>({55}) = 50;  // batch 5 of 10
+  dataset bad = dataset::from_tensor_slices({{"y", labels}}).batch({.batch_size = 10}).map(tb::map_op::one_hot(10));
+  for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0, .block_bytes = 0},
+                                        tb::prefetch_options{.depth = 0},
+                                        tb::prefetch_options{.depth = 2, .num_threads = 1, .block_bytes = 0},
+                                        tb::prefetch_options{.depth = 3, .num_threads = 2, .block_bytes = 1600},
+                                        tb::prefetch_options{.depth = 4, .num_threads = 4}}) {
+    auto it = bad.iterate(p);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(it->next());
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      EXPECT_THROW(it->next(), tb::error);
+      EXPECT_EQ(it->state().yielded, 5);
+      EXPECT_EQ(it->state().cursor, 5);
+      EXPECT_EQ(it->remaining(), 5);
+    }
+    tb::iterator_state saved = it->state();
+    labels.at<std::int64_t>({55}) = 5;  // the failure goes away: the same iterator goes on at batch 5
+    auto rest = it->next();
+    ASSERT_TRUE(rest);
+    EXPECT_EQ((*rest)[0].at<float>({5, 5}), 1.0f);
+    int left = 1;
+    while (it->next()) ++left;
+    EXPECT_EQ(left, 5);
+    auto resumed = bad.resume(saved, p);  // the saved state yields exactly the 5 batches left
+    left = 0;
+    for (; auto b = resumed->next(); ++left) EXPECT_EQ((*b)[0].at<float>({5, 5}), 1.0f);
+    EXPECT_EQ(left, 5);
+    labels.at<std::int64_t>({55}) = 50;
+  }
 }
 
 TEST(Seeds, SampleSeedsDependOnEveryInput) {
