@@ -73,6 +73,9 @@ def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any,
     adapter = frameworks.adapter_for_object(obj)
     if adapter is not None:
         return adapter.import_tensor(obj, allow_copy)
+    if hasattr(obj, "_gather_columns"):  # a tb.Table: its columns in their common type
+        t, reason, _ = obj._gather_columns(None, "same_kind", False, allow_copy)
+        return t, reason
     if isinstance(obj, (bool, int, float, complex, list, tuple)):
         if not allow_copy:
             raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
@@ -95,6 +98,17 @@ def _import(obj: Any, allow_copy: bool, dtype_given: bool = False) -> tuple[Any,
             "array (no __dlpack__, __array_interface__ or buffer protocol), a number or a list of numbers"
         ) from None
     return _ext.from_buffer(obj, allow_copy)
+
+
+def _gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, allow_copy: bool) -> Any:
+    """A ``tb.Table`` or a DataFrame of mixed column types as one tensor: ``(tensor, copy reason,
+    the columns' common dtype)``, the cast to ``dtype`` done in the gather; None for other sources."""
+    adapter = frameworks.adapter_for_object(obj)
+    if adapter is not None:
+        gather = getattr(adapter, "gather_columns", None)  # pandas
+        return None if gather is None else gather(obj, dtype, casting, checked, allow_copy)
+    gather = getattr(obj, "_gather_columns", None)  # tb.Table
+    return None if gather is None else gather(dtype, casting, checked, allow_copy)
 
 
 def _from_python(obj: Any, narrow: bool = True) -> Any:
@@ -161,8 +175,12 @@ def _plan(
     casting: str,
     device: str,
     checked: bool,
-) -> tuple[Any, Any, str]:
-    src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None)
+) -> tuple[Any, Any, str, str | None]:
+    gathered = None if dtype is None else _gather_columns(obj, dtype_name(dtype), casting, checked, copy is not False)
+    if gathered is not None:  # the columns were cast as they were gathered: the plan only exports
+        src, import_reason, _ = gathered
+    else:
+        src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None)
     if dtype is None:
         target, narrow_checked = adapter.default_dtype(src.dtype)
         checked = checked or narrow_checked
@@ -175,7 +193,7 @@ def _plan(
     # A copy made on import is already fresh: copy=True must not copy it twice.
     export_copy = None if (import_reason and copy) else copy
     plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked)
-    return src, plan, import_reason
+    return src, plan, import_reason, None if gathered is None else gathered[2]
 
 
 def _raise_for(plan: Any) -> None:
@@ -195,7 +213,7 @@ def _convert_planned(
     obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str, device: str, checked: bool
 ) -> Any:
     """The general path: plan in C++, carry the plan out, hand the result to the framework."""
-    src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
+    src, plan, _, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
     return adapter.export(_ext.execute(src, plan), plan)
 
@@ -395,9 +413,13 @@ def explain(
         float64[2, 4] -> tensorflow float64: copy 64 bytes because tensorflow needs C-contiguous memory...
     """
     adapter = frameworks.target(to)
-    src, plan, import_reason = _plan(x, adapter, dtype, copy, casting, device, checked)
+    src, plan, import_reason, gathered_from = _plan(x, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
-    reasons = tuple(([import_reason] if import_reason else []) + list(plan.reasons))
+    from_dtype, lossy = plan.from_dtype, plan.lossy
+    if gathered_from is not None:  # a table's columns, cast while gathered: report that cast
+        from_dtype, lossy = gathered_from, lossy or not _ext.can_cast(gathered_from, plan.to_dtype, "safe")
+    gather_cast = [f"dtype changes from {from_dtype} to {plan.to_dtype}"] if from_dtype != plan.from_dtype else []
+    reasons = tuple(([import_reason] if import_reason else []) + gather_cast + list(plan.reasons))
     zero_copy = plan.zero_copy and not import_reason
     nbytes = plan.bytes_to_copy + (src.nbytes if import_reason else 0)
     return Plan(
@@ -405,8 +427,8 @@ def explain(
         zero_copy=zero_copy,
         reasons=reasons,
         bytes_to_copy=nbytes,
-        lossy=plan.lossy,
-        from_dtype=plan.from_dtype,
+        lossy=lossy,
+        from_dtype=from_dtype,
         to_dtype=plan.to_dtype,
         read_only=plan.read_only,
         checked=plan.checked,

@@ -34,11 +34,13 @@ from . import _ext
 from .errors import InvalidValueError
 from .ops import Op
 
-__all__ = ["Dataset", "DatasetIterator"]
+__all__ = ["AUTOTUNE", "Dataset", "DatasetIterator"]
 
 _STATE_KEYS = ("seed", "epoch", "cursor", "first_epoch", "yielded", "num_shards", "shard_index")
 _STATE_VERSION = 1
 _BLOCK_BYTES = 1 << 18  # batches per block: about 256 KiB of output (tb::prefetch_options)
+#: Lets :meth:`Dataset.prefetch` choose its depth and thread count (the value of ``tf.data.AUTOTUNE``).
+AUTOTUNE: int = _ext.AUTOTUNE
 
 
 class _ZeroCopyPlan:
@@ -211,7 +213,8 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(data: Any) -> Dataset:
         """A data set whose samples are the rows of ``data``: one array, a tuple/list of arrays,
-        or a dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
+        or a dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...). A
+        :class:`tensorbridge.Table` is a dict of its columns (:meth:`tensorbridge.Table.to_numpy`'s).
 
         The arrays are borrowed zero-copy (kept alive by the data set), never copied whole; every
         first dimension must agree. Elements keep the structure of ``data`` (tuple, dict or array).
@@ -225,6 +228,8 @@ class Dataset:
         """
         from ._convert import asarray
 
+        if hasattr(data, "_slices"):  # a tb.Table: a dict of its columns, as tf.data's dict(df)
+            data = data._slices()
         if isinstance(data, Mapping):
             kind, names, arrays = "dict", tuple(str(k) for k in data), list(data.values())
         elif isinstance(data, (tuple, list)):
@@ -427,6 +432,11 @@ class Dataset:
         """Produces up to ``buffer_size`` blocks of batches ahead on ``num_threads`` C++ threads
         (default: min(buffer_size, tb thread count)). ``buffer_size=0`` makes them in ``next()``.
 
+        ``tb.AUTOTUNE`` (or ``tf.data.AUTOTUNE``), as ``buffer_size`` or ``num_threads``, lets the
+        C++ core choose when iteration starts (``tb::prefetch_options::resolve``): the threads are
+        the hardware's (:func:`tensorbridge.num_threads`); the depth is as many blocks as fit in
+        16 MiB, at least 2 and at most 4 per thread.
+
         A block is consecutive batches of one epoch in one buffer per field, about ``block_bytes``
         (at least one batch; ``block_bytes=0``: one batch per block): small batches then cost one
         hand-over between threads, and one export to the framework, per block. The batches, and
@@ -436,10 +446,13 @@ class Dataset:
             >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).batch(2)
             >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
             [[0, 1], [2, 3], [4, 5]]
+            >>> [b.tolist() for b in ds.prefetch(tb.AUTOTUNE)]
+            [[0, 1], [2, 3], [4, 5]]
         """
-        if buffer_size < 0 or (num_threads is not None and num_threads < 1) or block_bytes < 0:
-            raise InvalidValueError(f"prefetch: buffer_size and block_bytes must be >= 0 and num_threads >= 1, "
-                                    f"got {buffer_size}, {block_bytes} and {num_threads}")
+        if buffer_size < AUTOTUNE or (num_threads is not None and num_threads < 1 and num_threads != AUTOTUNE) \
+                or block_bytes < 0:
+            raise InvalidValueError(f"prefetch: buffer_size and block_bytes must be >= 0 and num_threads >= 1 "
+                                    f"(or AUTOTUNE), got {buffer_size}, {block_bytes} and {num_threads}")
         return self._with(prefetch=(int(buffer_size), int(num_threads or 0), int(block_bytes)))
 
     def repeat(self, count: int | None = None) -> Dataset:

@@ -90,15 +90,18 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   return block;
 }
 
-std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes) {
+std::int64_t batch_bytes(const dataset_plan& plan) {
   std::int64_t sample_bytes = 0;
   for (const auto& s : plan.specs) {
     std::int64_t n = static_cast<std::int64_t>(tb::itemsize(s.dtype));
     for (auto d : s.shape) n *= d;
     sample_bytes += n;
   }
-  const std::int64_t batch_bytes = std::max<std::int64_t>(1, sample_bytes * plan.order.batch.batch_size);
-  return std::clamp<std::int64_t>(block_bytes / batch_bytes, 1, 1024);
+  return std::max<std::int64_t>(1, sample_bytes * plan.order.batch.batch_size);
+}
+
+std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes) {
+  return std::clamp<std::int64_t>(block_bytes / batch_bytes(plan), 1, 1024);
 }
 
 }  // namespace detail
@@ -293,10 +296,15 @@ iterator_state dataset::initial_state(std::int64_t epoch) const {
   return s;
 }
 
-std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
+prefetch_options dataset::resolve_prefetch(const prefetch_options& prefetch) const {
   prefetch.validate();
+  return prefetch.resolve(detail::batches_per_block(*plan_, prefetch.block_bytes) * detail::batch_bytes(*plan_));
+}
+
+std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
+  const prefetch_options resolved = resolve_prefetch(prefetch);
   const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
-  return std::make_unique<dataset_iterator>(plan_, initial_state(next_epoch_->fetch_add(epochs)), prefetch);
+  return std::make_unique<dataset_iterator>(plan_, initial_state(next_epoch_->fetch_add(epochs)), resolved);
 }
 
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
@@ -317,7 +325,7 @@ std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, c
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }
-  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+  return std::make_unique<dataset_iterator>(plan_, state, resolve_prefetch(prefetch));
 }
 
 std::vector<std::int64_t> dataset::batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const {
