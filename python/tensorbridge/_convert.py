@@ -249,7 +249,8 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
 
     Args:
         obj: a NumPy array, torch tensor, TensorFlow tensor or Variable, JAX array, pandas Series or
-            single-dtype DataFrame, ``tb.Tensor``, any object with ``__dlpack__``,
+            DataFrame, :class:`Table` (columns of different types join in their common type, as
+            ``df.to_numpy()`` chooses it; see :meth:`Table.to_tensor`), ``tb.Tensor``, any object with ``__dlpack__``,
             ``__array_interface__`` or the buffer protocol, or Python numbers and nested lists
             (bool -> bool, int -> int64, float -> float32, complex -> complex64).
         dtype: convert to this dtype (any spelling: "float32", np.float32, torch.float32...).

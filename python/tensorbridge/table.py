@@ -66,9 +66,12 @@ Column = Tensor | list | Categorical
 class Table:
     """Ordered named columns of equal length, backed by the C++ ``tb::table``.
 
-    ``table["age"]`` (or ``table[0]``) gives a column, ``table.columns`` the names, ``len(table)``
-    and ``table.num_rows`` the row count. :meth:`to_tensor` stacks columns into one 2-D tensor;
-    :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of columns.
+    ``table["age"]`` (or ``table[0]``) gives a column, ``table[["age", "height"]]`` a table of those
+    columns, ``table.columns`` the names, ``len(table)`` and ``table.num_rows`` the row count.
+    :meth:`to_tensor` stacks columns into one 2-D tensor, and so do ``tb.to_numpy(table)``,
+    ``tb.to_torch(table, dtype=...)`` and the other conversions (as they do for a DataFrame);
+    the methods :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of
+    columns, and ``tb.Dataset.from_tensor_slices(table)`` takes it as that dict.
     Tables come from :func:`read_csv`, :func:`iter_csv` and :func:`from_dataframe`.
 
     Example:

@@ -17,7 +17,8 @@ Every adapter module defines:
   makes the common case cheaper; the result is what ``export`` would give.
 
 Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
-``import_tensor``.
+``import_tensor``; pandas also defines ``gather_columns(obj, dtype, casting, checked, allow_copy)``,
+which gathers a DataFrame of mixed column types into one tensor, cast to ``dtype`` in the same pass.
 """
 
 from __future__ import annotations
