@@ -35,7 +35,8 @@ TEST(PrefetchAutotune, SmallBlocksGetFourPerThread) {
 
 TEST(PrefetchAutotune, BigBlocksStayWithinTheBudgetButNeverUnderTwo) {
   tb::set_num_threads(4);
-  const auto autotuned = prefetch_options{.depth = prefetch_options::autotune, .num_threads = prefetch_options::autotune};
+  const auto autotuned =
+      prefetch_options{.depth = prefetch_options::autotune, .num_threads = prefetch_options::autotune};
   const prefetch_options mid = autotuned.resolve(prefetch_options::autotune_bytes / 3);
   EXPECT_EQ(mid.depth, 3);
   EXPECT_EQ(mid.num_threads, 3);  // no more threads than slots
