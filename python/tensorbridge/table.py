@@ -259,13 +259,13 @@ class Table:
             kind = self._c.kind(i)
             if kind == "strings":
                 raise DTypeError(
-                    f"column {name!r} holds strings, which cannot join the other columns in one tensor; leave it "
+                    f"column {name!r} holds strings, which cannot go into a tensor of numbers; leave it "
                     f"out (table[[...numeric columns...]] or df[[...]]) or encode it as integer codes "
                     f"(read it with dtype={{{name!r}: \"category\"}}, or df[{name!r}].astype(\"category\").cat.codes)")
             if kind == "tensor" and self._c.time_type(i):
                 raise DTypeError(
-                    f"column {name!r} holds {self._c.time_type(i)} values, which cannot join the other columns in "
-                    f"one tensor as numbers without a decision about the unit; leave it out (table[[...]] or "
+                    f"column {name!r} holds {self._c.time_type(i)} values, which become numbers only in a unit you "
+                    f"choose; leave it out (table[[...]] or "
                     f"df[[...]]), or take its int64 counts: df[{name!r}].astype(\"int64\") or "
                     f"tb.from_dataframe(df).to_tensor()")
         common = self._c.common_dtype([], None)

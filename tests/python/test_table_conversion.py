@@ -78,6 +78,9 @@ def test_text_and_date_columns_are_refused_by_name(torch):
     dates = pd.DataFrame({"x": [1.0, 2.0], "when": pd.to_datetime(["2024-01-01", "2024-01-02"])})
     with pytest.raises(tb.DTypeError, match=r"column 'when' holds datetime64.*astype\(\"int64\"\)"):
         tb.to_numpy(dates)
+    codes = pd.DataFrame({"x": [1.0, 2.0], "kind": pd.Categorical(["a", "b"])})
+    with pytest.raises(tb.DTypeError, match=r"categorical pandas column 'kind'; use \.cat\.codes"):
+        tb.to_torch(codes)
     table = tb.read_csv(io.StringIO("x,city\n1,Oslo\n2,Lyon\n"))
     with pytest.raises(tb.DTypeError, match="column 'city' holds strings"):
         tb.explain(table, to="tf")

@@ -29,7 +29,7 @@ def gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, all
     if not isinstance(obj, pd.DataFrame) or obj.shape[1] == 0:
         return None
     dtypes = list(obj.dtypes)
-    _refuse_categorical(dtypes)
+    _refuse_categorical(dtypes, [str(c) for c in obj.columns])
     if len(set(dtypes)) == 1 and (getattr(dtypes[0], "kind", "O") in "biufc"):
         return None  # one number type: shared as it is (or, nullable with missing values, float64 NaN)
     from ..table import from_dataframe
@@ -37,9 +37,11 @@ def gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, all
     return from_dataframe(obj)._gather_columns(dtype, casting, checked, allow_copy)
 
 
-def _refuse_categorical(dtypes: list[Any]) -> None:
-    if any(str(d) == "category" for d in dtypes):
-        raise DTypeError("cannot convert a categorical pandas column; use .cat.codes for the integer codes")
+def _refuse_categorical(dtypes: list[Any], names: list[str] | None = None) -> None:
+    for i, d in enumerate(dtypes):
+        if str(d) == "category":
+            where = f" {names[i]!r}" if names else ""
+            raise DTypeError(f"cannot convert the categorical pandas column{where}; use .cat.codes for the integer codes")
 
 
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
