@@ -100,17 +100,36 @@ struct shard_options {
 struct prefetch_options {
   /// The most worker threads an iterator starts.
   static constexpr std::int64_t max_threads = 1024;
+  /// The value of `depth` or `num_threads` that lets the iterator choose it (tf.data's
+  /// `AUTOTUNE`, also -1); see `resolve`.
+  static constexpr std::int64_t autotune = -1;
+  /// Memory that an autotuned depth may fill with blocks ahead of the consumer: 16 MiB.
+  static constexpr std::int64_t autotune_bytes = std::int64_t{16} << 20;
+
   /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
-  /// in the consumer's `next()` call. Memory follows the blocks actually made ahead, never
-  /// `depth` itself, so a depth larger than the iteration costs nothing more.
+  /// in the consumer's `next()` call; `autotune` chooses (see `resolve`). Memory follows the
+  /// blocks actually made ahead, never `depth` itself, so a depth larger than the iteration costs
+  /// nothing more.
   std::int64_t depth = 2;
   /// Worker threads producing blocks when `depth > 0`, in [0, max_threads]; 0 picks
-  /// min(depth, tb::num_threads()). Never more than the blocks left to make.
+  /// min(depth, tb::num_threads()); `autotune` chooses (see `resolve`). Never more than the blocks
+  /// left to make.
   std::int64_t num_threads = 0;
   /// Target size of a block in output bytes; 0 makes every block one batch.
   std::int64_t block_bytes = std::int64_t{1} << 18;
-  /// Throws `tb::error` (value) for negative values or too many threads, naming the field.
+  /// Throws `tb::error` (value) for negative values other than `autotune` in `depth` and
+  /// `num_threads`, or too many threads, naming the field.
   void validate() const;
+  /// These options with every `autotune` field chosen, for blocks of `block_size` output bytes
+  /// (the bytes of the batches in one block):
+  ///
+  /// - `num_threads`: the hardware's, `tb::num_threads()` (`TB_NUM_THREADS` / `set_num_threads`).
+  /// - `depth`: as many blocks as fit in `autotune_bytes`, at least 2 and at most 4 per worker
+  ///   thread (the threads asked for, or the hardware's when those are automatic too).
+  /// - then an autotuned `num_threads` is at most `depth` (a thread without a slot would idle).
+  ///
+  /// Fields that are not `autotune` are returned as they are.
+  prefetch_options resolve(std::int64_t block_size) const;
 };
 
 /// One of `count` interleaved parts of an iteration: its batches `index`, `index + count`,
@@ -314,6 +333,9 @@ class dataset {
 
   /// The state at the start of an iteration beginning at `epoch`.
   iterator_state initial_state(std::int64_t epoch) const;
+  /// `prefetch` validated, with its `autotune` fields chosen for this data set's blocks
+  /// (`prefetch_options::resolve`); what `iterate` and `resume` run with.
+  prefetch_options resolve_prefetch(const prefetch_options& prefetch) const;
   /// Starts an iteration at this data set's next epoch (each call advances it by the iteration's
   /// epoch count, so every new iteration is a new epoch).
   std::unique_ptr<dataset_iterator> iterate(const prefetch_options& prefetch = {}) const;

@@ -90,6 +90,10 @@ class table {
   /// name is taken, or its parts disagree with its kind (1-D `values`, int32 codes, bool mask).
   void add_column(column c);
 
+  /// A table of the chosen columns (all when empty), in the order given, sharing their storage
+  /// (pandas' `df[["a", "b"]]`). Throws `tb::error` (value) for an unknown or repeated name.
+  table select(std::span<const std::string> columns) const;
+
   /// Marks `matrix` (shape (num_rows, num_columns)) as the storage every column views, in order, so that
   /// `to_tensor` of all columns in that dtype returns it without copying. Used by readers.
   void set_matrix(tensor matrix);

@@ -106,6 +106,8 @@ void register_csv(nb::module_& m) {
            },
            nb::arg("columns"), nb::arg("dtype").none(), nb::arg("casting"), nb::arg("checked"),
            nb::arg("fill_value").none())
+      .def("select", [](const table& t, const std::vector<std::string>& columns) { return t.select(columns); },
+           nb::arg("columns"))
       .def("common_dtype", [](const table& t, const std::vector<std::string>& columns,
                               std::optional<double> fill_value) {
              return std::string(name(t.common_dtype(columns, fill_value)));

@@ -28,6 +28,7 @@ nb::object batch_tuple(std::optional<std::vector<tensor>> batch) {
 }  // namespace
 
 void register_pipeline(nb::module_& m) {
+  m.attr("AUTOTUNE") = prefetch_options::autotune;
   nb::class_<iterator_state>(m, "IteratorState", "Where an iteration stands (tb::iterator_state).")
       .def(nb::init<>())
       .def_rw("fingerprint", &iterator_state::fingerprint)
@@ -154,6 +155,13 @@ void register_pipeline(nb::module_& m) {
           },
           nb::arg("epoch"), nb::arg("count"), nb::arg("index"), nb::arg("depth"), nb::arg("num_threads"),
           nb::arg("block_bytes"))
+      .def(
+          "resolve_prefetch",
+          [](const dataset& d, std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
+            const prefetch_options p = d.resolve_prefetch({depth, threads, block_bytes});
+            return nb::make_tuple(p.depth, p.num_threads, p.block_bytes);
+          },
+          nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def("batch_indices", &dataset::batch_indices);
 
   m.def(

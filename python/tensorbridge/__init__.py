@@ -35,7 +35,7 @@ from .cast import CASTING_RULES, can_cast, cast, cast_into, num_threads, set_num
 from . import ops
 from .memory import BlockCacheStats, block_cache_limit, block_cache_stats, clear_block_cache, set_block_cache_limit
 from .csv import iter_csv, read_csv, read_csv_tensor
-from .dataset import Dataset, DatasetIterator
+from .dataset import AUTOTUNE, Dataset, DatasetIterator
 from .table import Categorical, Table, from_dataframe
 from .errors import (
     CallbackError,
@@ -82,6 +82,7 @@ __all__ = [
     "block_cache_stats",
     "clear_block_cache",
     "set_block_cache_limit",
+    "AUTOTUNE",
     "DTYPES",
     "Dataset",
     "DatasetIterator",

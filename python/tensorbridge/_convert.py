@@ -82,6 +82,9 @@ def _import(obj: Any, allow_copy: bool, dtype_given: bool = False, adapter: Any 
     source = frameworks.adapter_for_object(obj)
     if source is not None:
         return source.import_tensor(obj, allow_copy)
+    if hasattr(obj, "_gather_columns"):  # a tb.Table: its columns in their common type
+        t, reason, _ = obj._gather_columns(None, "same_kind", False, allow_copy)
+        return t, reason
     if isinstance(obj, (bool, int, float, complex, list, tuple)):
         if not allow_copy:
             raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
@@ -104,6 +107,17 @@ def _import(obj: Any, allow_copy: bool, dtype_given: bool = False, adapter: Any 
             "array (no __dlpack__, __array_interface__ or buffer protocol), a number or a list of numbers"
         ) from None
     return _ext.from_buffer(obj, allow_copy)
+
+
+def _gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, allow_copy: bool) -> Any:
+    """A ``tb.Table`` or a DataFrame of mixed column types as one tensor: ``(tensor, copy reason,
+    the columns' common dtype)``, the cast to ``dtype`` done in the gather; None for other sources."""
+    adapter = frameworks.adapter_for_object(obj)
+    if adapter is not None:
+        gather = getattr(adapter, "gather_columns", None)  # pandas
+        return None if gather is None else gather(obj, dtype, casting, checked, allow_copy)
+    gather = getattr(obj, "_gather_columns", None)  # tb.Table
+    return None if gather is None else gather(dtype, casting, checked, allow_copy)
 
 
 def _from_python(obj: Any, adapter: Any) -> Any:
@@ -206,9 +220,13 @@ def _plan(
     casting: str,
     device: str,
     checked: bool,
-) -> tuple[Any, Any, str]:
+) -> tuple[Any, Any, str, str | None]:
     device = device_name(device)
-    src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None, adapter=adapter)
+    gathered = None if dtype is None else _gather_columns(obj, dtype_name(dtype), casting, checked, copy is not False)
+    if gathered is not None:  # the columns were cast as they were gathered: the plan only exports
+        src, import_reason, _ = gathered
+    else:
+        src, import_reason = _import(obj, allow_copy=copy is not False, dtype_given=dtype is not None, adapter=adapter)
     if dtype is None:
         target, narrow_checked = adapter.default_dtype(src.dtype)
         checked = checked or narrow_checked
@@ -221,7 +239,7 @@ def _plan(
     # A copy made on import is already fresh: copy=True must not copy it twice.
     export_copy = None if (import_reason and copy) else copy
     plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked)
-    return src, plan, import_reason
+    return src, plan, import_reason, None if gathered is None else gathered[2]
 
 
 def _raise_for(plan: Any) -> None:
@@ -241,7 +259,7 @@ def _convert_planned(
     obj: Any, adapter: Any, dtype: Any, copy: bool | None, casting: str, device: str, checked: bool
 ) -> Any:
     """The general path: plan in C++, carry the plan out, hand the result to the framework."""
-    src, plan, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
+    src, plan, _, _ = _plan(obj, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
     try:
         out = _ext.execute(src, plan)
@@ -285,14 +303,15 @@ def asarray(obj: Any, dtype: Any = None, copy: bool | None = None) -> Tensor:
 
     Args:
         obj: a NumPy array, torch tensor, TensorFlow tensor or Variable, JAX array, pandas Series or
-            single-dtype DataFrame, ``tb.Tensor``, any object with ``__dlpack__``,
-            ``__array_interface__`` or the buffer protocol, or Python numbers and nested lists.
-            Without ``dtype``, Python values follow PyTorch's ``torch.tensor`` rule: each element
-            has a dtype (bool; int -> int64; float -> float32; complex -> complex64; a NumPy
-            scalar keeps its own, so ``[np.float64(0.1)]`` stays float64), the highest kind
-            present wins (bool < integer < float < complex), then the widest in it. An int beyond
-            int64 or a float beyond the inferred type raises ``CastOverflowError`` (pass
-            ``dtype=``). The conversions (:func:`to_numpy`...) use their framework's own rule.
+            DataFrame, :class:`Table` (columns of different types join in their common type, as
+            ``df.to_numpy()`` chooses it; see :meth:`Table.to_tensor`), ``tb.Tensor``, any object with
+            ``__dlpack__``, ``__array_interface__`` or the buffer protocol, or Python numbers and
+            nested lists. Without ``dtype``, Python values follow PyTorch's ``torch.tensor`` rule: each
+            element has a dtype (bool; int -> int64; float -> float32; complex -> complex64; a NumPy
+            scalar keeps its own, so ``[np.float64(0.1)]`` stays float64), the highest kind present
+            wins (bool < integer < float < complex), then the widest in it. An int beyond int64 or a
+            float beyond the inferred type raises ``CastOverflowError`` (pass ``dtype=``). The
+            conversions (:func:`to_numpy`...) use their framework's own rule.
         dtype: convert to this dtype (any spelling: "float32", np.float32, torch.float32...).
         copy: ``None`` shares when possible, ``True`` always copies, ``False`` raises
             ``BufferError`` if a copy is needed.
@@ -474,9 +493,13 @@ def explain(
         float64[2, 4] -> tensorflow float64: copy 64 bytes because tensorflow needs C-contiguous memory...
     """
     adapter = frameworks.target(to)
-    src, plan, import_reason = _plan(x, adapter, dtype, copy, casting, device, checked)
+    src, plan, import_reason, gathered_from = _plan(x, adapter, dtype, copy, casting, device, checked)
     _raise_for(plan)
-    reasons = tuple(([import_reason] if import_reason else []) + list(plan.reasons))
+    from_dtype, lossy = plan.from_dtype, plan.lossy
+    if gathered_from is not None:  # a table's columns, cast while gathered: report that cast
+        from_dtype, lossy = gathered_from, lossy or not _ext.can_cast(gathered_from, plan.to_dtype, "safe")
+    gather_cast = [f"dtype changes from {from_dtype} to {plan.to_dtype}"] if from_dtype != plan.from_dtype else []
+    reasons = tuple(([import_reason] if import_reason else []) + gather_cast + list(plan.reasons))
     zero_copy = plan.zero_copy and not import_reason
     nbytes = plan.bytes_to_copy + (src.nbytes if import_reason else 0)
     return Plan(
@@ -484,8 +507,8 @@ def explain(
         zero_copy=zero_copy,
         reasons=reasons,
         bytes_to_copy=nbytes,
-        lossy=plan.lossy,
-        from_dtype=plan.from_dtype,
+        lossy=lossy,
+        from_dtype=from_dtype,
         to_dtype=plan.to_dtype,
         read_only=plan.read_only,
         checked=plan.checked,

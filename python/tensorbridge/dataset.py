@@ -41,11 +41,13 @@ from ._args import integer as _integer
 from .errors import CallbackError, InvalidValueError
 from .ops import Op
 
-__all__ = ["Dataset", "DatasetIterator"]
+__all__ = ["AUTOTUNE", "Dataset", "DatasetIterator"]
 
 _STATE_KEYS = ("seed", "epoch", "cursor", "first_epoch", "yielded", "num_shards", "shard_index")
 _STATE_VERSION = 1
 _BLOCK_BYTES = 1 << 18  # batches per block: about 256 KiB of output (tb::prefetch_options)
+#: Lets :meth:`Dataset.prefetch` choose its depth and thread count (the value of ``tf.data.AUTOTUNE``).
+AUTOTUNE: int = _ext.AUTOTUNE
 
 
 class _ZeroCopyPlan:
@@ -356,7 +358,8 @@ class Dataset:
     @staticmethod
     def from_tensor_slices(data: Any) -> Dataset:
         """A data set whose samples are the rows of ``data``: one array, a tuple of arrays, or a
-        dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...).
+        dict of arrays (NumPy, memmap, torch, TensorFlow, JAX, ``tb.Tensor``...). A
+        :class:`tensorbridge.Table` is a dict of its columns (:meth:`tensorbridge.Table.to_numpy`'s).
 
         The arrays are borrowed zero-copy (kept alive by the data set), never copied whole; every
         first dimension must agree. Elements keep the structure of ``data`` (tuple, dict or array).
@@ -373,6 +376,8 @@ class Dataset:
         """
         from ._convert import asarray
 
+        if hasattr(data, "_slices"):  # a tb.Table: a dict of its columns, as tf.data's dict(df)
+            data = data._slices()
         if isinstance(data, Mapping):
             kind, names, arrays = "dict", tuple(str(k) for k in data), list(data.values())
         elif isinstance(data, tuple):
@@ -579,6 +584,11 @@ class Dataset:
         ``next()``. Memory follows the blocks actually made ahead: a ``buffer_size`` larger than the
         iteration costs nothing more.
 
+        ``tb.AUTOTUNE`` (or ``tf.data.AUTOTUNE``), as ``buffer_size`` or ``num_threads``, lets the
+        C++ core choose when iteration starts (``tb::prefetch_options::resolve``): the threads are
+        the hardware's (:func:`tensorbridge.num_threads`); the depth is as many blocks as fit in
+        16 MiB, at least 2 and at most 4 per thread.
+
         A block is consecutive batches of one epoch in one buffer per field, about ``block_bytes``
         (at least one batch; ``block_bytes=0``: one batch per block): small batches then cost one
         hand-over between threads, and one export to the framework, per block. The batches, and
@@ -588,10 +598,13 @@ class Dataset:
             >>> ds = tb.Dataset.from_tensor_slices(np.arange(6)).batch(2)
             >>> [b.tolist() for b in ds.prefetch(4, num_threads=2)]
             [[0, 1], [2, 3], [4, 5]]
+            >>> [b.tolist() for b in ds.prefetch(tb.AUTOTUNE)]
+            [[0, 1], [2, 3], [4, 5]]
         """
         options = (
-            _integer(buffer_size, "prefetch", "buffer_size", "an integer in [0, 2**63 - 1]"),
-            0 if num_threads is None else _integer(num_threads, "prefetch", "num_threads", "an integer in [1, 1024], or None"),
+            _integer(buffer_size, "prefetch", "buffer_size", "an integer in [0, 2**63 - 1], or AUTOTUNE (-1)"),
+            0 if num_threads is None
+            else _integer(num_threads, "prefetch", "num_threads", "an integer in [1, 1024], AUTOTUNE (-1), or None"),
             _integer(block_bytes, "prefetch", "block_bytes", "an integer in [0, 2**63 - 1]"),
         )
         _ext.validate_prefetch(*options)

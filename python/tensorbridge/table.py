@@ -23,7 +23,7 @@ from typing import Any
 
 from . import _ext
 from ._tensor import Tensor
-from .errors import DTypeError
+from .errors import DTypeError, InvalidValueError
 
 __all__ = ["Categorical", "Table", "from_dataframe"]
 
@@ -66,9 +66,12 @@ Column = Tensor | list | Categorical
 class Table:
     """Ordered named columns of equal length, backed by the C++ ``tb::table``.
 
-    ``table["age"]`` (or ``table[0]``) gives a column, ``table.columns`` the names, ``len(table)``
-    and ``table.num_rows`` the row count. :meth:`to_tensor` stacks columns into one 2-D tensor;
-    :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of columns.
+    ``table["age"]`` (or ``table[0]``) gives a column, ``table[["age", "height"]]`` a table of those
+    columns, ``table.columns`` the names, ``len(table)`` and ``table.num_rows`` the row count.
+    :meth:`to_tensor` stacks columns into one 2-D tensor, and so do ``tb.to_numpy(table)``,
+    ``tb.to_torch(table, dtype=...)`` and the other conversions (as they do for a DataFrame);
+    the methods :meth:`to_numpy`, :meth:`to_torch`, :meth:`to_tf` and :meth:`to_jax` give a dict of
+    columns, and ``tb.Dataset.from_tensor_slices(table)`` takes it as that dict.
     Tables come from :func:`read_csv`, :func:`iter_csv` and :func:`from_dataframe`.
 
     Example:
@@ -142,8 +145,24 @@ class Table:
         except ValueError:
             raise KeyError(f"no column named {key!r}; the columns are {self._names}") from None
 
-    def __getitem__(self, key: str | int) -> Column:
-        """The column named ``key`` (or at position ``key``): a Tensor, a list of str or a Categorical."""
+    def __getitem__(self, key: str | int | Sequence[str]) -> Any:
+        """The column named ``key`` (or at position ``key``): a Tensor, a list of str or a Categorical;
+        for a list of names, a :class:`Table` of those columns in that order, sharing their memory
+        (pandas' ``df[["a", "b"]]``).
+
+        Example:
+            >>> import io
+            >>> t = tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n"))
+            >>> t[["height", "age"]]
+            Table(2 rows; height: float64, age: int64)
+            >>> tb.to_numpy(t[["age", "height"]])          # one array of the common type
+            array([[31.  ,  1.75],
+                   [45.  ,  1.62]])
+        """
+        if isinstance(key, list):
+            for name in key:
+                self._index(name)  # a KeyError naming the columns there are
+            return Table._wrap(self._c.select([str(name) for name in key]))
         i = self._index(key)
         kind = self._c.kind(i)
         if kind == "tensor":
@@ -230,6 +249,43 @@ class Table:
         return Tensor._wrap(self._c.to_tensor(list(columns or []), None if dtype is None else dtype_name(dtype),
                                               casting, bool(checked), None if fill_value is None else float(fill_value)))
 
+    def _gather_columns(self, dtype: str | None, casting: str, checked: bool, allow_copy: bool) -> tuple[Any, str, str]:
+        """Every column as one ``(num_rows, k)`` tensor, for ``tb.to_numpy(table)`` and the other
+        conversions: ``(tensor, why it was copied or "", the columns' common dtype)``.
+
+        The gather and the cast to ``dtype`` are one pass (:meth:`to_tensor`), missing values follow
+        its rule. String and date/time columns are refused, naming them and the way out."""
+        for i, name in enumerate(self._names):
+            kind = self._c.kind(i)
+            if kind == "strings":
+                raise DTypeError(
+                    f"column {name!r} holds strings, which cannot go into a tensor of numbers; leave it "
+                    f"out (table[[...numeric columns...]] or df[[...]]) or encode it as integer codes "
+                    f"(read it with dtype={{{name!r}: \"category\"}}, or df[{name!r}].astype(\"category\").cat.codes)")
+            if kind == "tensor" and self._c.time_type(i):
+                raise DTypeError(
+                    f"column {name!r} holds {self._c.time_type(i)} values, which become numbers only in a unit you "
+                    f"choose; leave it out (table[[...]] or "
+                    f"df[[...]]), or take its int64 counts: df[{name!r}].astype(\"int64\") or "
+                    f"tb.from_dataframe(df).to_tensor()")
+        common = self._c.common_dtype([], None)
+        try:
+            t = self._c.to_tensor([], dtype, casting, bool(checked), None)
+        except InvalidValueError as e:
+            if "fill_value" not in str(e):
+                raise
+            raise InvalidValueError(
+                f"{e} (the conversion functions take no fill_value: use tb.from_dataframe(df).to_tensor(fill_value=...) "
+                "or table.to_tensor(fill_value=...), or fill the missing values first)") from None
+        first = self._c.values(0) if self._names and self._c.kind(0) != "strings" else None
+        if first is not None and t.data_ptr == first.data_ptr and t.data_ptr != 0:
+            return t, "", common  # a table read as one matrix: that matrix itself
+        if not allow_copy:
+            from .errors import SharingError
+
+            raise SharingError("copy=False, but the columns of a table must be gathered into one tensor (a copy)")
+        return t, f"the {len(self._names)} columns are gathered into one tensor", common
+
     def time_type(self, key: str | int) -> str | None:
         """For an int64 column made from a pandas datetime64 / timedelta64 column, its NumPy type
         (``"datetime64[ns]"``...: the values count that unit since the Unix epoch); else None.
@@ -256,6 +312,18 @@ class Table:
             else:
                 out[name] = text(name, col)
         return out
+
+    def _slices(self) -> dict[str, Any]:
+        """The columns for ``Dataset.from_tensor_slices(table)``: a dict of arrays, as
+        :meth:`to_numpy` gives them (categorical codes; missing values in int or bool columns as
+        float64 NaN); string columns are refused, naming them."""
+        def text(name: str, _col: list) -> Any:
+            raise DTypeError(
+                f"column {name!r} holds strings, which a data set cannot hold; leave it out "
+                f"(Dataset.from_tensor_slices(table[[...]])) or read it with dtype={{{name!r}: \"category\"}} "
+                "for integer codes")
+
+        return self._export(lambda t: t, None, text)
 
     def to_numpy(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
         """A dict of NumPy arrays (zero-copy for numeric columns; strings as object arrays; int and

@@ -71,6 +71,12 @@ void table::set_matrix(tensor matrix) {
   matrix_ = std::move(matrix);
 }
 
+table table::select(std::span<const std::string> columns) const {
+  table out;
+  for (std::size_t i : chosen(columns)) out.add_column(columns_[i]);  // shares the values' storage
+  return out;
+}
+
 std::vector<std::size_t> table::chosen(std::span<const std::string> columns) const {
   std::vector<std::size_t> out;
   if (columns.empty()) {

@@ -94,16 +94,20 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   return block;
 }
 
-std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes) {
+std::int64_t batch_bytes(const dataset_plan& plan) {
   std::int64_t sample_bytes = 0;
   for (const auto& s : plan.specs) {
     std::int64_t n = static_cast<std::int64_t>(tb::itemsize(s.dtype));
     for (auto d : s.shape) n *= d;
     sample_bytes += n;
   }
+  // A batch holds at most the samples of an epoch, whatever batch size was asked for.
   const std::int64_t rows = std::min(plan.order.batch.batch_size, samples_per_epoch(plan.order));
-  const std::int64_t batch_bytes = std::max<std::int64_t>(1, saturating_mul(sample_bytes, rows));
-  return std::clamp<std::int64_t>(block_bytes / batch_bytes, 1, 1024);
+  return std::max<std::int64_t>(1, saturating_mul(sample_bytes, rows));
+}
+
+std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes) {
+  return std::clamp<std::int64_t>(block_bytes / batch_bytes(plan), 1, 1024);
 }
 
 }  // namespace detail
@@ -298,20 +302,26 @@ iterator_state dataset::initial_state(std::int64_t epoch) const {
   return s;
 }
 
-std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
+prefetch_options dataset::resolve_prefetch(const prefetch_options& prefetch) const {
   prefetch.validate();
+  return prefetch.resolve(
+      detail::saturating_mul(detail::batches_per_block(*plan_, prefetch.block_bytes), detail::batch_bytes(*plan_)));
+}
+
+std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
+  const prefetch_options resolved = resolve_prefetch(prefetch);
   const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
   std::int64_t epoch = next_epoch_->load();
   while (!next_epoch_->compare_exchange_weak(epoch, detail::saturating_add(epoch, epochs))) {
   }
-  return std::make_unique<dataset_iterator>(plan_, initial_state(epoch), prefetch);
+  return std::make_unique<dataset_iterator>(plan_, initial_state(epoch), resolved);
 }
 
 std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, const prefetch_options& prefetch) const {
-  prefetch.validate();
+  const prefetch_options resolved = resolve_prefetch(prefetch);
   check_state(state);
   advance_past(state);
-  return std::make_unique<dataset_iterator>(plan_, state, prefetch);
+  return std::make_unique<dataset_iterator>(plan_, state, resolved);
 }
 
 void dataset::advance_past(const iterator_state& state) const {
@@ -323,12 +333,12 @@ void dataset::advance_past(const iterator_state& state) const {
 
 std::unique_ptr<dataset_iterator> dataset::iterate_part(std::int64_t epoch, const iteration_part& part,
                                                         const prefetch_options& prefetch) const {
-  prefetch.validate();
+  const prefetch_options resolved = resolve_prefetch(prefetch);
   part.validate();
   const iterator_state start = initial_state(epoch);
   check_state(start);
   advance_past(start);
-  return std::make_unique<dataset_iterator>(plan_, start, prefetch, part);
+  return std::make_unique<dataset_iterator>(plan_, start, resolved, part);
 }
 
 void dataset::check_state(const iterator_state& state) const {

@@ -59,6 +59,8 @@ tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena, std::
 batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64_t seed, std::int64_t epoch,
                        std::int64_t first, std::int64_t count);
 
+/// The output bytes of one full batch (at least 1).
+std::int64_t batch_bytes(const dataset_plan& plan);
 /// How many batches make a block of about `block_bytes` output bytes (at least 1, at most 1024).
 std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_bytes);
 

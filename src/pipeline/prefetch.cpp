@@ -18,14 +18,29 @@
 namespace tb {
 
 void prefetch_options::validate() const {
-  if (depth < 0)
-    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks, got ", depth,
+  if (depth < 0 && depth != autotune)
+    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks or AUTOTUNE (-1), got ", depth,
          "; 0 makes each block in next()");
-  if (num_threads < 0 || num_threads > max_threads)
-    fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads, "] (or 0 / None: automatic), got ",
-         num_threads);
+  if ((num_threads < 0 && num_threads != autotune) || num_threads > max_threads)
+    fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads,
+         "] (or 0 / None: automatic, or AUTOTUNE (-1)), got ", num_threads);
   if (block_bytes < 0)
     fail(error_kind::value, "prefetch: block_bytes must be >= 0, got ", block_bytes, "; 0 makes every block one batch");
+}
+
+prefetch_options prefetch_options::resolve(std::int64_t block_size) const {
+  prefetch_options out = *this;
+  const std::int64_t hardware = std::max<std::int64_t>(1, tb::num_threads());
+  const std::int64_t threads = num_threads == autotune ? hardware : (num_threads > 0 ? num_threads : hardware);
+  if (depth == autotune) {
+    // Up to four blocks per worker: enough that every worker has a free slot while the consumer
+    // holds one and a slow training step is absorbed; big blocks get fewer, so that the ring
+    // stays within the memory budget, but never fewer than two (one filling, one handed over).
+    const std::int64_t fits = autotune_bytes / std::max<std::int64_t>(1, block_size);
+    out.depth = std::clamp<std::int64_t>(fits, 2, std::max<std::int64_t>(2, 4 * threads));
+  }
+  if (num_threads == autotune) out.num_threads = std::max<std::int64_t>(1, std::min(hardware, out.depth));
+  return out;
 }
 
 void iteration_part::validate() const {

@@ -27,7 +27,8 @@ defines ``write_into(out, write)``: runs ``write(ext_tensor)`` to fill ``out`` i
 that bookkeeping as the framework's own in-place copy would.
 
 Sources that are not export targets (pandas) define only ``NAME``, ``is_native`` and
-``import_tensor``.
+``import_tensor``; pandas also defines ``gather_columns(obj, dtype, casting, checked, allow_copy)``,
+which gathers a DataFrame of mixed column types into one tensor, cast to ``dtype`` in the same pass.
 """
 
 from __future__ import annotations

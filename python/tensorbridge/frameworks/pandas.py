@@ -1,4 +1,5 @@
-"""pandas source: a Series or a single-dtype DataFrame, through NumPy without copying."""
+"""pandas source: a Series or a single-dtype DataFrame through NumPy without copying; a DataFrame of
+mixed column types through the C++ table, its columns gathered into their common type."""
 
 from __future__ import annotations
 
@@ -16,18 +17,40 @@ def is_native(obj: Any) -> bool:
     return isinstance(obj, (pd.Series, pd.DataFrame, pd.Index))
 
 
+def gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, allow_copy: bool) -> Any:
+    """A DataFrame whose columns are not all of one NumPy number type, as one tensor of their common
+    type (as ``df.to_numpy()`` chooses it) or of ``dtype``, gathered and cast in one pass by the C++
+    table (:meth:`tensorbridge.Table.to_tensor`, whose missing-value rule applies); None for the
+    rest (a Series, a DataFrame of one number dtype), which ``import_tensor`` shares without a copy.
+
+    Returns ``(tensor, why it was copied, the columns' common dtype)``."""
+    import pandas as pd
+
+    if not isinstance(obj, pd.DataFrame) or obj.shape[1] == 0:
+        return None
+    dtypes = list(obj.dtypes)
+    _refuse_categorical(dtypes, [str(c) for c in obj.columns])
+    if len(set(dtypes)) == 1 and (getattr(dtypes[0], "kind", "O") in "biufc"):
+        return None  # one number type: shared as it is (or, nullable with missing values, float64 NaN)
+    from ..table import from_dataframe
+
+    return from_dataframe(obj)._gather_columns(dtype, casting, checked, allow_copy)
+
+
+def _refuse_categorical(dtypes: list[Any], names: list[str] | None = None) -> None:
+    for i, d in enumerate(dtypes):
+        if str(d) == "category":
+            where = f" {names[i]!r}" if names else ""
+            raise DTypeError(f"cannot convert the categorical pandas column{where}; use .cat.codes for the integer codes")
+
+
 def import_tensor(obj: Any, allow_copy: bool) -> tuple[Any, str]:
     import pandas as pd
 
-    if isinstance(obj, pd.DataFrame):
-        kinds = set(obj.dtypes.astype(str))
-        if len(kinds) > 1:
-            raise DTypeError(
-                f"cannot convert a DataFrame with mixed column dtypes ({', '.join(sorted(kinds))}) to one "
-                "tensor; use tb.from_dataframe(df) for a table of columns, or df.astype('float32') first"
-            )
-    if any(str(d) == "category" for d in (obj.dtypes if isinstance(obj, pd.DataFrame) else [obj.dtype])):
-        raise DTypeError("cannot convert a categorical pandas column; use .cat.codes for the integer codes")
+    gathered = gather_columns(obj, None, "same_kind", False, allow_copy)
+    if gathered is not None:
+        return gathered[0], gathered[1]
+    _refuse_categorical(list(obj.dtypes) if isinstance(obj, pd.DataFrame) else [obj.dtype])
     dtypes = list(obj.dtypes) if isinstance(obj, pd.DataFrame) else [obj.dtype]
     if any(_is_nullable_number(d) for d in dtypes) and bool(obj.isna().to_numpy().any()):
         # Missing values in nullable int/bool columns: float64 with NaN, the rule of Table.to_tensor
