@@ -192,7 +192,7 @@ BAD_INTEGERS = [
     (lambda: _ds().prefetch(2**63), tb.InvalidValueError, r"prefetch: buffer_size must be .*2\*\*63 - 1"),
     (lambda: _ds().prefetch(2.5), tb.DTypeError, r"prefetch: buffer_size must be an integer"),
     (lambda: _ds().prefetch(2, num_threads=2**64), tb.InvalidValueError, r"prefetch: num_threads must be .*1024"),
-    (lambda: _ds().prefetch(2, num_threads=-1), tb.InvalidValueError, r"prefetch: num_threads must be in \[1, 1024\]"),
+    (lambda: _ds().prefetch(2, num_threads=-2), tb.InvalidValueError, r"prefetch: num_threads must be in \[1, 1024\]"),
     (lambda: _ds().prefetch(2, num_threads="2"), tb.DTypeError, r"prefetch: num_threads must be an integer"),
     (lambda: _ds().prefetch(2, block_bytes=-1), tb.InvalidValueError, r"prefetch: block_bytes must be >= 0"),
     (lambda: _ds().prefetch(2, block_bytes=2**63), tb.InvalidValueError, r"prefetch: block_bytes must be"),

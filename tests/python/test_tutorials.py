@@ -435,8 +435,6 @@ def test_002_numpy_array_to_tensor(tf):
     same_tf(tb.to_tf(np_array), tf_tensor)  # tensorbridge: int64, as TensorFlow keeps it
 
 
-@pytest.mark.xfail(strict=True, reason="needs Python-list inference equal to TensorFlow's, int32 for "
-                   "ints (issue 11: Hardening, item 10)")
 def test_002_tf_constant_of_a_list(tf):
     tensor = tf.constant([1, 2, 3])  # tutorial: int32
     same_tf(tb.to_tf([1, 2, 3]), tensor)  # tensorbridge
