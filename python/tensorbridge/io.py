@@ -59,7 +59,12 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def _load_options(
-    mmap: bool, copy_on_write: bool, keep_byte_order: bool, void2_as_bfloat16: bool, max_header_size: int
+    mmap: bool,
+    copy_on_write: bool,
+    keep_byte_order: bool,
+    void2_as_bfloat16: bool,
+    max_header_size: int,
+    verify_crc: bool = True,
 ) -> _ext.NpyLoadOptions:
     o = _ext.NpyLoadOptions()
     o.mmap = mmap
@@ -67,6 +72,7 @@ def _load_options(
     o.keep_byte_order = keep_byte_order
     o.void2_as_bfloat16 = void2_as_bfloat16
     o.max_header_size = max_header_size
+    o.verify_crc = verify_crc
     o.validate()
     return o
 
@@ -90,6 +96,7 @@ def load(
     keep_byte_order: bool = False,
     void2_as_bfloat16: bool = False,
     max_header_size: int = 1 << 20,
+    verify_crc: bool = True,
 ) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
@@ -106,6 +113,11 @@ def load(
         void2_as_bfloat16: read descr ``'<V2'`` (how ``np.save`` writes ``ml_dtypes.bfloat16``)
             as bfloat16.
         max_header_size: the largest ``.npy`` header accepted, in bytes.
+        verify_crc: ``.npz`` only: check each member's CRC-32 when its data is read, as NumPy
+            does, so a damaged byte raises :class:`FormatError` naming the member instead of
+            reading as a wrong value. On by default for every member, mapped ones too (a mapped
+            member's bytes are then read once from the file); ``False`` skips the check, e.g.
+            to map a large stored member in O(1).
 
     Returns:
         A :class:`Tensor` for a ``.npy`` file (C order: contiguous; Fortran order: a transposed
@@ -129,7 +141,7 @@ def load(
         True
         >>> tmp.cleanup()
     """
-    options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size)
+    options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)
     p = os.fspath(path)
     with open(p, "rb") as f:
         magic = f.read(6)
@@ -290,6 +302,7 @@ class NpzFile(Mapping[str, Any]):
             options.pop("keep_byte_order", False),
             options.pop("void2_as_bfloat16", False),
             options.pop("max_header_size", 1 << 20),
+            options.pop("verify_crc", True),
         )
         if options:
             raise TypeError(f"NpzFile: unexpected options {sorted(options)}")
