@@ -74,6 +74,12 @@ check_runs() {
 }
 
 common=(-timeout=60 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1)
+no_aslr=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then
+  no_aslr=(setarch "$(uname -m)" -R)
+elif [ "$mode" = check ]; then
+  echo "note: setarch -R is unavailable, so address-space randomisation stays on and runs may differ slightly" >&2
+fi
 finds=()
 for t in "${targets[@]}"; do
   if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lpthread -o "$dir/$t"; then
@@ -88,7 +94,10 @@ for t in "${targets[@]}"; do
     scratch="$dir/check/corpus-$t"
     rm -rf "$scratch" && mkdir -p "$scratch" "$dir/check/finds"
     echo "== $t: corpus + $runs runs from seed $seed"
-    (cd "$dir" && TB_NUM_THREADS=1 "./$t" -seed="$seed" -runs="$runs" "${common[@]}" \
+    # Two things besides the seed change what libFuzzer explores: -reload (it rereads the corpus
+    # folder every second, a timing) and address-space randomisation (some coverage features
+    # depend on addresses), so both are off here.
+    (cd "$dir" && TB_NUM_THREADS=1 "${no_aslr[@]}" "./$t" -seed="$seed" -runs="$runs" -reload=0 "${common[@]}" \
       -artifact_prefix="check/finds/$t-" "check/corpus-$t" "../../$seeds") || failed+=("find:$t (see $dir/check/finds/)")
   else
     scratch="$dir/long/corpus-$t"
