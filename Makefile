@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 CMAKE := $(VENV)/bin/cmake
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build system cpp-test cpp-asan cpp-tsan fuzz py-test bench clean
+.PHONY: demo test build system cpp-test cpp-asan cpp-tsan fuzz fuzz-long py-test bench clean
 
 demo: build
 	$(VENV)/bin/tensorbridge demo
@@ -46,10 +46,16 @@ cpp-tsan: system $(VENV)/.stamp-deps
 	$(CMAKE) --build build/tsan
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j2 -L threaded -LE slow
 
-# Each libFuzzer target for a bounded time (FUZZ_SECONDS each).
-FUZZ_SECONDS ?= 20
+# Each libFuzzer target over its committed corpus plus a fixed-seed, fixed-count run: the same
+# commit always gives the same result (about a minute in all).
 fuzz: system
-	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+	bash tests/fuzz/run.sh check
+
+# A fuzzing campaign: each target for FUZZ_LONG_SECONDS with a random seed, one after another;
+# finds are saved under build/fuzz/long/finds/ (see tests/fuzz/run.sh).
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: system
+	nice bash tests/fuzz/run.sh long $(FUZZ_LONG_SECONDS)
 
 py-test: build
 	$(PY) -m pytest -q tests/python

@@ -54,6 +54,13 @@ struct npy_load_options {
   bool void2_as_bfloat16 = false;
   /// The largest header accepted, in bytes (NumPy's own default is 10000). Default: 1 MiB.
   std::size_t max_header_size = std::size_t{1} << 20;
+  /// `.npz` only: check each member's CRC-32 (header and data, as NumPy's reader does) when its
+  /// data is read, so a damaged byte is a `tb::error` (format) naming the member instead of a
+  /// wrong value. Default: true, for every member: stored or deflated, read or memory-mapped (a
+  /// mapped member's bytes are then read once from the file when loaded). false skips the check, e.g. to map a large
+  /// stored member in O(1) without reading it. `npz_reader::header` reads no data and
+  /// checks nothing.
+  bool verify_crc = true;
   /// Throws `tb::error` (value) if the options are inconsistent (`copy_on_write` without `mmap`,
   /// a zero `max_header_size`).
   void validate() const;

@@ -42,6 +42,7 @@ void register_io(nb::module_& m) {
       .def_rw("keep_byte_order", &npy_load_options::keep_byte_order)
       .def_rw("void2_as_bfloat16", &npy_load_options::void2_as_bfloat16)
       .def_rw("max_header_size", &npy_load_options::max_header_size)
+      .def_rw("verify_crc", &npy_load_options::verify_crc)
       .def("validate", &npy_load_options::validate);
 
   nb::class_<npy_save_options>(m, "NpySaveOptions", "tb::npy_save_options")

@@ -72,7 +72,12 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _load_options(
-    mmap: bool, copy_on_write: bool, keep_byte_order: bool, void2_as_bfloat16: bool, max_header_size: int
+    mmap: bool,
+    copy_on_write: bool,
+    keep_byte_order: bool,
+    void2_as_bfloat16: bool,
+    max_header_size: int,
+    verify_crc: bool = True,
 ) -> _ext.NpyLoadOptions:
     o = _ext.NpyLoadOptions()
     o.mmap = mmap
@@ -80,6 +85,7 @@ def _load_options(
     o.keep_byte_order = keep_byte_order
     o.void2_as_bfloat16 = void2_as_bfloat16
     o.max_header_size = max_header_size
+    o.verify_crc = verify_crc
     o.validate()
     return o
 
@@ -103,6 +109,7 @@ def load(
     keep_byte_order: bool = False,
     void2_as_bfloat16: bool = False,
     max_header_size: int = 1 << 20,
+    verify_crc: bool = True,
 ) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
@@ -121,6 +128,11 @@ def load(
         void2_as_bfloat16: read descr ``'<V2'`` (how ``np.save`` writes ``ml_dtypes.bfloat16``)
             as bfloat16.
         max_header_size: the largest ``.npy`` header accepted, in bytes.
+        verify_crc: ``.npz`` only: check each member's CRC-32 when its data is read, as NumPy
+            does, so a damaged byte raises :class:`FormatError` naming the member instead of
+            reading as a wrong value. On by default for every member, mapped ones too (a mapped
+            member's bytes are then read once from the file); ``False`` skips the check, e.g.
+            to map a large stored member in O(1).
 
     Returns:
         A :class:`Tensor` for a ``.npy`` file (C order: contiguous; Fortran order: a transposed
@@ -146,7 +158,7 @@ def load(
         True
         >>> tmp.cleanup()
     """
-    options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size)
+    options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)
     if is_file_object(path, "read"):
         start = path.tell() if path.seekable() else None
         data = path.read()
@@ -372,9 +384,10 @@ class NpzFile(Mapping[str, Any]):
             options.pop("keep_byte_order", False),
             options.pop("void2_as_bfloat16", False),
             options.pop("max_header_size", 1 << 20),
+            options.pop("verify_crc", True),
         )
         if options:
-            raise TypeError(f"NpzFile: unexpected options {sorted(options)}")
+            raise DTypeError(f"NpzFile: unexpected options {sorted(options)}; it takes load's options (mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)")
         self._reader = _ext.NpzReader(fspath(path, "NpzFile"), o)
 
     @classmethod

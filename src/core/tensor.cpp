@@ -14,6 +14,15 @@ std::string format_tuple(const shape_t& v) {
   return s + ")";
 }
 
+// a * b, or a tb::error (overflow) naming `what` when the product does not fit in 64 bits.
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, const char* what, const shape_t& shape) {
+  std::int64_t out;
+  if (__builtin_mul_overflow(a, b, &out))
+    fail(error_kind::overflow, what, ": shape ", format_tuple(shape), " has more elements than 64-bit sizes and ",
+         "strides can address");
+  return out;
+}
+
 }  // namespace
 
 tensor::tensor() : tensor(storage::allocate(0), tb::dtype::float32, {0}, {1}) {}
@@ -33,6 +42,11 @@ tensor::tensor(std::shared_ptr<tb::storage> storage, tb::dtype dtype, shape_t sh
          " differ in length");
   for (std::size_t i = 0; i < shape_.size(); ++i)
     if (shape_[i] < 0) fail(error_kind::value, "tensor: dimension ", i, " of shape ", format_tuple(shape_), " is negative");
+  // As NumPy requires, the non-zero dimensions and the item size multiply without overflow even
+  // when the tensor is empty, so numel(), nbytes() and any C-order stride of the shape fit.
+  std::int64_t bytes = static_cast<std::int64_t>(tb::itemsize(dtype_));
+  for (auto d : shape_)
+    if (d != 0) bytes = checked_mul(bytes, d, "tensor", shape_);
 }
 
 shape_t tensor::contiguous_strides(const shape_t& shape) {
@@ -40,7 +54,8 @@ shape_t tensor::contiguous_strides(const shape_t& shape) {
   std::int64_t step = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
     strides[i] = step;
-    step *= std::max<std::int64_t>(shape[i], 1);
+    // The product past the first dimension is no stride: leave it out, so (2**62, 4) is fine.
+    if (i > 0) step = checked_mul(step, std::max<std::int64_t>(shape[i], 1), "contiguous_strides", shape);
   }
   return strides;
 }
@@ -49,8 +64,9 @@ tensor tensor::empty(shape_t shape, tb::dtype dtype) {
   std::int64_t n = 1;
   for (auto d : shape) {
     if (d < 0) fail(error_kind::value, "tensor::empty: shape ", format_tuple(shape), " has a negative dimension");
-    n *= d;
+    n = checked_mul(n, d, "tensor::empty", shape);
   }
+  checked_mul(n, static_cast<std::int64_t>(tb::itemsize(dtype)), "tensor::empty", shape);
   auto strides = contiguous_strides(shape);
   return tensor(storage::allocate(static_cast<std::size_t>(n) * tb::itemsize(dtype)), dtype, std::move(shape),
                 std::move(strides));
@@ -169,8 +185,10 @@ tensor tensor::slice(std::int64_t begin, std::int64_t end, std::int64_t step) co
   }
   tensor t = *this;
   t.shape_[0] = count;
-  t.strides_[0] = strides_[0] * step;
-  if (count > 0) t.byte_offset_ += begin * strides_[0] * static_cast<std::int64_t>(itemsize());
+  t.strides_[0] = checked_mul(strides_[0], step, "slice", shape_);
+  if (count > 0)
+    t.byte_offset_ += checked_mul(checked_mul(begin, strides_[0], "slice", shape_),
+                                  static_cast<std::int64_t>(itemsize()), "slice", shape_);
   return t;
 }
 
@@ -192,7 +210,7 @@ tensor tensor::reshape(shape_t shape) const {
     } else if (shape[i] < 0) {
       fail(error_kind::value, "reshape: invalid dimension ", shape[i], " in ", format_tuple(shape));
     } else {
-      known *= shape[i];
+      known = checked_mul(known, shape[i], "reshape", shape);
     }
   }
   if (infer >= 0) {

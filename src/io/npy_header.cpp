@@ -285,8 +285,9 @@ simple_type parse_type_string(std::string_view s, const literal_parser& p, std::
 
 std::int64_t checked_product(const shape_t& dims, std::int64_t factor, const literal_parser& p, std::size_t pos) {
   // Strides are products of the dimensions with zeros counted as one, so they must fit too: an
-  // empty (0, 2**61) array has no bytes but a stride that overflows.
-  std::int64_t n = factor, strides = factor;
+  // empty (0, 2**61) array has no bytes but a stride that overflows. A zero factor (a record of
+  // zero-sized fields) still has strides in elements, so it counts as one as well.
+  std::int64_t n = factor, strides = std::max<std::int64_t>(factor, 1);
   for (auto d : dims) {
     const std::int64_t k = std::max<std::int64_t>(d, 1);
     if (strides > std::numeric_limits<std::int64_t>::max() / k) p.error_at(pos, "the shape's size overflows");
@@ -342,7 +343,8 @@ void parse_fields(const literal& v, npy_header& h, const literal_parser& p, cons
     simple_type t = parse_type_string(code, p, type.position, options);
     record_field field{name.text, t.dtype, offset, {}, t.byteswapped};
     if (f.items.size() == 3) field.subshape = parse_shape(f.items[2], p, "a field shape");
-    std::int64_t count = checked_product(field.subshape, 1, p, f.position);
+    std::int64_t count = checked_product(field.subshape, static_cast<std::int64_t>(itemsize(t.dtype)), p, f.position) /
+                         static_cast<std::int64_t>(itemsize(t.dtype));
     if (count > (std::int64_t{1} << 32)) p.error_at(f.position, "field too large");
     offset += static_cast<std::size_t>(count) * itemsize(t.dtype);
     h.fields.push_back(std::move(field));
@@ -433,6 +435,13 @@ npy_header parse_npy_header(std::span<const std::byte> bytes, std::uint64_t regi
   if (h.is_structured() && h.fortran_order)
     p.unsupported_at(fortran->position, "Fortran-ordered structured arrays are not supported");
   std::int64_t nbytes = checked_product(h.shape, static_cast<std::int64_t>(h.record_size), p, shape->position);
+  // A field's column has the array's shape followed by the field's: that shape must fit too,
+  // even when a zero dimension leaves no bytes.
+  for (const auto& f : h.fields) {
+    shape_t column = h.shape;
+    column.insert(column.end(), f.subshape.begin(), f.subshape.end());
+    checked_product(column, static_cast<std::int64_t>(itemsize(f.dtype)), p, shape->position);
+  }
   h.data_offset = total;
   h.data_nbytes = static_cast<std::uint64_t>(nbytes);
   if (h.data_nbytes > region_size - total)

@@ -29,6 +29,24 @@ struct npz_reader::impl {
 
   std::string where(const npz_member& m) const { return path + ":" + m.member_name; }
 
+  // The CRC-32 of a stored member covers the whole .npy. Data just read is checked in memory,
+  // before anything (a byte swap) can change it; the header and any bytes after the data are
+  // read again from the file (small). A mapped member is checked by reading the file, not by
+  // touching the map, whose pages would fault if the file shrank meanwhile.
+  void verify_stored(const npz_member& m, const detail::npy_region_data& region, std::string_view at) const {
+    std::uint32_t crc;
+    if (options.mmap) {
+      crc = detail::crc32_file_range(fd(), m.data_offset, m.uncompressed_size, 0, at);
+    } else {
+      const std::uint64_t head = region.header.data_offset, data = region.header.data_nbytes;
+      crc = detail::crc32_file_range(fd(), m.data_offset, head, 0, at);
+      crc = detail::crc32_update(crc, {region.storage->data() + region.data_offset, static_cast<std::size_t>(data)});
+      crc = detail::crc32_file_range(fd(), m.data_offset + head + data, m.uncompressed_size - head - data, crc, at);
+    }
+    detail::zip_entry e{m.member_name, 0, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
+    detail::check_member_crc(e, crc, at);
+  }
+
   // The member's .npy as (header, storage + data offset): stored members are read or mapped in
   // place; deflated ones are inflated whole into one aligned buffer, header included, so the
   // data sits at the header's (64-byte aligned) offset in it.
@@ -36,11 +54,13 @@ struct npz_reader::impl {
     std::string at = where(m);
     if (!m.compressed) {
       auto header = detail::read_npy_region_header(fd(), m.data_offset, m.uncompressed_size, at, options);
-      return detail::read_npy_region(fd(), m.data_offset, header, at, options);
+      auto region = detail::read_npy_region(fd(), m.data_offset, header, at, options);
+      if (options.verify_crc) verify_stored(m, region, at);
+      return region;
     }
     auto buffer = storage::allocate(static_cast<std::size_t>(m.uncompressed_size));
     detail::zip_entry e{m.member_name, 8, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
-    detail::inflate_member(fd(), e, buffer->data(), at);
+    detail::inflate_member(fd(), e, buffer->data(), at, options.verify_crc);
     std::span<const std::byte> bytes(buffer->data(), static_cast<std::size_t>(m.uncompressed_size));
     std::size_t total = detail::npy_header_size(bytes.first(std::min<std::size_t>(bytes.size(), detail::npy_min_prefix)),
                                                 m.uncompressed_size, at, options);

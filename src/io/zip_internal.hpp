@@ -35,8 +35,19 @@ inline constexpr std::uint64_t max_deflate_ratio = 1032;
 std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::string_view where);
 
 /// Inflates a deflated member into `out` (exactly `entry.uncompressed_size` bytes), checking that
-/// the stream ends exactly there and that the CRC matches.
-void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where);
+/// the stream ends exactly there and, if `check_crc`, that the CRC matches (`check_member_crc`).
+void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where, bool check_crc = true);
+
+/// The CRC-32 of `bytes`, continuing from `crc` (0 to start).
+std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::byte> bytes);
+
+/// The CRC-32 of the file range [offset, offset + n) of `fd`, continuing from `crc`.
+std::uint32_t crc32_file_range(int fd, std::uint64_t offset, std::uint64_t n, std::uint32_t crc,
+                               std::string_view where);
+
+/// Throws tb::error (format) naming the member and the way to read it anyway unless `actual`
+/// (the CRC-32 of the member's uncompressed bytes) is the one its directory entry records.
+void check_member_crc(const zip_entry& entry, std::uint32_t actual, std::string_view where);
 
 /// Inflates only the first `n` bytes (n <= `entry.uncompressed_size`) of a deflated member into
 /// `out` (to read a header without inflating the data); the CRC is not checked.

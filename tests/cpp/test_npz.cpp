@@ -184,6 +184,83 @@ TEST(Npz, MemberWithBadNpyContentNamesTheMember) {
   EXPECT_NE(error_of([&] { reader.load("a"); }).find("badnpy.npz:a.npy"), std::string::npos);
 }
 
+// A damaged byte in a member must not read as a wrong value: the CRC-32 is checked by default,
+// whether the member is stored or deflated, read or mapped; verify_crc=false reads it anyway.
+TEST(Npz, DamagedMembersFailTheirCrcCheckUnlessTheCheckIsOff) {
+  tb::tensor values = tb::tensor::empty({1000}, tb::dtype::float64);
+  for (std::int64_t i = 0; i < 1000; ++i) static_cast<double*>(values.data())[i] = 1.0;
+  struct damage {
+    const char* name;
+    bool compress;
+    std::function<void(layout&, std::size_t data)> apply;
+  };
+  std::vector<damage> cases = {
+      // A bit of the exponent of element 10 (1.0 -> 0.5).
+      {"a data byte (stored)", false, [](layout& l, std::size_t data) { l.bytes[data + 10 * 8 + 6] ^= 0x10; }},
+      {"a header padding byte (stored)", false, [](layout& l, std::size_t data) { l.bytes[data - 2] = '\t'; }},
+      {"the recorded CRC (deflated)", true, [](layout& l, std::size_t) { l.bytes[l.cd + 16] ^= 1; }},
+  };
+  for (const auto& c : cases) {
+    std::string path = temp_path("crc.npz");
+    std::vector<std::pair<std::string, tb::tensor>> arrays = {{"a", values}};
+    tb::save_npz(path, arrays, {.compress = c.compress});
+    layout l;
+    l.bytes = read_file(path);
+    l.end = l.bytes.size() - 22;
+    l.cd = u32_at(l.bytes, l.end + 16);
+    std::size_t data;
+    {
+      tb::npz_reader reader(path);
+      data = static_cast<std::size_t>(reader.members()[0].data_offset + reader.header("a").data_offset);
+    }
+    c.apply(l, data);
+    write_file(path, l.bytes);
+    for (bool mmap : {false, true}) {
+      if (mmap && c.compress) continue;  // deflated members are always read
+      for (bool cow : {false, true}) {
+        if (cow && !mmap) continue;
+        std::string how = std::string(c.name) + (mmap ? (cow ? ", copy-on-write map" : ", map") : ", read");
+        tb::npy_load_options o;
+        o.mmap = mmap;
+        o.copy_on_write = cow;
+        tb::error_kind kind{};
+        std::string msg = error_of([&] { tb::npz_reader(path, o).load("a"); }, &kind);
+        EXPECT_EQ(kind, tb::error_kind::format) << how << ": " << msg;
+        EXPECT_NE(msg.find(path + ":a.npy"), std::string::npos) << how << ": " << msg;
+        EXPECT_NE(msg.find("CRC-32 mismatch in member 'a.npy'"), std::string::npos) << how << ": " << msg;
+        EXPECT_NE(msg.find("verify_crc=False"), std::string::npos) << how << ": " << msg;
+        o.verify_crc = false;
+        tb::tensor got = tb::npz_reader(path, o).load("a");
+        ASSERT_EQ(got.numel(), 1000) << how;
+        double element10 = static_cast<const double*>(got.data())[10];
+        EXPECT_EQ(element10, std::string(c.name).starts_with("a data byte") ? 0.5 : 1.0) << how;
+      }
+    }
+  }
+}
+
+// Members over 4 MiB are checked in blocks on several threads and the CRCs joined: an intact
+// member must pass, read or mapped, and a damaged byte in a late block must still fail.
+TEST(Npz, LargeMembersAreCheckedInBlocks) {
+  std::string path = temp_path("large.npz");
+  std::vector<std::pair<std::string, tb::tensor>> arrays = {{"a", patterned({(10 << 20) / 4 + 3}, tb::dtype::float32)}};
+  tb::save_npz(path, arrays);
+  for (bool mmap : {false, true}) {
+    tb::npy_load_options o;
+    o.mmap = mmap;
+    EXPECT_TRUE(same_bytes(tb::npz_reader(path, o).load("a"), arrays[0].second)) << "mmap=" << mmap;
+  }
+  std::string bytes = read_file(path);
+  bytes[9 << 20] ^= 0x20;
+  write_file(path, bytes);
+  for (bool mmap : {false, true}) {
+    tb::npy_load_options o;
+    o.mmap = mmap;
+    EXPECT_NE(error_of([&] { tb::npz_reader(path, o).load("a"); }).find("CRC-32 mismatch"), std::string::npos)
+        << "mmap=" << mmap;
+  }
+}
+
 }  // namespace
 
 TEST(Npz, SaveOverTheArchiveItIsMappedFrom) {

@@ -168,3 +168,32 @@ TEST(Threads, SetAndRestore) {
   tb::set_num_threads(0);
   EXPECT_EQ(tb::num_threads(), n);
 }
+
+// Shapes reach the core from file headers and user arguments: a size or stride that does not fit
+// in 64 bits is a tb::error (overflow), never a wrapped value (found by fuzzing .npy headers).
+TEST(Tensor, ShapesWhoseSizesOverflowAreRefused) {
+  constexpr std::int64_t big = std::int64_t{1} << 62;
+  // The product past the first dimension is not a stride: this one fits.
+  EXPECT_EQ(tb::tensor::contiguous_strides({big, 4}), (tb::shape_t{4, 1}));
+  EXPECT_EQ(tb::tensor::contiguous_strides({16963, 70000000000000950}), (tb::shape_t{70000000000000950, 1}));
+  auto kind_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const tb::error& e) {
+      return e.kind();
+    }
+    return tb::error_kind::value;  // no error: never the expected kind below
+  };
+  EXPECT_EQ(kind_of([&] { tb::tensor::contiguous_strides({3, big, 4}); }), tb::error_kind::overflow);
+  EXPECT_EQ(kind_of([&] { tb::tensor::contiguous_strides({0, big, 4}); }), tb::error_kind::overflow);
+  EXPECT_EQ(kind_of([&] { tb::tensor::empty({big, 4}, tb::dtype::float32); }), tb::error_kind::overflow);
+  EXPECT_EQ(kind_of([&] { tb::tensor::empty({0, big, 4}, tb::dtype::float32); }), tb::error_kind::overflow);
+  EXPECT_EQ(kind_of([&] { tb::tensor::empty({big / 2}, tb::dtype::float64); }), tb::error_kind::overflow);
+  // A view: empty, but NumPy refuses it too, since its non-zero dimensions overflow.
+  auto s = tb::storage::allocate(0);
+  EXPECT_EQ(kind_of([&] { tb::tensor(s, tb::dtype::uint8, {0, big, 8}, {0, 0, 0}); }), tb::error_kind::overflow);
+  tb::tensor none = tb::tensor::empty({0, 3}, tb::dtype::float32);
+  EXPECT_EQ(kind_of([&] { none.reshape({0, big, 8}); }), tb::error_kind::overflow);
+  tb::tensor t = tb::tensor::empty({2, 3}, tb::dtype::float32);
+  EXPECT_EQ(kind_of([&] { t.slice(0, 2, big); }), tb::error_kind::overflow);
+}

@@ -344,3 +344,59 @@ def test_structured_npy_and_npz_members_load_as_columns(tmp_path):
 def test_paths_accept_pathlike_and_str(tmp_path):
     tb.save(str(tmp_path / "s.npy"), np.arange(3))
     assert_same(tb.load(os.fspath(tmp_path / "s.npy")), np.arange(3))
+
+
+# --- .npz CRC-32: a damaged member raises FormatError instead of reading as a wrong value ---------
+
+
+def _npz_with_damage(path, compressed):
+    """An np.savez / np.savez_compressed archive of a=ones(1000), b=arange(5), with one byte of
+    member a.npy changed: its data (element 10: 1.0 -> 65536.0) when stored, the CRC-32 its
+    central directory entry records when deflated."""
+    (np.savez_compressed if compressed else np.savez)(path, a=np.ones(1000), b=np.arange(5))
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        local = z.getinfo("a.npy").header_offset
+    if compressed:
+        at = raw.find(b"PK\x01\x02")
+        while raw[at + 46 : at + 46 + 5] != b"a.npy":
+            at = raw.find(b"PK\x01\x02", at + 1)
+        raw[at + 16] ^= 0x01
+    else:
+        name_len = int.from_bytes(raw[local + 26 : local + 28], "little")
+        extra_len = int.from_bytes(raw[local + 28 : local + 30], "little")
+        data = local + 30 + name_len + extra_len + 128  # np.save's 128-byte header
+        assert raw[data + 10 * 8 + 7] == 0x3F  # the high byte of 1.0
+        raw[data + 10 * 8 + 7] = 0x40  # 1.0 -> 65536.0
+    path.write_bytes(bytes(raw))
+    with pytest.raises(zipfile.BadZipFile, match="CRC"):  # NumPy's reader refuses it too
+        np.load(path)["a"]
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["savez", "savez_compressed"])
+@pytest.mark.parametrize("mmap", [False, True], ids=["read", "mmap"])
+def test_npz_member_with_a_damaged_byte_fails_its_crc_check(tmp_path, compressed, mmap):
+    path = tmp_path / "d.npz"
+    _npz_with_damage(path, compressed)
+    with tb.load(path, mmap=mmap) as f:
+        with pytest.raises(tb.FormatError, match=r"d\.npz:a\.npy: CRC-32 mismatch in member 'a\.npy'") as e:
+            f["a"]
+        assert "verify_crc=False" in str(e.value)
+        assert isinstance(e.value, ValueError)
+        np.testing.assert_array_equal(f["b"].numpy(), np.arange(5))  # the other member is intact
+    with tb.NpzFile(path, mmap=mmap) as f, pytest.raises(tb.FormatError, match="CRC-32"):
+        f["a"]
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["savez", "savez_compressed"])
+@pytest.mark.parametrize("mmap", [False, True], ids=["read", "mmap"])
+def test_npz_verify_crc_false_reads_the_bytes_as_they_are(tmp_path, compressed, mmap):
+    path = tmp_path / "d.npz"
+    _npz_with_damage(path, compressed)
+    expect = np.ones(1000)
+    if not compressed:
+        expect[10] = 65536.0
+    with tb.load(path, mmap=mmap, verify_crc=False) as f:
+        np.testing.assert_array_equal(f["a"].numpy(), expect)
+    with tb.NpzFile(path, mmap=mmap, verify_crc=False) as f:
+        np.testing.assert_array_equal(f["a"].numpy(), expect)
