@@ -387,7 +387,8 @@ class NpzFile(Mapping[str, Any]):
             options.pop("verify_crc", True),
         )
         if options:
-            raise DTypeError(f"NpzFile: unexpected options {sorted(options)}; it takes load's options (mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)")
+            raise DTypeError(f"NpzFile: unexpected options {sorted(options)}; it takes load's options (mmap, "
+                             "copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)")
         self._reader = _ext.NpzReader(fspath(path, "NpzFile"), o)
 
     @classmethod

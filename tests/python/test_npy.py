@@ -400,3 +400,12 @@ def test_npz_verify_crc_false_reads_the_bytes_as_they_are(tmp_path, compressed, 
         np.testing.assert_array_equal(f["a"].numpy(), expect)
     with tb.NpzFile(path, mmap=mmap, verify_crc=False) as f:
         np.testing.assert_array_equal(f["a"].numpy(), expect)
+
+
+def test_npzfile_unknown_option_is_a_tensorbridge_error(tmp_path):
+    # An unknown keyword is a tb.DTypeError (also a TypeError) naming the options it takes; it was
+    # a bare TypeError outside the tb.TensorbridgeError hierarchy.
+    path = tmp_path / "d.npz"
+    np.savez(path, a=np.arange(3))
+    with pytest.raises(tb.DTypeError, match="verify_crc"):
+        tb.NpzFile(path, mmapp=True)
