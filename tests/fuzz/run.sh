@@ -82,7 +82,7 @@ elif [ "$mode" = check ]; then
 fi
 finds=()
 for t in "${targets[@]}"; do
-  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lpthread -o "$dir/$t"; then
+  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lbz2 -llzma -lzstd -lpthread -o "$dir/$t"; then
     failed+=("link:$t")
     continue
   fi
