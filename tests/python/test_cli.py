@@ -429,3 +429,17 @@ def test_convert_csv_of_integers_beyond_int64_to_npy_is_exact(tmp_path: Path) ->
     (tmp_path / "m.csv").write_text("a,b\n-1,12345678901234567891\n2,1\n")
     assert main(["convert", str(tmp_path / "m.csv"), str(tmp_path / "m.npy")]) == 1
     assert not (tmp_path / "m.npy").exists()
+
+
+def test_demo_reads_a_big_endian_npy_pair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The demo's .npy loader maps the files; big-endian data (as numpy writes with dtype '>f8') is
+    # byte-swapped in private pages instead of refused with a keyword the command line lacks.
+    from tensorbridge._cli.data import read
+
+    x = np.arange(12, dtype=">f8").reshape(6, 2)
+    y = np.array([0, 1, 0, 1, 0, 1], dtype=">i8")
+    np.save(tmp_path / "X.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    data = read([tmp_path / "X.npy", tmp_path / "y.npy"], None)
+    np.testing.assert_array_equal(tb.to_numpy(data.x), x)
+    np.testing.assert_array_equal(np.asarray(data.y), y)

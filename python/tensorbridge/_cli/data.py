@@ -76,8 +76,9 @@ def _from_csv(path: Path, label: str | None) -> tuple[Any, np.ndarray]:
 
 
 def _from_npy(x_path: Path, y_path: Path) -> tuple[Any, np.ndarray]:
-    x = tb.load(x_path, mmap=True)
-    y = tb.load(y_path, mmap=True)
+    # Big-endian data cannot be swapped inside a read-only map: it is swapped in private pages.
+    x = tb.load(x_path, mmap=True, copy_on_write=tb.read_npy_header(x_path).byteswapped)
+    y = tb.load(y_path, mmap=True, copy_on_write=tb.read_npy_header(y_path).byteswapped)
     if not isinstance(x, tb.Tensor) or not isinstance(y, tb.Tensor):
         raise UsageError(f"{x_path}, {y_path}: expected two plain .npy arrays (features, labels)")
     if x.ndim == 1:
