@@ -151,8 +151,9 @@ def stats(values: list[float], calls: int = 1) -> dict[str, float]:
 
 def row(case: str, ours: str, anchor: str, ours_stats: Mapping[str, float], anchor_stats: Mapping[str, float],
         *, why: str = "", metric: str = "seconds", **extra: Any) -> dict[str, Any]:
-    """One comparison. ``metric`` is lower-is-better ("seconds" per call, "bytes" of peak memory,
-    "seconds/sample"); ``ratio`` = anchor median / ours, so > 1 means tensorbridge wins."""
+    """One comparison. ``metric`` is lower-is-better ("seconds" per call, "bytes" of peak memory);
+    ``ratio`` = anchor median / ours, so > 1 means tensorbridge wins. ``ceiling=True`` in ``extra``
+    marks an anchor that is a limit rather than a competitor (a plain memcpy of the same bytes)."""
     return {"case": case, "ours": ours, "anchor": anchor, "metric": metric,
             "ours_stats": dict(ours_stats), "anchor_stats": dict(anchor_stats),
             "ratio": anchor_stats["median"] / ours_stats["median"], "why": why, **extra}
@@ -198,8 +199,6 @@ def fmt_seconds(s: float) -> str:
 def fmt_value(v: float, metric: str) -> str:
     if metric == "bytes":
         return f"{v / (1 << 20):,.0f} MiB"
-    if metric == "seconds/sample":
-        return f"{1 / v / 1e6:.2f} M samples/s"
     return fmt_seconds(v)
 
 

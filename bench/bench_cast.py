@@ -99,6 +99,7 @@ def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[
     def add(job: str, times: dict[str, dict[str, float]], ours: str, whys: dict[str, str]) -> None:
         for anchor, why in whys.items():
             r = _harness.row(f"{case}, {job}", ours, anchor, times[ours], times[anchor], why=why,
+                             ceiling=anchor.startswith("memcpy"),
                              gbs_ours=traffic / times[ours]["median"] / 1e9,
                              gbs_anchor=traffic / times[anchor]["median"] / 1e9)
             rows.append(r)
