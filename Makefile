@@ -55,7 +55,7 @@ py-test: build
 	$(PY) -m pytest -q tests/python
 
 bench: build
-	$(PY) bench/run_all.py
+	.venv/bin/tensorbridge bench
 
 clean:
 	rm -rf build

@@ -33,11 +33,13 @@ from typing import Any
 #: temporary folder so it never overwrites real results).
 RESULTS = Path(os.environ.get("TB_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
-#: The defaults of ``measure``; ``$TB_BENCH_TINY=1`` (the smoke test) cuts them to the minimum.
+#: The defaults of ``measure``: ``$TB_BENCH_REPEATS`` rounds (7) of samples lasting about
+#: ``$TB_BENCH_MIN_TIME / repeats`` seconds (0.5); ``$TB_BENCH_TINY=1`` (the smoke test) cuts them
+#: to 3 rounds of one call each.
 TINY = os.environ.get("TB_BENCH_TINY") == "1"
 WARMUPS = 1
-REPEATS = 3 if TINY else 7
-MIN_TIME = 0.0 if TINY else 0.5
+REPEATS = 3 if TINY else int(os.environ.get("TB_BENCH_REPEATS") or 7)
+MIN_TIME = 0.0 if TINY else float(os.environ.get("TB_BENCH_MIN_TIME") or 0.5)
 
 
 class Mismatch(AssertionError):
