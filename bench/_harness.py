@@ -35,9 +35,9 @@ RESULTS = Path(os.environ.get("TB_BENCH_RESULTS") or Path(__file__).resolve().pa
 
 #: The defaults of ``measure``: ``$TB_BENCH_REPEATS`` rounds (7) of samples lasting about
 #: ``$TB_BENCH_MIN_TIME / repeats`` seconds (0.5); ``$TB_BENCH_TINY=1`` (the smoke test) cuts them
-#: to 3 rounds of one call each.
+#: to 3 rounds of one call each, no warm-up beyond the checking call.
 TINY = os.environ.get("TB_BENCH_TINY") == "1"
-WARMUPS = 1
+WARMUPS = 0 if TINY else 1
 REPEATS = 3 if TINY else int(os.environ.get("TB_BENCH_REPEATS") or 7)
 MIN_TIME = 0.0 if TINY else float(os.environ.get("TB_BENCH_MIN_TIME") or 0.5)
 
@@ -88,7 +88,7 @@ def assert_same(ours: Any, theirs: Any, name: str) -> None:
         bad = np.flatnonzero(~equal)
         i = int(bad[0])
         raise Mismatch(f"{name}: output differs from tensorbridge's at flat index {i} "
-                       f"({b.ravel()[i]!r} vs {a.ravel()[i]!r}; {bad.size} elements differ)")
+                       f"({b.ravel()[i].item()!r} vs {a.ravel()[i].item()!r}; {bad.size} elements differ)")
 
 
 def measure(

@@ -31,10 +31,10 @@ QUICK_ENV = {"TB_BENCH_REPEATS": "3", "TB_BENCH_MIN_TIME": "0.1"}
 #: ``TB_BENCH_TINY=1``; the figures mean nothing).
 TINY_ARGS: dict[str, list[str]] = {
     "bench_convert": ["--big-mib", "1"],
-    "bench_cast": ["--mib", "0.0625"],
+    "bench_cast": ["--mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
     "bench_io_csv": ["--rows", "2000", "--cols", "8", "--loadtxt-rows", "500"],
     "bench_io_npy": ["--size", "2", "--npz-size", "0.25"],
-    "bench_pipeline": ["--rows", "4096", "--batches", "32,256", "--samples", "1024"],
+    "bench_pipeline": ["--rows", "4096", "--batches", "256", "--samples", "1024"],
     "bench_pipeline_rss": ["--gib", "0.004", "--batches", "8", "--batch", "64", "--tf-slices-gib", "0.002"],
 }
 
