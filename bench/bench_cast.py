@@ -40,9 +40,9 @@ import ml_dtypes
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
-import tensorbridge as tb  # noqa: E402
-from tensorbridge import _ext  # noqa: E402
+import _harness
+import tensorbridge as tb
+from tensorbridge import _ext
 
 PAIRS = [
     ("float64", "float32"),
@@ -65,10 +65,9 @@ def np_dtype(name: str) -> np.dtype:
 
 
 def frameworks() -> dict[str, Any]:
+    import jax
     import tensorflow as tf
     import torch
-
-    import jax
 
     jax.config.update("jax_enable_x64", True)  # else float64/int64 sources silently become 32-bit
     import jax.numpy as jnp
@@ -88,32 +87,21 @@ def source(name: str, nbytes: int, strided: bool, rng: np.random.Generator) -> n
     return base[::2] if strided else base
 
 
-def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[str, Any]]:
-    """The rows of one (source array, target dtype): three jobs, each measured in its own rounds."""
-    torch, tf, jax, jnp = fw["torch"], fw["tf"], fw["jax"], fw["jnp"]
+def measure_into(fw: dict[str, Any], x: np.ndarray, dst_name: str, traffic: int) -> tuple[Any, str, dict[str, str]]:
+    """Times the casts into a reused output and the memcpy ceilings of the same traffic; the
+    buffers are freed on return, before the fresh-output rounds."""
+    torch = fw["torch"]
     dst_dt = np_dtype(dst_name)
-    traffic = x.size * (x.dtype.itemsize + dst_dt.itemsize)  # logical bytes read + written
-    case = f"{x.dtype.name}->{dst_name}, {'contiguous' if x.flags.c_contiguous else 'strided'}"
-    rows: list[dict[str, Any]] = []
-
-    def add(job: str, times: dict[str, dict[str, float]], ours: str, whys: dict[str, str]) -> None:
-        for anchor, why in whys.items():
-            r = _harness.row(f"{case}, {job}", ours, anchor, times[ours], times[anchor], why=why,
-                             ceiling=anchor.startswith("memcpy"),
-                             gbs_ours=traffic / times[ours]["median"] / 1e9,
-                             gbs_anchor=traffic / times[anchor]["median"] / 1e9)
-            rows.append(r)
-
-    # into a reused output
     out = np.empty(x.shape, dst_dt)
     tx, tout = tb.asarray(x), tb.asarray(out)
     tt = torch.from_numpy(x)
-    t_dt = getattr(torch, dst_name)
-    tout_t = torch.empty(x.shape, dtype=t_dt)
+    tout_t = torch.empty(x.shape, dtype=getattr(torch, dst_name))
     np_out = np.empty(x.shape, dst_dt)
     half = traffic // 2  # a memcpy of this many bytes reads + writes the cast's traffic
     m_src, m_dst = np.ones(half, np.uint8), np.empty(half, np.uint8)
     tm_src, tm_dst = torch.ones(half, dtype=torch.uint8), torch.empty(half, dtype=torch.uint8)
+    memcpy_np = "memcpy: np.copyto uint8 (1 thread)"
+    memcpy_torch = f"memcpy: torch copy_ uint8 ({torch.get_num_threads()} threads)"
 
     def tb_into() -> Any:
         tb.cast_into(tx, tout, casting="unsafe")
@@ -128,18 +116,40 @@ def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[
             "tb.cast_into": tb_into,
             "np.copyto (1 thread)": np_copyto,
             "torch Tensor.copy_": lambda: tout_t.copy_(tt),
-            "memcpy: np.copyto uint8 (1 thread)": lambda: np.copyto(m_dst, m_src),
-            f"memcpy: torch copy_ uint8 ({torch.get_num_threads()} threads)": lambda: tm_dst.copy_(tm_src),
+            memcpy_np: lambda: np.copyto(m_dst, m_src),
+            memcpy_torch: lambda: tm_dst.copy_(tm_src),
         },
-        unchecked=("memcpy: np.copyto uint8 (1 thread)", f"memcpy: torch copy_ uint8 ({torch.get_num_threads()} threads)"),
+        unchecked=(memcpy_np, memcpy_torch),
     )
-    add("into a reused output", times, "tb.cast_into", {
+    return times, "tb.cast_into", {
         "np.copyto (1 thread)": WHY_COPYTO,
         "torch Tensor.copy_": WHY_TORCH_COPY,
-        "memcpy: np.copyto uint8 (1 thread)": WHY_MEMCPY,
-        f"memcpy: torch copy_ uint8 ({torch.get_num_threads()} threads)": WHY_MEMCPY,
-    })
-    del m_src, m_dst, tm_src, tm_dst, np_out, tout_t
+        memcpy_np: WHY_MEMCPY,
+        memcpy_torch: WHY_MEMCPY,
+    }
+
+
+def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[str, Any]]:
+    """The rows of one (source array, target dtype): three jobs, each measured in its own rounds."""
+    torch, tf, jax, jnp = fw["torch"], fw["tf"], fw["jax"], fw["jnp"]
+    dst_dt = np_dtype(dst_name)
+    traffic = x.size * (x.dtype.itemsize + dst_dt.itemsize)  # logical bytes read + written
+    case = f"{x.dtype.name}->{dst_name}, {'contiguous' if x.flags.c_contiguous else 'strided'}"
+    rows: list[dict[str, Any]] = []
+
+    tx = tb.asarray(x)
+
+    def add(job: str, times: dict[str, dict[str, float]], ours: str, whys: dict[str, str]) -> None:
+        for anchor, why in whys.items():
+            r = _harness.row(f"{case}, {job}", ours, anchor, times[ours], times[anchor], why=why,
+                             ceiling=anchor.startswith("memcpy"),
+                             gbs_ours=traffic / times[ours]["median"] / 1e9,
+                             gbs_anchor=traffic / times[anchor]["median"] / 1e9)
+            rows.append(r)
+
+    tt = torch.from_numpy(x)
+    t_dt = getattr(torch, dst_name)
+    add("into a reused output", *measure_into(fw, x, dst_name, traffic))
 
     # a fresh output per call: anchors as their users call them
     tf_dt, j_dt = getattr(tf, dst_name), getattr(jnp, dst_name)

@@ -25,8 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
-import tensorbridge as tb  # noqa: E402
+import _harness
+import tensorbridge as tb
 
 WHY = {
     "torch.from_numpy": "both wrap the same memory; ours goes through DLPack and a Python facade",
@@ -88,8 +88,11 @@ def main() -> None:
             src = torch.from_numpy(arr) if what.startswith("torch") else arr
 
             def jax_ready(fn: Any, src: Any = src) -> Any:
-                # JAX dispatches asynchronously: a copy counts only once it is done.
-                return lambda: (lambda out: out.block_until_ready() if hasattr(out, "block_until_ready") else out)(fn(src))
+                def call() -> Any:
+                    out = fn(src)  # JAX dispatches asynchronously: a copy counts only once it is done
+                    return out.block_until_ready() if hasattr(out, "block_until_ready") else out
+
+                return call
 
             contenders = {"tb": jax_ready(ours), **{name: jax_ready(fn) for name, fn in anchors.items()}}
             zero_copy = {name: address(fn()) == arr.__array_interface__["data"][0] for name, fn in contenders.items()}

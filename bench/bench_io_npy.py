@@ -37,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness
 import tensorbridge as tb
 
-
 WHY_MMAP = "both map the file; the cost is header parsing and object creation, not data"
 WHY_READ = "both read the file from the page cache into fresh memory"
 WHY_READ_REUSE = "tb reuses blocks from its cache; NumPy asks malloc, which hands back fresh pages"
@@ -64,8 +63,8 @@ def main() -> None:
         np.save(big, data)
         label = f"{args.size:g} MiB"
 
-        t = _harness.measure({"tb.save": lambda: tb.save(ours_out, data), "np.save": lambda: np.save(np_out, data)},
-                             same=None)
+        t = _harness.measure({"tb.save": lambda d=data: tb.save(ours_out, d),
+                              "np.save": lambda d=data: np.save(np_out, d)}, same=None)
         if ours_out.read_bytes() != np_out.read_bytes():
             raise _harness.Mismatch("tb.save wrote other bytes than np.save")
         add(row(f"write, {label}", "tb.save", "np.save", t["tb.save"], t["np.save"], why=WHY_WRITE))
@@ -97,10 +96,10 @@ def main() -> None:
                 with zf.open(info) as member:
                     header_crc = zlib.crc32(member.read(info.file_size - x.nbytes))
 
-            def ours(z: Path = z, stored: bool = kind == "stored", want: int = info.CRC) -> Any:
+            def ours(z: Path = z, stored: bool = kind == "stored", want: int = info.CRC, head: int = header_crc) -> Any:
                 with tb.load(z) as f:
                     out = f["x"]
-                if stored and zlib.crc32(memoryview(tb.to_numpy(out)).cast("B"), header_crc) != want:
+                if stored and zlib.crc32(memoryview(tb.to_numpy(out)).cast("B"), head) != want:
                     raise _harness.Mismatch(f"{z}: member x.npy fails its CRC-32")
                 return out
 

@@ -39,8 +39,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _harness  # noqa: E402
-import tensorbridge as tb  # noqa: E402
+import _harness
+import tensorbridge as tb
 
 WHY = {
     "DataLoader(TensorDataset, shuffle=True)": "one Python __getitem__ per sample, then a collate",

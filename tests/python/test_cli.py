@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
 from tensorbridge.cli import build_parser, main
 
@@ -27,7 +26,7 @@ def test_demo_quick_trains_every_framework_above_90_percent() -> None:
     out = done.stdout
     assert "CSV and .npy agree" in out
     assert re.search(r"numpy -> torch\s+shared \(zero-copy\)", out)
-    accuracies = dict(re.findall(r"^  (\w+)\s+held-out accuracy ([0-9.]+)", out, re.M))
+    accuracies = dict(re.findall(r"^  (\w+)\s+held-out accuracy ([0-9.]+)", out, re.MULTILINE))
     assert set(accuracies) == {"torch", "tensorflow", "jax"}, out
     assert all(float(a) > 0.9 for a in accuracies.values()), accuracies
     assert "DataLoader(TensorDataset, shuffle=True)" in out and "tensorbridge is" in out

@@ -40,8 +40,9 @@ class Ratio:
 def ratios(name: str, payload: dict[str, Any]) -> list[Ratio]:
     """The comparisons in one benchmark's JSON (its ``rows``, as ``_harness.row`` writes them)."""
     rows = payload.get("rows")
-    if not isinstance(rows, list):
-        raise ValueError(f"{name}.json has no list of rows (was it written by an older bench/?); run the benchmark again")
+    if not isinstance(rows, list):  # a file's content, not an argument's type
+        raise ValueError(  # noqa: TRY004
+            f"{name}.json has no list of rows (was it written by an older bench/?); run the benchmark again")
     try:
         return [Ratio(name, str(r["case"]), str(r["anchor"]), float(r["ratio"]), str(r.get("ours", "")),
                       str(r.get("why", "")), bool(r.get("ceiling", False)),
@@ -114,10 +115,10 @@ def write(results: dict[str, list[Ratio]], out_dir: Path, command: str) -> Path:
     """Writes ``report.md`` and one ``NAME.png`` per benchmark into ``out_dir``; returns the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     every = [r for rows in results.values() for r in rows]
-    parts = ["# tensorbridge benchmark report", "",
-             f"Reproduce with `{command}`. Ratios are the anchor's median time (or peak memory) over "
+    intro = (f"Reproduce with `{command}`. Ratios are the anchor's median time (or peak memory) over "
              "tensorbridge's, measured in the same rounds on the same data with outputs checked equal: > 1 means "
-             f"tensorbridge is faster; within {TIE:.0%} of 1 is a tie.", "",
+             f"tensorbridge is faster; within {TIE:.0%} of 1 is a tie.")
+    parts = ["# tensorbridge benchmark report", "", intro, "",
              "## Every case against its strongest anchor, worst first", "", summary(every), ""]
     ceilings = sorted((r for r in every if r.ceiling), key=lambda r: r.ratio)
     if ceilings:
