@@ -5,7 +5,8 @@ Three jobs per (pair, layout), each with its own anchors:
 
 - ``into``: into a reused output. tensorbridge ``tb.cast_into`` against ``np.copyto(out, x,
   casting="unsafe")`` (one thread) and torch ``out.copy_(x)`` (torch's threads), both into their
-  own reused output. The memory-bandwidth ceiling is shown as two more anchors: a plain memcpy of
+  own reused output; torch is set to tensorbridge's thread count. The memory-bandwidth ceiling is
+  shown as two more anchors: a plain memcpy of
   the same number of bytes read + written, no conversion, into a reused buffer: ``np.copyto`` of
   uint8 (one thread) and torch ``copy_`` of uint8 (torch's threads).
 - ``fresh, cache off``: a new output per call with tensorbridge's block cache off
@@ -184,6 +185,8 @@ def main() -> None:
     parser.add_argument("--pairs", default=None, help="comma-separated SRC->DST pairs (default: all six)")
     args = parser.parse_args()
     fw = frameworks()
+    # Same threads: torch's copy_, .to() and its memcpy ceiling run on as many threads as tensorbridge.
+    fw["torch"].set_num_threads(tb.num_threads())
     nbytes = int(args.mib * (1 << 20))
     pairs = [tuple(p.split("->")) for p in args.pairs.split(",")] if args.pairs else PAIRS
     rng = np.random.default_rng(0)
