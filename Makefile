@@ -61,7 +61,7 @@ py-test: build
 	$(PY) -m pytest -q tests/python
 
 bench: build
-	$(PY) bench/run_all.py
+	.venv/bin/tensorbridge bench
 
 clean:
 	rm -rf build

@@ -4,9 +4,16 @@ Creates (or reuses, with --path) an N x 64 float32 ``x.npy`` of --gib GiB (defau
 ``labels.npy``, written in chunks through ``np.lib.format.open_memmap`` (never whole in RAM), then
 runs each contender in its own fresh subprocess over --batches shuffled batches of --batch rows
 (default 4096 x 256 = 1M samples, which touches nearly every 64 KiB block of the file; --batches 0
-runs a whole epoch). Reports peak RSS (VmHWM), the peaks of RssAnon and RssFile sampled every
-20 ms during the run, and samples/s, each as a ratio against the DataLoader anchor measured in the
-same run. Writes bench/results/bench_pipeline_rss.json. Never asserts.
+runs a whole epoch). The framework is imported first; then the peak (VmHWM) is reset and the clock
+started, so neither an import's time nor its memory counts. Reports the peak RSS growth (VmHWM
+after the run minus RSS after the import), VmHWM itself, the peaks of RssAnon and RssFile sampled every
+20 ms during the run, and seconds. Every contender runs ``--rounds`` times (default 3), each run in
+a fresh process, in interleaved rounds (order rotated each round); the median with min and max is
+kept, as ``_harness.measure`` does for in-process timings. Each run keeps a copy of its first
+batches and, after its figures are taken, checks them against the file: every label (the row
+number) at most once and every feature row equal to the file's row of that label; a run that fails
+the check fails the benchmark. Rows: tensorbridge (pread) against each other library's reader,
+peak RSS growth and seconds (tensorbridge with keep_resident=True is in the JSON's runs only). Writes bench/results/bench_pipeline_rss.json. Never asserts figures.
 
     PYTHONPATH=build/dev-NAME/site .venv/bin/python bench/bench_pipeline_rss.py [--gib 8] [--batches 4096]
         [--path DIR] [--keep] [--tf-slices-gib 1]
@@ -43,7 +50,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import print_table, save  # noqa: E402
+from _harness import TINY, Mismatch, print_rows, row, save, stats
+
+CHECKED_BATCHES = 4
 
 WIDTH = 64
 CONTENDERS = ["tensorbridge", "tensorbridge_resident", "dataloader", "tf_from_generator", "tf_from_tensor_slices"]
@@ -53,6 +62,17 @@ LABELS = {
     "dataloader": "DataLoader over np.load(mmap_mode='r')",
     "tf_from_generator": "tf.data from_generator over the memmap",
     "tf_from_tensor_slices": "tf.data from_tensor_slices(memmap) on a {S} GiB prefix",
+}
+
+WHY_SECONDS = {
+    "dataloader": "one Python __getitem__ per sample through the mapping, then a collate",
+    "tf_from_generator": "a Python generator per batch, fancy-indexing the mapping (page faults)",
+    "tf_from_tensor_slices": "copies the array (here a prefix) into a tensor, then tf.data's shuffle buffer",
+}
+WHY_RSS = {
+    "dataloader": "pages read through the mapping stay resident as file-backed memory",
+    "tf_from_generator": "pages read through the mapping stay resident; tf.data copies each batch in",
+    "tf_from_tensor_slices": "from_tensor_slices copies the array (here a prefix) into one tensor first",
 }
 
 
@@ -169,20 +189,52 @@ def _limit(it: Any, count: int) -> Any:
         yield b
 
 
+def _check(name: str, kept: list[tuple[np.ndarray, np.ndarray]], x_path: Path) -> None:
+    """Raises ``Mismatch`` unless the kept batches hold distinct labels and the file's rows for them."""
+    x = np.load(x_path, mmap_mode="r")
+    labels = np.concatenate([yb for _, yb in kept]).astype(np.int64)
+    if np.unique(labels).size != labels.size:
+        raise Mismatch(f"{name}: a sample came twice in one epoch")
+    for xb, yb in kept:
+        if not np.array_equal(xb, x[yb.astype(np.int64)]):
+            raise Mismatch(f"{name}: a batch's features differ from the file's rows of its labels")
+
+
+def _import_framework(name: str) -> None:
+    """Imports what the contender needs before anything is measured: an import's time and memory
+    are the same for every use of the framework, not the pipeline's."""
+    if name.startswith("tensorbridge"):
+        import tensorbridge  # noqa: F401
+    elif name == "dataloader":
+        import torch  # noqa: F401
+    else:
+        import tensorflow  # noqa: F401
+
+
 def worker(args: argparse.Namespace) -> None:
+    _import_framework(args.worker)
+    try:  # start the peak (VmHWM) from here: Linux resets it on "5" (proc(5), clear_refs)
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
     before = _status()
     with Sampler() as sampler:
         t0 = time.perf_counter()
         batches, samples = _iterate(args.worker, Path(args.path) / "x.npy", Path(args.path) / "labels.npy",
                                     args.batch, args.batches, args.tf_slices_gib)
-        seen = 0
-        for xb, _ in batches:
+        seen, kept = 0, []
+        for xb, yb in batches:
+            if len(kept) < CHECKED_BATCHES:  # a few KiB: the same small cost for every contender
+                kept.append((np.array(xb, copy=True), np.array(yb, copy=True)))
             seen += int(xb.shape[0])
         elapsed = time.perf_counter() - t0
     after = _status()
+    _check(args.worker, kept, Path(args.path) / "x.npy")
     print(json.dumps({"name": args.worker, "samples": seen, "expected": samples, "seconds": elapsed,
                       "vm_hwm": after["VmHWM"], "peak_rss_anon": sampler.peak["RssAnon"],
-                      "peak_rss_file": sampler.peak["RssFile"], "start_rss": before["VmRSS"]}))
+                      "peak_rss_file": sampler.peak["RssFile"], "start_rss": before["VmRSS"],
+                      # what the pipeline added to the process after its framework was imported
+                      "peak_growth": max(after["VmHWM"] - before["VmRSS"], 4096)}))
 
 
 # ----------------------------------------------------------------------------- driver side
@@ -195,6 +247,7 @@ def main() -> None:
     p.add_argument("--batches", type=int, default=4096, help="batches per contender (0: one whole epoch)")
     p.add_argument("--tf-slices-gib", type=float, default=1.0, help="prefix given to from_tensor_slices")
     p.add_argument("--contenders", default=",".join(CONTENDERS))
+    p.add_argument("--rounds", type=int, default=1 if TINY else 3, help="fresh-process runs per contender (default 3)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -206,46 +259,51 @@ def main() -> None:
     x_path, y_path = create(folder, args.gib)
     file_bytes = x_path.stat().st_size + y_path.stat().st_size
     print(f"data: {x_path} + labels, {file_bytes / (1 << 30):.2f} GiB (ready in {time.perf_counter() - t0:.0f} s)")
-    results = []
+    names = args.contenders.split(",")
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    errors: dict[str, str] = {}
     try:
-        for name in args.contenders.split(","):
-            cmd = [sys.executable, __file__, "--worker", name, "--path", str(folder), "--batch", str(args.batch),
-                   "--batches", str(args.batches), "--tf-slices-gib", str(args.tf_slices_gib)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-            if proc.returncode != 0 or not lines:
-                tail = (proc.stderr.strip().splitlines() or ["?"])[-1]
-                print(f"{name}: failed (exit {proc.returncode}): {tail}")
-                results.append({"name": name, "error": tail, "exit": proc.returncode})
-                continue
-            r = json.loads(lines[-1])
-            print(f"{name}: {r['samples']} samples in {r['seconds']:.1f} s, VmHWM {r['vm_hwm'] >> 20} MiB")
-            results.append(r)
+        for r in range(args.rounds):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                if name in errors:
+                    continue
+                cmd = [sys.executable, __file__, "--worker", name, "--path", str(folder), "--batch", str(args.batch),
+                       "--batches", str(args.batches), "--tf-slices-gib", str(args.tf_slices_gib)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+                if proc.returncode != 0 or not lines:
+                    errors[name] = (proc.stderr.strip().splitlines() or ["?"])[-1]
+                    print(f"{name}: failed (exit {proc.returncode}): {errors[name]}")
+                    continue
+                out = json.loads(lines[-1])
+                print(f"{name}: {out['samples']} samples in {out['seconds']:.1f} s, VmHWM {out['vm_hwm'] >> 20} MiB")
+                runs[name].append(out)
     finally:
         if not (args.keep or args.path):
             shutil.rmtree(folder, ignore_errors=True)
 
-    anchor = next((r for r in results if r["name"] == "dataloader" and "error" not in r), None)
     rows = []
-    for r in results:
-        label = LABELS[r["name"]].format(S=args.tf_slices_gib)
-        if "error" in r:
-            rows.append([label, "failed: " + r["error"][:80], "", "", "", ""])
-            continue
-        rate = r["samples"] / r["seconds"]
-        ratio = f"{rate / (anchor['samples'] / anchor['seconds']):.2f}x" if anchor else "n/a"
-        mib = lambda v: f"{v / (1 << 20):,.0f}"  # noqa: E731
-        rows.append([label, mib(r["vm_hwm"]), mib(r["peak_rss_anon"]), mib(r["peak_rss_file"]),
-                     f"{rate:,.0f}", ratio])
-    print_table(f"Peak memory, shuffled batches of {args.batch} over a {file_bytes / (1 << 30):.2f} GiB memory-mapped .npy",
-                ["pipeline", "peak RSS (VmHWM) MiB", "peak RssAnon MiB", "peak RssFile MiB", "samples/s",
-                 "vs DataLoader"], rows)
+    ours = "tensorbridge"
+    if runs.get(ours):
+        mine = {k: stats([float(run[k]) for run in runs[ours]]) for k in ("peak_growth", "seconds")}
+        for name in names:
+            if name.startswith("tensorbridge") or name in errors:
+                continue  # keep_resident=True is tensorbridge too: in the JSON's runs, not a rival
+            label = LABELS[name].format(S=args.tf_slices_gib)
+            theirs = {k: stats([float(run[k]) for run in runs[name]]) for k in ("peak_growth", "seconds")}
+            samples = {run["samples"] for run in runs[name]}
+            why_rss = WHY_RSS[name]
+            case = f"shuffled batches of {args.batch} over a {file_bytes / (1 << 30):.2f} GiB memory-mapped .npy"
+            rows.append(row(f"{case}, peak RSS growth", LABELS[ours], label, mine["peak_growth"], theirs["peak_growth"],
+                            metric="bytes", why=why_rss, samples=sorted(samples)))
+            rows.append(row(f"{case}, seconds", LABELS[ours], label, mine["seconds"], theirs["seconds"],
+                            why=WHY_SECONDS[name], samples=sorted(samples)))
+    print_rows("Peak memory (VmHWM) and time, shuffled batches over a memory-mapped .npy", rows)
     save("bench_pipeline_rss", {"file_bytes": file_bytes, "batch": args.batch, "batches": args.batches,
-                                "tf_slices_gib": args.tf_slices_gib,
-                                "results": results})
-    failed = [r["name"] for r in results if "error" in r]
-    if failed:
-        sys.exit(f"bench_pipeline_rss: {', '.join(failed)} failed")
+                                "tf_slices_gib": args.tf_slices_gib, "rounds": args.rounds,
+                                "runs": runs, "errors": errors, "rows": rows})
+    if errors:
+        sys.exit(f"bench_pipeline_rss: {', '.join(errors)} failed")
 
 
 if __name__ == "__main__":

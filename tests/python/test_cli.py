@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
 from tensorbridge.cli import build_parser, main
 
@@ -27,7 +26,7 @@ def test_demo_quick_trains_every_framework_above_90_percent() -> None:
     out = done.stdout
     assert "CSV and .npy agree" in out
     assert re.search(r"numpy -> torch\s+shared \(zero-copy\)", out)
-    accuracies = dict(re.findall(r"^  (\w+)\s+held-out accuracy ([0-9.]+)", out, re.M))
+    accuracies = dict(re.findall(r"^  (\w+)\s+held-out accuracy ([0-9.]+)", out, re.MULTILINE))
     assert set(accuracies) == {"torch", "tensorflow", "jax"}, out
     assert all(float(a) > 0.9 for a in accuracies.values()), accuracies
     assert "DataLoader(TensorDataset, shuffle=True)" in out and "tensorbridge is" in out
@@ -359,19 +358,19 @@ def test_bench_arguments() -> None:
         build_parser().parse_args(["bench", "--nope"])
 
 
+def _row(case: str, anchor: str, ratio: float, why: str = "", **extra: object) -> dict[str, object]:
+    """A row as bench/_harness.py writes it (medians: ours 1.0, the anchor ``ratio``)."""
+    return {"case": case, "ours": "tb", "anchor": anchor, "metric": "seconds", "why": why, "ratio": ratio,
+            "ours_stats": {"median": 1.0, "min": 0.9, "max": 1.1}, "anchor_stats": {"median": ratio, "min": ratio,
+                                                                                   "max": ratio}, **extra}
+
+
 CANNED = {
-    "bench_pipeline": {"batches": {"32": {"tensorbridge as_torch": 1000.0, "DataLoader(TensorDataset, shuffle=True)": 40.0,
-                                          "gather limit (C++ memcpy, 1 thread)": 5000.0}}},
-    "bench_convert": {"results": [{"case": "numpy -> torch", "size": "1 KiB", "anchor": "torch.from_numpy",
-                                   "speedup": 0.8}]},
-    "bench_pipeline_rss": {"results": [
-        {"name": "tensorbridge", "samples": 100, "seconds": 1.0, "vm_hwm": 50},
-        {"name": "tensorbridge_resident", "samples": 100, "seconds": 0.5, "vm_hwm": 900},
-        {"name": "dataloader", "samples": 100, "seconds": 4.0, "vm_hwm": 1000},
-        {"name": "tf_from_generator", "error": "ImportError", "exit": 1}]},
-    "bench_cast": {"memcpy_gbs": 40.0, "rows": [
-        {"pair": "uint8->float32", "layout": "contiguous", "memcpy_gbs": 30.0, "tb_into": 36.0, "tb_fresh": 36.0,
-         "tf_cast": 24.0}]},
+    "bench_pipeline": {"rows": [_row("batch 32", "DataLoader", 25.0), _row("batch 32", "NumPy loop", 2.0),
+                                _row("batch 32", "gather limit", 0.1, "a ceiling", ceiling=True)]},
+    "bench_convert": {"rows": [_row("numpy -> tf, 1 KiB", "tf from_dlpack", 0.25, "DLPack import from Python"),
+                               _row("numpy -> tf, 1 KiB", "tf.convert_to_tensor", 2.0, "copies")]},
+    "bench_cast": {"rows": [_row("f64->f32, into", "torch copy_", 1.02, "torch's own kernels")]},
 }
 
 
@@ -384,18 +383,35 @@ def test_bench_report_from_canned_json(tmp_path: Path, capsys: pytest.CaptureFix
         (bench / f"{name}.py").write_text("raise SystemExit('must not run with --no-run')\n")
         (bench / "results" / f"{name}.json").write_text(json.dumps(payload))
     monkeypatch.setenv("TB_BENCH_DIR", str(bench))
+    monkeypatch.delenv("TB_BENCH_RESULTS", raising=False)
     assert main(["bench", "--no-run", "--out", str(tmp_path / "report")]) == 0
     out = capsys.readouterr().out
-    assert "| bench_pipeline | batch 32 | DataLoader(TensorDataset, shuffle=True) | 25.00x |" in out
-    assert "gather limit" not in out  # a ceiling, not an anchor
-    assert "| bench_pipeline_rss | memmap .npy, peak RSS | dataloader | 20.00x |" in out  # 1000 MiB / 50 MiB
-    assert "| bench_pipeline_rss | memmap .npy, samples/s | dataloader | 4.00x |" in out
-    assert "tf_from_generator" not in out  # a failed run has no figure
-    assert "| bench_cast | uint8->float32, contiguous (into) | memcpy | 1.20x |" in out  # the row's own memcpy
-    assert "| bench_cast | uint8->float32, contiguous | tf_cast | 1.50x |" in out
+    # Each case once, against its strongest anchor, worst first; losses and ties keep their why.
+    lines = [ln for ln in out.splitlines() if ln.startswith("| bench_")]
+    assert lines == [
+        "| bench_convert | numpy -> tf, 1 KiB | tf from_dlpack | 0.25x | loss | DLPack import from Python |",
+        "| bench_cast | f64->f32, into | torch copy_ | 1.02x | tie | torch's own kernels |",
+        "| bench_pipeline | batch 32 | NumPy loop | 2.00x | win |  |",
+    ]
     report = (tmp_path / "report" / "report.md").read_text()
-    assert "| bench_convert | numpy -> torch, 1 KiB | torch.from_numpy | 0.80x |" in report
+    summary, rest = report.split("## Against the memory limit")
+    assert "gather limit" not in summary  # a ceiling, not a rival
+    assert "| bench_pipeline | batch 32 | gather limit | 0.10x | a ceiling |" in rest
+    assert "| bench_convert | numpy -> tf, 1 KiB | tf.convert_to_tensor | 2.00x | copies |" in rest
     assert (tmp_path / "report" / "bench_pipeline.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bench_report_refuses_an_old_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = tmp_path / "bench"
+    (bench / "results").mkdir(parents=True)
+    (bench / "_harness.py").write_text("")
+    (bench / "bench_cast.py").write_text("")
+    (bench / "results" / "bench_cast.json").write_text(json.dumps({"memcpy_gbs": 40.0, "rows": [{"pair": "x"}]}))
+    monkeypatch.setenv("TB_BENCH_DIR", str(bench))
+    monkeypatch.delenv("TB_BENCH_RESULTS", raising=False)
+    assert main(["bench", "--no-run", "--out", str(tmp_path / "report")]) == 1
+    assert "bench_cast.json does not have the layout the report expects" in capsys.readouterr().err
 
 
 def test_bench_without_bench_dir_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],

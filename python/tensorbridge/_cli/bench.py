@@ -1,5 +1,6 @@
 """``tensorbridge bench``: runs the benchmarks of the repository's ``bench/`` folder (each in its
-own process), then prints one table of ratios and writes a Markdown report with plots."""
+own process), then prints every case against its strongest anchor, worst first, and writes a
+Markdown report with plots."""
 
 from __future__ import annotations
 
@@ -14,14 +15,27 @@ from . import report
 from .data import UsageError
 from .progress import Progress
 
-#: Arguments that make each benchmark small enough for a smoke run (read from their argparse flags).
+#: Arguments that make each benchmark small enough for a run of a few minutes (``--quick``).
 QUICK_ARGS: dict[str, list[str]] = {
     "bench_convert": ["--big-mib", "64"],
-    "bench_cast": ["--repeats", "2"],
-    "bench_io_csv": ["--rows", "20000", "--repeats", "1", "--loadtxt-rows", "2000"],
-    "bench_io_npy": ["--size", "32", "--npz-size", "8", "--repeats", "2"],
-    "bench_pipeline": ["--rows", "100000", "--batches", "32,1024", "--limited", "50"],
-    "bench_pipeline_rss": ["--gib", "0.25", "--batches", "256", "--tf-slices-gib", "0.125"],
+    "bench_cast": ["--mib", "16"],
+    "bench_io_csv": ["--rows", "100000", "--loadtxt-rows", "5000"],
+    "bench_io_npy": ["--size", "64", "--npz-size", "8"],
+    "bench_pipeline": ["--rows", "200000", "--batches", "32,1024", "--samples", "16384"],
+    "bench_pipeline_rss": ["--gib", "0.25", "--batches", "256", "--tf-slices-gib", "0.125", "--rounds", "1"],
+}
+#: ``--quick`` also measures with fewer, shorter rounds (the same for every contender).
+QUICK_ENV = {"TB_BENCH_REPEATS": "3", "TB_BENCH_MIN_TIME": "0.1"}
+
+#: Arguments for a run of seconds that only shows every benchmark still works (with
+#: ``TB_BENCH_TINY=1``; the figures mean nothing).
+TINY_ARGS: dict[str, list[str]] = {
+    "bench_convert": ["--big-mib", "1"],
+    "bench_cast": ["--mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
+    "bench_io_csv": ["--rows", "2000", "--cols", "8", "--loadtxt-rows", "500"],
+    "bench_io_npy": ["--size", "2", "--npz-size", "0.25"],
+    "bench_pipeline": ["--rows", "4096", "--batches", "256", "--samples", "1024"],
+    "bench_pipeline_rss": ["--gib", "0.004", "--batches", "8", "--batch", "64", "--tf-slices-gib", "0.002"],
 }
 
 
@@ -65,17 +79,19 @@ def run(args: argparse.Namespace) -> int:
                 cmd = [sys.executable, script.name, *(QUICK_ARGS.get(script.stem, []) if args.quick else [])]
                 print(f"running {' '.join(cmd[1:])}", flush=True)
                 t0 = time.perf_counter()
-                done = subprocess.run(cmd, cwd=bench_dir, capture_output=True, text=True)
+                env = {**os.environ, **(QUICK_ENV if args.quick else {})}
+                done = subprocess.run(cmd, cwd=bench_dir, capture_output=True, text=True, env=env, check=False)
                 if done.returncode != 0:
                     failed.append(script.stem)
                     print(f"  {script.stem} failed (exit {done.returncode}):\n{done.stderr[-2000:]}", file=sys.stderr)
                 else:
                     print(f"  {script.stem}: {time.perf_counter() - t0:.0f} s")
                 bar.update()
-    results = report.load_results(bench_dir / "results", [p.stem for p in scripts if p.stem not in failed])
+    results_dir = Path(os.environ.get("TB_BENCH_RESULTS") or bench_dir / "results")
+    results = report.load_results(results_dir, [p.stem for p in scripts if p.stem not in failed])
     rows = [r for rs in results.values() for r in rs]
-    print(report.table(rows))
-    out = args.out or bench_dir / "results" / "report"
+    print(report.summary(rows))
+    out = args.out or results_dir / "report"
     command = "tensorbridge bench" + (" --quick" if args.quick else "")
     print(f"wrote {report.write(results, out, command)}")
     if failed:

@@ -1,102 +1,54 @@
-"""The benchmark report: ratios pulled out of each ``bench/results/*.json`` (every benchmark
-writes its own layout; one small extractor per layout, in one table) into one Markdown file with
-a bar chart per benchmark."""
+"""The benchmark report: the rows of each ``bench/results/*.json`` (one layout for every benchmark,
+written by ``bench/_harness.py``) turned into one Markdown file.
+
+First the summary: every case once, against its strongest anchor (the one tensorbridge beats by the
+least or loses to by the most), sorted worst first, losses and ties kept, each with its one-line
+why. Then the memory-limit rows (anchors that are ceilings, not competitors), then every comparison
+per benchmark with a bar chart."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+#: Ratios within this of 1 count as a tie.
+TIE = 0.05
 
 
 @dataclass(frozen=True)
 class Ratio:
-    """One comparison: ``ratio`` > 1 means tensorbridge was faster than ``anchor`` on ``case``."""
+    """One comparison: ``ratio`` > 1 means tensorbridge was faster (or smaller) than ``anchor`` on
+    ``case``; ``ceiling`` marks an anchor that is a limit (a memcpy of the same bytes), not a rival."""
 
     bench: str
     case: str
     anchor: str
     ratio: float
+    ours: str = ""
+    why: str = ""
+    ceiling: bool = False
+    spread: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-
-def _convert(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    for r in d.get("results", []):
-        yield f"{r['case']}, {r['size']}", r["anchor"], r["speedup"]
-
-
-def _cast(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    # Like against like: a reused output against memcpy; a fresh output against the frameworks'
-    # casts, which allocate theirs.
-    for r in d.get("rows", []):
-        case = f"{r['pair']}, {r['layout']}"
-        memcpy = r.get("memcpy_gbs", d.get("memcpy_gbs"))  # the memcpy timed in the row's own rounds
-        if memcpy and r.get("tb_into"):
-            yield case + " (into)", "memcpy", r["tb_into"] / memcpy
-        for anchor in ("numpy_astype", "torch_to", "tf_cast", "jax_astype"):
-            if r.get("tb_fresh") and r.get(anchor):
-                yield case, anchor, r["tb_fresh"] / r[anchor]
-
-
-def _io_csv(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    for r in d.get("results", [])[1:]:
-        yield "CSV -> float32 tensor", r["name"], r["tensorbridge_speedup"]
-
-
-def _io_npy(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    for r in d.get("rows", []):
-        yield r["case"], "numpy", r["ratio"]
-
-
-def _pipeline(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    for batch, figures in d.get("batches", {}).items():
-        ours = figures.get("tensorbridge as_torch")
-        for anchor, rate in figures.items():
-            if ours and not anchor.startswith("tensorbridge") and not anchor.startswith("gather limit") and rate:
-                yield f"batch {batch}", anchor, ours / rate
-
-
-def _pipeline_rss(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    # Two comparisons per reader: peak RSS (smaller is better, so anchor / ours) and samples/s.
-    runs = {r["name"]: r for r in d.get("results", []) if "error" not in r}
-    ours = runs.get("tensorbridge")
-    if ours is None:
-        return
-    for name, r in runs.items():
-        if not name.startswith("tensorbridge"):
-            yield "memmap .npy, peak RSS", name, r["vm_hwm"] / ours["vm_hwm"]
-            yield "memmap .npy, samples/s", name, (ours["samples"] / ours["seconds"]) / (r["samples"] / r["seconds"])
-
-
-def _generic(d: dict[str, Any]) -> Iterable[tuple[str, str, float]]:
-    """Any list of dicts with a ``speedup`` or ``ratio`` field (for benchmarks added later)."""
-    for value in d.values():
-        if isinstance(value, list):
-            for r in value:
-                if isinstance(r, dict):
-                    ratio = r.get("speedup", r.get("ratio"))
-                    if isinstance(ratio, (int, float)):
-                        yield str(r.get("case", r.get("name", "?"))), str(r.get("anchor", "anchor")), ratio
-
-
-#: benchmark name -> how to read its JSON into (case, anchor, ratio) rows.
-EXTRACTORS: dict[str, Callable[[dict[str, Any]], Iterable[tuple[str, str, float]]]] = {
-    "bench_convert": _convert,
-    "bench_cast": _cast,
-    "bench_io_csv": _io_csv,
-    "bench_io_npy": _io_npy,
-    "bench_pipeline": _pipeline,
-    "bench_pipeline_rss": _pipeline_rss,
-}
+    @property
+    def verdict(self) -> str:
+        return "loss" if self.ratio < 1 - TIE else "tie" if self.ratio <= 1 + TIE else "win"
 
 
 def ratios(name: str, payload: dict[str, Any]) -> list[Ratio]:
-    """The comparisons in one benchmark's JSON."""
-    extract = EXTRACTORS.get(name, _generic)
+    """The comparisons in one benchmark's JSON (its ``rows``, as ``_harness.row`` writes them)."""
+    rows = payload.get("rows")
+    if not isinstance(rows, list):  # a file's content, not an argument's type
+        raise ValueError(  # noqa: TRY004
+            f"{name}.json has no list of rows (was it written by an older bench/?); run the benchmark again")
     try:
-        return [Ratio(name, case, anchor, float(r)) for case, anchor, r in extract(payload)]
-    except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
+        return [Ratio(name, str(r["case"]), str(r["anchor"]), float(r["ratio"]), str(r.get("ours", "")),
+                      str(r.get("why", "")), bool(r.get("ceiling", False)),
+                      {"ours": r.get("ours_stats"), "anchor": r.get("anchor_stats"), "metric": r.get("metric")})
+                for r in rows]
+    except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{name}.json does not have the layout the report expects ({e!r})") from None
 
 
@@ -110,10 +62,31 @@ def load_results(results_dir: Path, names: Iterable[str]) -> dict[str, list[Rati
     return out
 
 
+def strongest(rows: Iterable[Ratio]) -> list[Ratio]:
+    """Each case once, against the anchor with the lowest ratio (ceilings left out), worst first."""
+    best: dict[tuple[str, str], Ratio] = {}
+    for r in rows:
+        key = (r.bench, r.case)
+        if not r.ceiling and (key not in best or r.ratio < best[key].ratio):
+            best[key] = r
+    return sorted(best.values(), key=lambda r: r.ratio)
+
+
+def _why(r: Ratio) -> str:
+    return r.why if r.verdict != "win" else ""
+
+
+def summary(rows: list[Ratio]) -> str:
+    """The Markdown summary: every case against its strongest anchor, worst first."""
+    lines = ["| benchmark | case | strongest anchor | tensorbridge speedup | verdict | why |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r.bench} | {r.case} | {r.anchor} | {r.ratio:.2f}x | {r.verdict} | {_why(r)} |" for r in strongest(rows)]
+    return "\n".join(lines)
+
+
 def table(rows: list[Ratio]) -> str:
-    """A Markdown table of the comparisons."""
-    lines = ["| benchmark | case | anchor | tensorbridge speedup |", "|---|---|---|---|"]
-    lines += [f"| {r.bench} | {r.case} | {r.anchor} | {r.ratio:.2f}x |" for r in rows]
+    """A Markdown table of comparisons, worst first."""
+    lines = ["| benchmark | case | anchor | tensorbridge speedup | why |", "|---|---|---|---|---|"]
+    lines += [f"| {r.bench} | {r.case} | {r.anchor} | {r.ratio:.2f}x | {r.why} |" for r in sorted(rows, key=lambda r: r.ratio)]
     return "\n".join(lines)
 
 
@@ -125,11 +98,12 @@ def _plot(name: str, rows: list[Ratio], path: Path) -> None:
 
     labels = [f"{r.case} vs {r.anchor}" for r in rows]
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(rows) + 1.2))
-    ax.barh(range(len(rows)), [r.ratio for r in rows], color=["tab:green" if r.ratio >= 1 else "tab:red" for r in rows])
+    colors = ["tab:gray" if r.ceiling else "tab:green" if r.ratio >= 1 else "tab:red" for r in rows]
+    ax.barh(range(len(rows)), [r.ratio for r in rows], color=colors)
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
-    ax.set_xlabel("tensorbridge speedup (anchor time / tensorbridge time), log scale")
+    ax.set_xlabel("tensorbridge speedup (anchor / tensorbridge, median), log scale; gray: a ceiling")
     ax.set_title(name)
     ax.invert_yaxis()
     fig.tight_layout()
@@ -140,8 +114,15 @@ def _plot(name: str, rows: list[Ratio], path: Path) -> None:
 def write(results: dict[str, list[Ratio]], out_dir: Path, command: str) -> Path:
     """Writes ``report.md`` and one ``NAME.png`` per benchmark into ``out_dir``; returns the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    parts = ["# tensorbridge benchmark report", "", f"Reproduce with `{command}`. Ratios > 1: tensorbridge is "
-             "faster than the anchor measured in the same run on the same data.", ""]
+    every = [r for rows in results.values() for r in rows]
+    intro = (f"Reproduce with `{command}`. Ratios are the anchor's median time (or peak memory) over "
+             "tensorbridge's, measured in the same rounds on the same data with outputs checked equal: > 1 means "
+             f"tensorbridge is faster; within {TIE:.0%} of 1 is a tie.")
+    parts = ["# tensorbridge benchmark report", "", intro, "",
+             "## Every case against its strongest anchor, worst first", "", summary(every), ""]
+    ceilings = sorted((r for r in every if r.ceiling), key=lambda r: r.ratio)
+    if ceilings:
+        parts += ["## Against the memory limit (a plain copy of the same bytes, no conversion)", "", table(ceilings), ""]
     for name, rows in results.items():
         parts += [f"## {name}", ""]
         if not rows:
