@@ -232,7 +232,9 @@ TEST(Npz, DamagedMembersFailTheirCrcCheckUnlessTheCheckIsOff) {
         o.verify_crc = false;
         tb::tensor got = tb::npz_reader(path, o).load("a");
         ASSERT_EQ(got.numel(), 1000) << how;
-        double element10 = static_cast<const double*>(got.data())[10];
+        // A mapped stored member sits wherever the archive put it, so its data may be unaligned.
+        double element10 = 0;
+        std::memcpy(&element10, static_cast<const std::byte*>(got.data()) + 10 * sizeof(double), sizeof(double));
         EXPECT_EQ(element10, std::string(c.name).starts_with("a data byte") ? 0.5 : 1.0) << how;
       }
     }
