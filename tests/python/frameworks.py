@@ -3,6 +3,7 @@ read one back into NumPy, and find the address of its memory."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 from typing import Any
 
@@ -87,7 +88,22 @@ def address(obj: Any) -> int:
 
     if isinstance(obj, tb.Tensor):
         return obj.data_ptr
-    return tb.asarray(obj).data_ptr  # TensorFlow: its DLPack export is zero-copy
+    if mod.startswith("tensorflow"):
+        return tf_address(obj)
+    raise TypeError(f"no address for {type(obj)}")
+
+
+def tf_address(t: Any) -> int:
+    """The first element's address as TensorFlow's own DLPack export reports it."""
+    import tensorflow as tf
+
+    capsule = tf.experimental.dlpack.to_dlpack(t)
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    managed = get(capsule, b"dltensor")  # DLManagedTensor*: its DLTensor comes first
+    data = ctypes.c_void_p.from_address(managed).value or 0
+    byte_offset = ctypes.c_uint64.from_address(managed + 40).value  # after data, device, ndim, dtype, shape, strides
+    return data + byte_offset
 
 
 def dtype_of(obj: Any) -> str:

@@ -14,12 +14,12 @@ torch, whose tensors are always writable.
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any
 
 import numpy as np
 import pytest
 import tensorbridge as tb
+from frameworks import address
 
 DTYPES = [np.float32, np.float64, np.int64, np.uint8, np.float16]
 #: Byte offsets from a 64-byte boundary; each is used only where it is a multiple of the itemsize.
@@ -37,31 +37,6 @@ def allocate(n: int, dtype: Any, offset: int) -> np.ndarray:
     return a
 
 
-def tf_address(t: Any) -> int:
-    """The first element's address as TensorFlow's own DLPack export reports it."""
-    import tensorflow as tf
-
-    capsule = tf.experimental.dlpack.to_dlpack(t)
-    get = ctypes.pythonapi.PyCapsule_GetPointer
-    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
-    managed = get(capsule, b"dltensor")  # DLManagedTensor*: its DLTensor comes first
-    data = ctypes.c_void_p.from_address(managed).value or 0
-    byte_offset = ctypes.c_uint64.from_address(managed + 40).value  # after data, device, ndim, dtype, shape, strides
-    return data + byte_offset
-
-
-def address(x: Any) -> int:
-    """The first element's address as the array's own framework reports it."""
-    module = type(x).__module__
-    if isinstance(x, np.ndarray):
-        return x.__array_interface__["data"][0]
-    if module.startswith("torch"):
-        return x.data_ptr()
-    if module.startswith("jax"):
-        return x.unsafe_buffer_pointer()
-    if module.startswith("tensorflow"):
-        return tf_address(x)
-    raise TypeError(type(x))
 
 
 def values(x: Any) -> np.ndarray:
