@@ -8,12 +8,17 @@ PIP := $(VENV)/bin/pip
 CMAKE := $(VENV)/bin/cmake
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test build system cpp-test cpp-asan cpp-tsan fuzz fuzz-long py-test bench clean
+.PHONY: demo test build system layers cpp-test cpp-asan cpp-tsan fuzz fuzz-long py-test bench clean
 
 demo: build
 	$(VENV)/bin/tensorbridge demo
 
-test: cpp-test cpp-asan cpp-tsan fuzz py-test
+test: layers cpp-test cpp-asan cpp-tsan fuzz py-test
+
+# The C++ folders form a stack (core <- cast <- interop <- io <- image <- pipeline): no file
+# includes a folder above its own.
+layers:
+	$(PYTHON) tests/layers/check_layers.py
 
 system:
 	@bash scripts/ensure-system.sh

@@ -8,9 +8,9 @@
 #include <tuple>
 
 #include "bindings.hpp"
-#include "tensorbridge/block_cache.hpp"
-#include "tensorbridge/cast.hpp"
-#include "tensorbridge/threads.hpp"
+#include "tensorbridge/core/block_cache.hpp"
+#include "tensorbridge/cast/cast.hpp"
+#include "tensorbridge/core/threads.hpp"
 
 namespace nb = nanobind;
 

@@ -9,7 +9,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
-#include "tensorbridge/csv.hpp"
+#include "tensorbridge/io/csv.hpp"
 
 namespace nb = nanobind;
 

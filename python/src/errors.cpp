@@ -3,7 +3,7 @@
 #include <nanobind/nanobind.h>
 
 #include "bindings.hpp"
-#include "tensorbridge/error.hpp"
+#include "tensorbridge/core/error.hpp"
 
 namespace nb = nanobind;
 

@@ -9,8 +9,8 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
-#include "tensorbridge/file.hpp"
-#include "tensorbridge/npy.hpp"
+#include "tensorbridge/io/file.hpp"
+#include "tensorbridge/io/npy.hpp"
 
 namespace nb = nanobind;
 

@@ -9,7 +9,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
-#include "tensorbridge/dataset.hpp"
+#include "tensorbridge/pipeline/dataset.hpp"
 
 namespace nb = nanobind;
 

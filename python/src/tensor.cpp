@@ -6,9 +6,9 @@
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
-#include "tensorbridge/dlpack.hpp"
-#include "tensorbridge/plan.hpp"
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/interop/dlpack.hpp"
+#include "tensorbridge/interop/plan.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace nb = nanobind;
 

@@ -1,7 +1,7 @@
 // Casting rules, the strided driver around the contiguous kernels, checked casts, and the choice
 // of instruction set.
 
-#include "tensorbridge/cast.hpp"
+#include "tensorbridge/cast/cast.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tensorbridge/cast.hpp"
-#include "tensorbridge/dtype.hpp"
+#include "tensorbridge/cast/cast.hpp"
+#include "tensorbridge/core/dtype.hpp"
 
 namespace tb::detail {
 

@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "strided_internal.hpp"
-#include "tensorbridge/tensor.hpp"
+#include "core/strided_internal.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb {
 namespace detail {

@@ -1,8 +1,8 @@
-#include "tensorbridge/device.hpp"
+#include "tensorbridge/core/device.hpp"
 
 #include <charconv>
 
-#include "tensorbridge/error.hpp"
+#include "tensorbridge/core/error.hpp"
 
 namespace tb {
 namespace {

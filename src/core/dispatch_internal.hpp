@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "tensorbridge/dtype.hpp"
+#include "tensorbridge/core/dtype.hpp"
 
 namespace tb::detail {
 

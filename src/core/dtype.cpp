@@ -1,9 +1,9 @@
-#include "tensorbridge/dtype.hpp"
+#include "tensorbridge/core/dtype.hpp"
 
 #include <array>
 #include <string>
 
-#include "tensorbridge/error.hpp"
+#include "tensorbridge/core/error.hpp"
 
 namespace tb {
 namespace {
@@ -79,7 +79,7 @@ std::optional<dtype> dtype_from_dlpack(std::uint8_t code, std::uint8_t bits, std
 
 #include <bit>
 
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb {
 

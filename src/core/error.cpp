@@ -1,4 +1,4 @@
-#include "tensorbridge/error.hpp"
+#include "tensorbridge/core/error.hpp"
 
 namespace tb {
 

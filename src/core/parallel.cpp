@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "parallel_internal.hpp"
-#include "tensorbridge/threads.hpp"
+#include "core/parallel_internal.hpp"
+#include "tensorbridge/core/threads.hpp"
 
 namespace tb {
 namespace {

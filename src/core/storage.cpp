@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tensorbridge/block_cache.hpp"
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/block_cache.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TB_ASAN 1

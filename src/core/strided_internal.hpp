@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "parallel_internal.hpp"
-#include "tensorbridge/tensor.hpp"
+#include "core/parallel_internal.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb::detail {
 

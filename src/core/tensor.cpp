@@ -1,4 +1,4 @@
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 #include <algorithm>
 #include <cstring>

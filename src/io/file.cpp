@@ -15,7 +15,7 @@
 
 #include "core/parallel_internal.hpp"
 #include "io/file_internal.hpp"
-#include "tensorbridge/file.hpp"
+#include "tensorbridge/io/file.hpp"
 
 namespace tb::detail {
 

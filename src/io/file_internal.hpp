@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb::detail {
 

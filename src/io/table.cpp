@@ -4,8 +4,8 @@
 #include <limits>
 #include <map>
 
-#include "tensorbridge/cast.hpp"
-#include "tensorbridge/table.hpp"
+#include "tensorbridge/cast/cast.hpp"
+#include "tensorbridge/io/table.hpp"
 
 namespace tb {
 namespace {

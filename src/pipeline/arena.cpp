@@ -1,4 +1,4 @@
-#include "arena_internal.hpp"
+#include "pipeline/arena_internal.hpp"
 
 #include <cstdlib>
 

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb::detail {
 

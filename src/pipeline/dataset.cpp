@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "pipeline_internal.hpp"
+#include "pipeline/pipeline_internal.hpp"
 
 namespace tb {
 namespace detail {

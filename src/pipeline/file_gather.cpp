@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/parallel_internal.hpp"
-#include "pipeline_internal.hpp"
+#include "pipeline/pipeline_internal.hpp"
 
 namespace tb {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/parallel_internal.hpp"
-#include "pipeline_internal.hpp"
+#include "pipeline/pipeline_internal.hpp"
 
 namespace tb {
 namespace {

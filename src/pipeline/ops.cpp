@@ -6,8 +6,8 @@
 #include <type_traits>
 
 #include "core/dispatch_internal.hpp"
-#include "pipeline_internal.hpp"
-#include "tensorbridge/cast.hpp"
+#include "pipeline/pipeline_internal.hpp"
+#include "tensorbridge/cast/cast.hpp"
 
 namespace tb {
 namespace {

@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "arena_internal.hpp"
-#include "sampler_internal.hpp"
-#include "tensorbridge/dataset.hpp"
+#include "pipeline/arena_internal.hpp"
+#include "pipeline/sampler_internal.hpp"
+#include "tensorbridge/pipeline/dataset.hpp"
 
 namespace tb::detail {
 

@@ -12,8 +12,8 @@
 #include <utility>
 #include <thread>
 
-#include "pipeline_internal.hpp"
-#include "tensorbridge/threads.hpp"
+#include "pipeline/pipeline_internal.hpp"
+#include "tensorbridge/core/threads.hpp"
 
 namespace tb {
 

@@ -2,7 +2,7 @@
 // (spec, seed, epoch, position), which is what makes the order independent of threads and lets
 // an iterator resume from a counter.
 
-#include "sampler_internal.hpp"
+#include "pipeline/sampler_internal.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tensorbridge/dataset.hpp"
+#include "tensorbridge/pipeline/dataset.hpp"
 
 namespace tb::detail {
 

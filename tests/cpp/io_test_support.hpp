@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb::testing_files {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "tensorbridge/csv.hpp"
+#include "tensorbridge/io/csv.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <span>
 
-#include "io/npy_internal.hpp"
-#include "tensorbridge/npy.hpp"
+#include "io/npy/npy_internal.hpp"
+#include "tensorbridge/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);

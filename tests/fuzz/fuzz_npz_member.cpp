@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "tensorbridge/npy.hpp"
+#include "tensorbridge/io/npy.hpp"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string>
 
-#include "tensorbridge/npy.hpp"
+#include "tensorbridge/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   int fd = memfd_create("fuzz_zip", MFD_CLOEXEC);

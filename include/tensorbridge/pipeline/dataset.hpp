@@ -1,0 +1,382 @@
+#pragma once
+/// @file dataset.hpp
+/// The data pipeline: `from_tensor_slices -> shuffle -> batch -> map -> prefetch`, with `shard`,
+/// `repeat`, `take` and `skip`, yielding batches gathered in C++ on background threads.
+///
+/// The order of samples is a pure function of (seed, epoch, shard): it does not depend on the
+/// thread count or the prefetch depth. An iteration can be saved as a small `iterator_state` and
+/// resumed exactly where it stopped, in O(1).
+///
+/// Example:
+/// ```
+/// tb::dataset ds = tb::dataset::from_tensor_slices({{"x", x}, {"y", y}})
+///                      .shuffle({.enabled = true, .seed = 0})
+///                      .batch({.batch_size = 32})
+///                      .map(tb::map_op::cast(tb::dtype::float32), {0});
+/// auto it = ds.iterate({.depth = 2});
+/// while (auto b = it->next()) use((*b)[0], (*b)[1]);
+/// ```
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensorbridge/core/tensor.hpp"
+
+namespace tb {
+
+/// One named column of a data set: a tensor whose first dimension indexes samples.
+struct dataset_field {
+  std::string name;  ///< the key in dict outputs ("0", "1"... for tuples)
+  tensor data;       ///< borrowed, never copied whole; shape (rows, ...)
+  /// More tensors concatenated after `data` along axis 0 (same dtype and row shape), e.g. the
+  /// memory-mapped `.npy` files of a data set larger than RAM. Never copied either.
+  std::vector<tensor> continued = {};
+};
+
+/// What one field of an output element looks like (after native maps).
+struct field_spec {
+  std::string name;   ///< the field's name
+  tb::dtype dtype;    ///< element type of the output
+  shape_t shape;      ///< per-sample shape (without the batch dimension)
+};
+
+/// Options of `dataset::shuffle`.
+///
+/// - The shuffle is always an exact global shuffle: a pseudo-random bijection of the sample
+///   indices, keyed by (seed, epoch), evaluated per index in O(1) memory.
+struct shuffle_options {
+  bool enabled = true;                ///< false: keep the source order
+  std::uint64_t seed = 0;             ///< the order is a function of (seed, epoch) only
+  bool reshuffle_each_epoch = true;   ///< false: the same order in every epoch
+  /// tf.data's window size, accepted for compatibility; random-access sources are always shuffled
+  /// globally. Nothing means "not given"; a given size must be at least 1.
+  std::optional<std::int64_t> buffer_size = std::nullopt;
+  /// Throws `tb::error` (value) for a buffer size below 1.
+  void validate() const;
+};
+
+/// Options of `dataset::batch`.
+struct batch_options {
+  std::int64_t batch_size = 1;   ///< samples per batch, >= 1
+  bool drop_remainder = false;   ///< drop the last, short batch of each epoch
+  /// Throws `tb::error` (value) for a batch size below 1.
+  void validate() const;
+};
+
+/// How `shard` makes every rank run the same number of steps.
+enum class shard_padding {
+  wrap,    ///< repeat samples from the start of the epoch's order (as torch's DistributedSampler)
+  drop,    ///< drop the last samples so that the count divides evenly
+  uneven,  ///< no padding: ranks may differ by one sample
+};
+
+/// Parses "wrap", "drop" or "uneven"; throws `tb::error` (value) naming the choices otherwise.
+shard_padding shard_padding_from_name(std::string_view name);
+
+/// Options of `dataset::shard`.
+///
+/// - Sharding always partitions each epoch's (shuffled) order: rank r takes positions
+///   r, r + n, r + 2n... So every rank sees a different subset each epoch, the ranks together
+///   see every sample, and no sample is seen twice except for `wrap` padding.
+struct shard_options {
+  std::int64_t num_shards = 1;              ///< the world size, >= 1
+  std::int64_t index = 0;                   ///< this rank, in [0, num_shards)
+  shard_padding padding = shard_padding::wrap;  ///< how to equalise the ranks
+  /// Throws `tb::error` (value) for a bad count or an index out of range.
+  void validate() const;
+};
+
+/// Background production of batches.
+///
+/// - Batches are made in blocks: consecutive batches of one epoch gathered into one buffer per
+///   field, about `block_bytes` each (at least one batch). Small batches then cost one hand-over
+///   between threads per block, not per batch; the content of every batch is unchanged.
+struct prefetch_options {
+  /// The most worker threads an iterator starts.
+  static constexpr std::int64_t max_threads = 1024;
+  /// The value of `depth` or `num_threads` that lets the iterator choose it (tf.data's
+  /// `AUTOTUNE`, also -1); see `resolve`.
+  static constexpr std::int64_t autotune = -1;
+  /// Memory that an autotuned depth may fill with blocks ahead of the consumer: 16 MiB.
+  static constexpr std::int64_t autotune_bytes = std::int64_t{16} << 20;
+
+  /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
+  /// in the consumer's `next()` call; `autotune` chooses (see `resolve`). Memory follows the
+  /// blocks actually made ahead, never `depth` itself, so a depth larger than the iteration costs
+  /// nothing more.
+  std::int64_t depth = 2;
+  /// Worker threads producing blocks when `depth > 0`, in [0, max_threads]; 0 picks
+  /// min(depth, tb::num_threads()); `autotune` chooses (see `resolve`). Never more than the blocks
+  /// left to make.
+  std::int64_t num_threads = 0;
+  /// Target size of a block in output bytes; 0 makes every block one batch.
+  std::int64_t block_bytes = std::int64_t{1} << 18;
+  /// Throws `tb::error` (value) for negative values other than `autotune` in `depth` and
+  /// `num_threads`, or too many threads, naming the field.
+  void validate() const;
+  /// These options with every `autotune` field chosen, for blocks of `block_size` output bytes
+  /// (the bytes of the batches in one block):
+  ///
+  /// - `num_threads`: the hardware's, `tb::num_threads()` (`TB_NUM_THREADS` / `set_num_threads`).
+  /// - `depth`: as many blocks as fit in `autotune_bytes`, at least 2 and at most 4 per worker
+  ///   thread (the threads asked for, or the hardware's when those are automatic too).
+  /// - then an autotuned `num_threads` is at most `depth` (a thread without a slot would idle).
+  ///
+  /// Fields that are not `autotune` are returned as they are.
+  prefetch_options resolve(std::int64_t block_size) const;
+};
+
+/// One of `count` interleaved parts of an iteration: its batches `index`, `index + count`,
+/// `index + 2 * count`... So consumers that take turns (torch DataLoader workers, whose round robin
+/// yields worker 0's first batch, worker 1's first...) together give the whole iteration, in order,
+/// each batch made once.
+struct iteration_part {
+  std::int64_t count = 1;  ///< the number of parts, >= 1
+  std::int64_t index = 0;  ///< this part, in [0, count)
+  /// Throws `tb::error` (value) for a count below 1 or an index out of range, naming the field.
+  void validate() const;
+};
+
+/// Which native operation a `map_op` applies.
+enum class map_kind { cast, normalize, one_hot, permute, reshape, random_flip };
+
+/// A native operation applied to whole batches of one or more fields, on the worker threads.
+///
+/// Shapes and axes are per sample (without the batch dimension), as in `tf.data`'s `map`.
+///
+/// Random ops draw from one stream per sample, seeded by `sample_seed(seed, epoch, source row)`
+/// (the pipeline's shuffle seed): the result never depends on threads, blocks or batch makeup.
+struct map_op {
+  map_kind kind = map_kind::cast;     ///< the operation
+  tb::dtype dtype = tb::dtype::float32;  ///< cast: target; normalize/one_hot: output dtype (floating for normalize)
+  std::vector<double> mean;           ///< normalize: one value, or one per element of the last axis
+  std::vector<double> std;            ///< normalize: same length as `mean`, all non-zero
+  std::int64_t depth = 0;             ///< one_hot: number of classes, >= 1
+  shape_t axes;                       ///< permute: a permutation of the per-sample axes; random_flip: the axis
+  double probability = 0.5;           ///< random_flip: chance that a sample is flipped, in [0, 1]
+  shape_t shape;                      ///< reshape: the new per-sample shape (one -1 is inferred)
+
+  /// `cast(to)`: converts elements with the unsafe rule (as `ndarray.astype`).
+  static map_op cast(tb::dtype to);
+  /// `(x - mean) / std` in `dtype` (float32 by default), broadcast along the last axis.
+  static map_op normalize(std::vector<double> mean, std::vector<double> std, tb::dtype dtype = tb::dtype::float32);
+  /// Integer labels of shape S to one-hot vectors of shape S + (depth,).
+  static map_op one_hot(std::int64_t depth, tb::dtype dtype = tb::dtype::float32);
+  /// Reorders the per-sample axes (the output is contiguous).
+  static map_op permute(shape_t axes);
+  /// Views each sample with a new shape of the same size.
+  static map_op reshape(shape_t shape);
+  /// Reverses each sample along per-sample `axis` with the given probability (e.g. a horizontal
+  /// flip of HWC images is axis 1). Random: needs one seed per sample.
+  static map_op random_flip(std::int64_t axis, double probability = 0.5);
+  /// True for ops that draw random numbers (they need `seeds` in `apply`).
+  bool is_random() const noexcept { return kind == map_kind::random_flip; }
+
+  /// Throws `tb::error` (value) for inconsistent parameters.
+  void validate() const;
+  /// The output spec for an input field spec; throws `tb::error` if the op does not apply to it.
+  field_spec output_spec(const field_spec& in) const;
+  /// Applies the op to a batch (first dimension = batch). The result is a new contiguous tensor
+  /// (or a view for reshape). Random ops take one seed per sample (`sample_seed`) and throw
+  /// `tb::error` (value) without them. Throws `tb::error` for out-of-range one-hot labels.
+  tensor apply(const tensor& batch, std::span<const std::uint64_t> seeds = {}) const;
+};
+
+/// Consecutive batches of one epoch stored back to back, as `dataset_iterator::next_block`
+/// returns them: one export of `fields` hands all of them to a framework.
+struct batch_block {
+  std::int64_t first = 0;  ///< position in the iteration of the first batch
+  /// The first row of each batch in `fields`, then the total number of rows.
+  std::vector<std::int64_t> offsets = {0};
+  bool batched = true;     ///< false: every "batch" is one sample, without a batch axis
+  /// Per field: shape (total rows, per-sample shape...), C-contiguous.
+  std::vector<tensor> fields;
+  /// One uint64 per row: `sample_seed(seed, epoch, source row)`, for random augmentation.
+  tensor seeds;
+
+  /// Batches in the block.
+  std::int64_t count() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  /// Samples in each batch, in order.
+  std::vector<std::int64_t> sizes() const;
+  /// Batch `i` (in [0, count())) as views of `fields`, shaped as `dataset_iterator::next` returns it.
+  std::vector<tensor> batch(std::int64_t i) const;
+};
+
+/// Where an iteration stands; O(1) to save and to restore.
+///
+/// - The batch delivered next is number `yielded` of the iteration that started at
+///   `first_epoch`: epoch `first_epoch + yielded / batches_per_epoch`, cursor
+///   `yielded % batches_per_epoch`.
+struct iterator_state {
+  std::uint64_t fingerprint = 0;  ///< identifies the data set and pipeline the state belongs to
+  std::uint64_t seed = 0;         ///< the shuffle seed
+  std::int64_t first_epoch = 0;   ///< the epoch the iteration started at
+  std::int64_t yielded = 0;       ///< batches delivered so far by the iteration
+  std::int64_t epoch = 0;         ///< epoch of the next batch (derived, for people)
+  std::int64_t cursor = 0;        ///< batches of that epoch already delivered (derived)
+  std::int64_t num_shards = 1;    ///< the shard count of the pipeline
+  std::int64_t shard_index = 0;   ///< the rank the state was saved on
+};
+
+namespace detail {
+struct dataset_plan;
+class batch_arena;
+}  // namespace detail
+
+/// A running iteration: produces batches in order, ahead of time on worker threads.
+///
+/// - Destroying or closing it stops its threads promptly (within one batch's work).
+/// - Not thread-safe: one consumer calls `next()`.
+class dataset_iterator {
+ public:
+  /// `part` (of an iteration that starts at `start.yielded == 0`): only its batches are made.
+  dataset_iterator(std::shared_ptr<const detail::dataset_plan> plan, const iterator_state& start,
+                   const prefetch_options& prefetch, const iteration_part& part = {});
+  ~dataset_iterator();
+  dataset_iterator(const dataset_iterator&) = delete;
+  dataset_iterator& operator=(const dataset_iterator&) = delete;
+
+  /// The next batch, one tensor per field, or nothing at the end. Rethrows a worker's error.
+  ///
+  /// - After an error the iterator stands just before the batch that failed: `state()` counts
+  ///   only the batches delivered, and the next call makes that batch again (and throws again if
+  ///   the failure lasts). Nothing is skipped and the iteration does not end early.
+  std::optional<std::vector<tensor>> next();
+  /// The next batches at once: the rest of the current block, or the next block. Nothing at the
+  /// end. Counts as `count()` calls of `next()`; errors leave the iterator as `next()` does.
+  std::optional<batch_block> next_block();
+  /// The state after the last batch `next()` or `next_block()` returned.
+  ///
+  /// - For one part of an iteration (`dataset::iterate_part`), `yielded` counts that part's
+  ///   batches: such a state does not resume the iteration.
+  iterator_state state() const;
+  /// The state after only `yielded` batches of this iteration (between the start and `state()`),
+  /// for a consumer that hands out the batches of a block one at a time. Throws `tb::error`
+  /// (value) outside that range.
+  iterator_state state_at(std::int64_t yielded) const;
+  /// Batches left in this iteration, or -1 if it repeats forever.
+  std::int64_t remaining() const;
+  /// Stops the worker threads; `next()` then returns nothing. Idempotent.
+  void close();
+
+ private:
+  class impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// A pipeline description: immutable, cheap to copy; every method returns a new dataset.
+///
+/// The stages always run in this order, whatever the order of the calls:
+/// source -> take/skip -> shuffle -> take/skip -> shard -> batch -> take/skip -> map -> repeat -> take.
+/// A call that would need another order (shuffle after batch, ...) throws `tb::error` (value).
+class dataset {
+ public:
+  /// A data set whose samples are the rows of `fields` (all first dimensions equal, counting
+  /// `continued` parts). Throws `tb::error` (value) for no fields, 0-d tensors, mismatched first
+  /// dimensions, parts whose dtype or row shape differ, duplicate names, or non-CPU memory.
+  static dataset from_tensor_slices(std::vector<dataset_field> fields);
+
+  /// Shuffles samples globally each epoch. Only before `batch`.
+  dataset shuffle(const shuffle_options& options) const;
+  /// Groups samples into batches.
+  dataset batch(const batch_options& options) const;
+  /// Applies a native op to the fields at `fields` (empty: every field).
+  dataset map(const map_op& op, std::vector<std::int64_t> fields = {}) const;
+  /// Keeps this rank's part of each epoch. Only before `batch`.
+  dataset shard(const shard_options& options) const;
+  /// Runs `count` epochs per iteration (-1: forever).
+  dataset repeat(std::int64_t count = -1) const;
+  /// Keeps the first `n` elements (samples before `batch`, batches after it, all batches of the
+  /// iteration after `repeat`).
+  dataset take(std::int64_t n) const;
+  /// Skips the first `n` elements (samples before `batch`, batches after it; not after `repeat`).
+  dataset skip(std::int64_t n) const;
+  /// How rows of memory-mapped source files are read (any position in the chain).
+  ///
+  /// - `true`: through the mapping. Every page touched stays mapped into the process and counts
+  ///   in its RSS (RssFile) until the data set dies: after a shuffled epoch, the whole file.
+  ///   Fastest while the files fit in RAM.
+  /// - `false` (the default): with positioned reads (`preadv`, one call per run of adjacent rows)
+  ///   from the file straight into the batch buffer; the mapping is never touched, so RSS stays at
+  ///   the batch buffers whatever the file size. A read error or a file truncated since it was
+  ///   mapped is a `tb::error` (io) naming the file, byte offset and row.
+  /// - Applies to shared read-only mappings that tensorbridge made (`load_npy` with `mmap`) whose
+  ///   rows are contiguous; copy-on-write mappings, Fortran-order files, in-memory and foreign
+  ///   arrays are always read from memory.
+  dataset keep_resident(bool keep) const;
+
+  /// Number of rows of the source.
+  std::int64_t source_size() const;
+  /// Batches (or samples, when unbatched) per epoch on this shard.
+  std::int64_t batches_per_epoch() const;
+  /// Epochs per iteration (-1: forever).
+  std::int64_t epochs_per_iteration() const;
+  /// True once `batch` has been called.
+  bool batched() const;
+  /// The batch options (batch_size 1 when unbatched).
+  batch_options batching() const;
+  /// The shard options.
+  shard_options sharding() const;
+  /// The shuffle options (enabled = false when not shuffled).
+  shuffle_options shuffling() const;
+  /// The per-sample output of each field.
+  std::vector<field_spec> element_spec() const;
+  /// A hash of the source (shapes, dtypes, a few rows) and the pipeline, excluding the seed and
+  /// the shard index: states carry it to refuse being restored into another data set.
+  std::uint64_t fingerprint() const;
+
+  /// The state at the start of an iteration beginning at `epoch`.
+  iterator_state initial_state(std::int64_t epoch) const;
+  /// `prefetch` validated, with its `autotune` fields chosen for this data set's blocks
+  /// (`prefetch_options::resolve`); what `iterate` and `resume` run with.
+  prefetch_options resolve_prefetch(const prefetch_options& prefetch) const;
+  /// Starts an iteration at this data set's next epoch (each call advances it by the iteration's
+  /// epoch count, so every new iteration is a new epoch).
+  std::unique_ptr<dataset_iterator> iterate(const prefetch_options& prefetch = {}) const;
+  /// Resumes an iteration from a saved state. Throws `tb::error` (value) if the state belongs to
+  /// another data set, pipeline, seed or shard, or is inconsistent (see `check_state`). Advances
+  /// the next epoch past the resumed iteration.
+  std::unique_ptr<dataset_iterator> resume(const iterator_state& state, const prefetch_options& prefetch = {}) const;
+  /// Throws `tb::error` (value) naming the first field of `state` that this data set would not
+  /// have produced, with the value expected: the fingerprint, the seed, the shard, first_epoch
+  /// (>= 0), yielded (within the iteration), and epoch and cursor (derived from the others).
+  void check_state(const iterator_state& state) const;
+
+  /// Part `part` of the iteration that starts at `epoch` (as `resume(initial_state(epoch))`):
+  /// its batches `part.index`, `part.index + part.count`..., none of the others made. Consumers
+  /// that each take one part and agree on `epoch` share the iteration without repeating work.
+  std::unique_ptr<dataset_iterator> iterate_part(std::int64_t epoch, const iteration_part& part,
+                                                 const prefetch_options& prefetch = {}) const;
+
+  /// The source row indices of batch `batch` of `epoch` on this shard (empty past the end).
+  std::vector<std::int64_t> batch_indices(std::uint64_t seed, std::int64_t epoch, std::int64_t batch) const;
+
+ private:
+  explicit dataset(std::shared_ptr<const detail::dataset_plan> plan);
+  /// Moves the next epoch past the iteration that `state` belongs to.
+  void advance_past(const iterator_state& state) const;
+  std::shared_ptr<const detail::dataset_plan> plan_;
+  std::shared_ptr<std::atomic<std::int64_t>> next_epoch_;
+};
+
+/// Copies rows `indices` of `src` (shape (n, ...)) into `dst` (shape (len(indices), ...), same
+/// dtype, C-contiguous): one memcpy per row when a row is contiguous. Throws `tb::error` (value)
+/// for an index out of range, naming it.
+void gather_rows(const tensor& src, std::span<const std::int64_t> indices, const tensor& dst);
+
+/// The raw gather limit, for benchmarks: seconds to gather every batch of `order` (consecutive
+/// runs of `batch_size` indices) from each of `fields` into reused C-contiguous buffers with
+/// `gather_rows`, on one thread.
+double time_gather(std::span<const tensor> fields, std::span<const std::int64_t> order, std::int64_t batch_size);
+
+/// A per-sample random seed derived from (seed, epoch, source index), for random augmentation
+/// that must not depend on thread count or batch composition.
+std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) noexcept;
+
+}  // namespace tb
