@@ -138,30 +138,30 @@ void register_pipeline(nb::module_& m) {
       .def("initial_state", &dataset::initial_state)
       .def(
           "iterate",
-          [](const dataset& d, std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
-            return d.iterate({depth, threads, block_bytes});
+          [](const dataset& d, std::int64_t buffer_size, std::int64_t threads, std::int64_t block_bytes) {
+            return d.iterate({buffer_size, threads, block_bytes});
           },
-          nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
+          nb::arg("buffer_size"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def(
           "resume",
-          [](const dataset& d, const iterator_state& s, std::int64_t depth, std::int64_t threads,
-             std::int64_t block_bytes) { return d.resume(s, {depth, threads, block_bytes}); },
-          nb::arg("state"), nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
+          [](const dataset& d, const iterator_state& s, std::int64_t buffer_size, std::int64_t threads,
+             std::int64_t block_bytes) { return d.resume(s, {buffer_size, threads, block_bytes}); },
+          nb::arg("state"), nb::arg("buffer_size"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def(
           "iterate_part",
-          [](const dataset& d, std::int64_t epoch, std::int64_t count, std::int64_t index, std::int64_t depth,
+          [](const dataset& d, std::int64_t epoch, std::int64_t count, std::int64_t index, std::int64_t buffer_size,
              std::int64_t threads, std::int64_t block_bytes) {
-            return d.iterate_part(epoch, {count, index}, {depth, threads, block_bytes});
+            return d.iterate_part(epoch, {count, index}, {buffer_size, threads, block_bytes});
           },
-          nb::arg("epoch"), nb::arg("count"), nb::arg("index"), nb::arg("depth"), nb::arg("num_threads"),
+          nb::arg("epoch"), nb::arg("count"), nb::arg("index"), nb::arg("buffer_size"), nb::arg("num_threads"),
           nb::arg("block_bytes"))
       .def(
           "resolve_prefetch",
-          [](const dataset& d, std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
-            const prefetch_options p = d.resolve_prefetch({depth, threads, block_bytes});
-            return nb::make_tuple(p.depth, p.num_threads, p.block_bytes);
+          [](const dataset& d, std::int64_t buffer_size, std::int64_t threads, std::int64_t block_bytes) {
+            const prefetch_options p = d.resolve_prefetch({buffer_size, threads, block_bytes});
+            return nb::make_tuple(p.buffer_size, p.num_threads, p.block_bytes);
           },
-          nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"))
+          nb::arg("buffer_size"), nb::arg("num_threads"), nb::arg("block_bytes"))
       .def("batch_indices", &dataset::batch_indices);
 
   m.def(
@@ -186,10 +186,10 @@ void register_pipeline(nb::module_& m) {
   m.def("sample_seed", &sample_seed);
   m.def(
       "validate_prefetch",
-      [](std::int64_t depth, std::int64_t threads, std::int64_t block_bytes) {
-        prefetch_options{depth, threads, block_bytes}.validate();
+      [](std::int64_t buffer_size, std::int64_t threads, std::int64_t block_bytes) {
+        prefetch_options{buffer_size, threads, block_bytes}.validate();
       },
-      nb::arg("depth"), nb::arg("num_threads"), nb::arg("block_bytes"));
+      nb::arg("buffer_size"), nb::arg("num_threads"), nb::arg("block_bytes"));
 }
 
 }  // namespace tb::python

@@ -1,7 +1,10 @@
 // Binds tb::tensor, DLPack capsules, buffer-protocol import and export planning.
 
+#include <array>
+
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -40,8 +43,9 @@ void delete_legacy_capsule(PyObject* capsule) {
 
 // `copy` has the array API's meaning: None (copy only what is needed), True, False.
 nb::object to_capsule(const tensor& t, bool versioned, std::optional<bool> copy, bool consumer_respects_read_only,
-                      bool is_copied) {
+                      bool is_copied, std::optional<std::pair<int, int>> dl_device) {
   dlpack_export_options options;
+  if (dl_device) options.device = device{static_cast<device_type>(dl_device->first), dl_device->second};
   options.consumer_respects_read_only = consumer_respects_read_only;
   options.copy = copy.value_or(false);
   options.allow_copy = copy.value_or(true);
@@ -136,25 +140,37 @@ nb::tuple from_buffer(nb::handle obj, bool allow_copy) {
 
 // Whether `obj`'s buffer can be handed as it is (no cast, no copy) to a consumer with these limits:
 // the plan behind the frameworks' own zero-copy calls (torch.from_numpy...).
+// Whether the buffer `view` can be handed as it is (no cast, no copy) to a consumer with these
+// limits: the plan behind the frameworks' own zero-copy calls (torch.from_numpy...). The buffer is
+// described in place, not wrapped in a tensor: this runs on every such conversion, where building
+// a tensor would cost more than the framework's own call.
+bool plan_shares(const Py_buffer& view, const consumer_limits& limits) {
+  bool swapped = false;
+  auto dtype = dtype_from_buffer_format(view.format ? view.format : "B", static_cast<std::size_t>(view.itemsize), &swapped);
+  constexpr int max_ndim = 64;  // NumPy's limit
+  if (!dtype || swapped || view.ndim > max_ndim) return false;
+  std::array<std::int64_t, max_ndim> shape, byte_strides, strides;
+  std::int64_t step = view.itemsize;
+  for (int i = view.ndim; i-- > 0;) {
+    shape[i] = view.shape[i];
+    byte_strides[i] = view.strides ? view.strides[i] : step;
+    step *= view.shape[i];
+  }
+  const auto n = static_cast<std::size_t>(view.ndim);
+  if (element_strides({shape.data(), n}, {byte_strides.data(), n}, *dtype, {strides.data(), n}) >= 0) return false;
+  layout_view layout{*dtype, {shape.data(), n}, {strides.data(), n}, view.buf, cpu_device, view.readonly != 0};
+  export_request req;
+  req.consumer = limits;
+  return plan_export(layout, req).zero_copy;
+}
+
 bool can_share_buffer(nb::handle obj, const consumer_limits& limits) {
   Py_buffer view;
   if (PyObject_GetBuffer(obj.ptr(), &view, PyBUF_RECORDS_RO) != 0) {
     PyErr_Clear();
     return false;
   }
-  std::string unsupported;
-  buffer_view bv = describe_buffer(view, &unsupported);
-  bool ok = false;
-  if (unsupported.empty()) {
-    try {
-      tensor t = import_buffer(std::move(bv), /*allow_copy=*/false).value;
-      export_request req;
-      req.consumer = limits;
-      ok = plan_export(t, req).zero_copy;
-    } catch (const error&) {
-      ok = false;  // a copy would be needed
-    }
-  }
+  const bool ok = plan_shares(view, limits);
   PyBuffer_Release(&view);
   return ok;
 }
@@ -196,7 +212,8 @@ void register_tensor(nb::module_& m) {
 
   m.def("empty", [](const shape_t& shape, const std::string& d) { return tensor::empty(shape, dtype_from_name(d)); });
   m.def("to_capsule", &to_capsule, nb::arg("tensor"), nb::arg("versioned"), nb::arg("copy").none() = nb::none(),
-        nb::arg("consumer_respects_read_only") = false, nb::arg("is_copied") = false);
+        nb::arg("consumer_respects_read_only") = false, nb::arg("is_copied") = false,
+        nb::arg("dl_device").none() = nb::none());
   m.def("from_capsule", &from_capsule);
   m.def("from_buffer", &from_buffer, nb::arg("obj"), nb::arg("allow_copy") = true);
   m.def("live_storages", &storage::live_count);

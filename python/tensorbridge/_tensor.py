@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _ext
-from .errors import SharingError
+from . import _ext, frameworks
+from ._planning import as_tensor, convert_planned
+
+_NUMPY = frameworks.target("numpy")
 
 __all__ = ["Tensor"]
 
@@ -42,9 +44,7 @@ class Tensor:
             >>> tb.Tensor([1, 2, 3])
             tb.Tensor(shape=(3,), dtype=int64, device=cpu)
         """
-        from ._convert import asarray
-
-        self._c = asarray(obj, dtype=dtype, copy=copy)._c
+        self._c = as_tensor(obj, dtype, copy)
 
     @classmethod
     def _wrap(cls, c: _ext.Tensor) -> Tensor:
@@ -210,15 +210,11 @@ class Tensor:
             array([[1, 2],
                    [3, 4]])
         """
-        from ._convert import to_numpy
-
-        return to_numpy(self)
+        return convert_planned(self, _NUMPY, None, None, "same_kind", "cpu", False)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Any:
         """NumPy's array protocol: ``np.asarray(t)`` shares memory, like :meth:`numpy`."""
-        from ._convert import to_numpy
-
-        arr = to_numpy(self, copy=copy)
+        arr = convert_planned(self, _NUMPY, None, copy, "same_kind", "cpu", False)
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack_device__(self) -> tuple[int, int]:
@@ -262,13 +258,8 @@ class Tensor:
             >>> ro
             array([0., 1., 2.])
         """
-        if dl_device is not None and tuple(dl_device) != self._c.device:
-            raise SharingError(
-                f"cannot export a tensor on {self.device} to DLPack device {tuple(dl_device)} "
-                "without a cross-device copy, which tensorbridge does not do on this machine"
-            )
         versioned = max_version is not None and max_version[0] >= 1
-        return _ext.to_capsule(self._c, versioned, copy)
+        return _ext.to_capsule(self._c, versioned, copy, dl_device=None if dl_device is None else tuple(dl_device))
 
     def __repr__(self) -> str:
         ro = ", read_only=True" if self.read_only else ""

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    from ._cli.data import UsageError
+    from .errors import UsageError
     from ._cli.frameworks import MissingFramework
     from ._cli.messages import one_line
     from .errors import TensorbridgeError

@@ -28,6 +28,7 @@ __all__ = [
     "FormatError",
     "SharingError",
     "CallbackError",
+    "UsageError",
 ]
 
 
@@ -193,3 +194,14 @@ _BY_KIND = {
 def _class_for_kind(kind: str) -> type[TensorbridgeError]:
     """The exception class for a C++ ``tb::error_kind`` name (used by the extension)."""
     return _BY_KIND.get(kind, InvalidValueError)
+
+
+class UsageError(InvalidValueError):
+    """The command line (``tensorbridge ...``) was given something it cannot use; the message says
+    what to pass instead (an ``InvalidValueError``, so a ``ValueError``).
+
+    Example:
+        >>> import tensorbridge as tb
+        >>> issubclass(tb.errors.UsageError, ValueError)
+        True
+    """

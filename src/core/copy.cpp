@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/dispatch_internal.hpp"
 #include "core/strided_internal.hpp"
 #include "tensorbridge/core/tensor.hpp"
 
@@ -58,19 +59,6 @@ row_layout make_row_layout(const tensor& src, const tensor& dst) {
   return make_row_layout(src.shape(), byte_strides(src), byte_strides(dst));
 }
 
-namespace {
-template <std::size_t N>
-struct bytes {
-  unsigned char b[N];
-};
-
-template <std::size_t N>
-void copy_typed(const std::byte* src, std::int64_t ss, std::byte* dst, std::int64_t ds, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i)
-    std::memcpy(dst + i * ds, src + i * ss, N);  // compiles to one load and store of N bytes
-}
-}  // namespace
-
 void copy_run(const std::byte* src, std::int64_t ss, std::byte* dst, std::int64_t ds, std::int64_t n,
               std::size_t itemsize) {
   const auto size = static_cast<std::int64_t>(itemsize);
@@ -78,15 +66,9 @@ void copy_run(const std::byte* src, std::int64_t ss, std::byte* dst, std::int64_
     std::memcpy(dst, src, static_cast<std::size_t>(n) * itemsize);
     return;
   }
-  switch (itemsize) {
-    case 1: return copy_typed<1>(src, ss, dst, ds, n);
-    case 2: return copy_typed<2>(src, ss, dst, ds, n);
-    case 4: return copy_typed<4>(src, ss, dst, ds, n);
-    case 8: return copy_typed<8>(src, ss, dst, ds, n);
-    case 16: return copy_typed<16>(src, ss, dst, ds, n);
-    default:
-      for (std::int64_t i = 0; i < n; ++i) std::memcpy(dst + i * ds, src + i * ss, itemsize);
-  }
+  visit_size(itemsize, [&](auto size) {
+    for (std::int64_t i = 0; i < n; ++i) std::memcpy(dst + i * ds, src + i * ss, size);
+  });
 }
 
 }  // namespace detail
@@ -126,22 +108,34 @@ void byteswap_inplace(const tensor& t) {
   if (c.data() != t.data()) copy_into(c, t);
 }
 
+std::int64_t element_strides(std::span<const std::int64_t> shape, std::span<const std::int64_t> byte_strides,
+                             tb::dtype dtype, std::span<std::int64_t> out) noexcept {
+  const auto size = static_cast<std::int64_t>(itemsize(dtype));
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    // The stride of an axis of one element (or none) is never used to address anything.
+    if (shape[i] > 1 && byte_strides[i] % size != 0) return static_cast<std::int64_t>(i);
+    out[i] = byte_strides[i] / size;
+  }
+  return -1;
+}
+
 import_result import_buffer(buffer_view view, bool allow_copy) {
   if (view.shape.size() != view.byte_strides.size())
     fail(error_kind::value, "import: shape has ", view.shape.size(), " dimensions but strides have ",
          view.byte_strides.size());
   const auto size = static_cast<std::int64_t>(itemsize(view.dtype));
   std::string reason;
-  if (view.byteswapped) reason = "the elements are byte-swapped (non-native byte order)";
-  for (std::size_t i = 0; i < view.shape.size() && reason.empty(); ++i)
-    if (view.shape[i] > 1 && view.byte_strides[i] % size != 0)
-      reason = detail::cat("stride ", view.byte_strides[i], " bytes of axis ", i, " is not a multiple of the ",
-                           size, "-byte ", name(view.dtype), " element (a field of a structured array?)");
+  shape_t strides(view.shape.size());
+  const std::int64_t bad_axis = element_strides(view.shape, view.byte_strides, view.dtype, strides);
+  if (view.byteswapped)
+    reason = "the elements are byte-swapped (non-native byte order)";
+  else if (bad_axis >= 0)
+    reason = detail::cat("stride ", view.byte_strides[bad_axis], " bytes of axis ", bad_axis,
+                         " is not a multiple of the ", size, "-byte ", name(view.dtype),
+                         " element (a field of a structured array?)");
   // Owning the release from here on makes it run exactly once, whichever way this returns.
   auto owner = storage::wrap(view.data, 0, std::move(view.release));
   if (reason.empty()) {
-    shape_t strides = view.byte_strides;
-    for (auto& s : strides) s /= size;
     return {tensor(std::move(owner), view.dtype, std::move(view.shape), std::move(strides), 0, view.device,
                    view.read_only),
             {}};

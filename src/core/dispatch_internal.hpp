@@ -1,10 +1,12 @@
 #pragma once
-// Maps a runtime `tb::dtype` to a C++ element type, once, for every kernel that needs one.
+// Maps a runtime `tb::dtype` to a C++ element type, and a runtime item size to a constant, once,
+// for every kernel that needs one.
 
 #include <bit>
 #include <complex>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "tensorbridge/core/dtype.hpp"
 
@@ -45,6 +47,28 @@ decltype(auto) visit_dtype(dtype t, F&& f) {
     case dtype::complex128: return f(type_tag<std::complex<double>>{});
   }
   return f(type_tag<float>{});
+}
+
+/// Calls `f(std::integral_constant<std::size_t, N>{})` when `bytes` is one of the sizes of an
+/// element or a small row (a feature vector, a label), else `f(bytes)`. A `memcpy` of the
+/// constant size compiles to a few loads and stores; a runtime size is a call, which dominates
+/// when many small items are moved one by one.
+template <class F>
+decltype(auto) visit_size(std::size_t bytes, F&& f) {
+  switch (bytes) {
+    case 1: return f(std::integral_constant<std::size_t, 1>{});
+    case 2: return f(std::integral_constant<std::size_t, 2>{});
+    case 4: return f(std::integral_constant<std::size_t, 4>{});
+    case 8: return f(std::integral_constant<std::size_t, 8>{});
+    case 12: return f(std::integral_constant<std::size_t, 12>{});
+    case 16: return f(std::integral_constant<std::size_t, 16>{});
+    case 24: return f(std::integral_constant<std::size_t, 24>{});
+    case 32: return f(std::integral_constant<std::size_t, 32>{});
+    case 40: return f(std::integral_constant<std::size_t, 40>{});
+    case 48: return f(std::integral_constant<std::size_t, 48>{});
+    case 64: return f(std::integral_constant<std::size_t, 64>{});
+    default: return f(bytes);
+  }
 }
 
 }  // namespace tb::detail

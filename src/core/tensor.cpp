@@ -7,13 +7,6 @@
 namespace tb {
 namespace {
 
-std::string format_tuple(const shape_t& v) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  if (v.size() == 1) s += ",";
-  return s + ")";
-}
-
 // a * b, or a tb::error (overflow) naming `what` when the product does not fit in 64 bits.
 std::int64_t checked_mul(std::int64_t a, std::int64_t b, const char* what, const shape_t& shape) {
   std::int64_t out;
@@ -24,6 +17,54 @@ std::int64_t checked_mul(std::int64_t a, std::int64_t b, const char* what, const
 }
 
 }  // namespace
+
+std::string format_tuple(std::span<const std::int64_t> values) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < values.size(); ++i) s += (i ? ", " : "") + std::to_string(values[i]);
+  if (values.size() == 1) s += ",";
+  return s + ")";
+}
+
+std::int64_t layout_view::numel() const noexcept {
+  return std::accumulate(shape.begin(), shape.end(), std::int64_t{1}, std::multiplies<>());
+}
+
+bool layout_view::is_contiguous() const noexcept {
+  if (numel() <= 1) return true;
+  std::int64_t step = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] == 1) continue;
+    if (strides[i] != step) return false;
+    step *= shape[i];
+  }
+  return true;
+}
+
+bool layout_view::is_f_contiguous() const noexcept {
+  if (numel() <= 1) return true;
+  std::int64_t step = 1;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    if (strides[i] != step) return false;
+    step *= shape[i];
+  }
+  return true;
+}
+
+bool layout_view::has_negative_strides() const noexcept {
+  // Any negative stride counts, even over a dimension of one element: consumers such as
+  // torch.from_numpy reject them without looking at the extent.
+  for (auto s : strides)
+    if (s < 0) return true;
+  return false;
+}
+
+bool layout_view::has_overlap() const noexcept {
+  if (numel() <= 1) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] > 1 && strides[i] == 0) return true;
+  return false;
+}
 
 tensor::tensor() : tensor(storage::allocate(0), tb::dtype::float32, {0}, {1}) {}
 
@@ -78,49 +119,10 @@ tensor tensor::zeros(shape_t shape, tb::dtype dtype) {
   return t;
 }
 
-std::int64_t tensor::numel() const noexcept {
-  return std::accumulate(shape_.begin(), shape_.end(), std::int64_t{1}, std::multiplies<>());
-}
-
-bool tensor::is_contiguous() const noexcept {
-  if (numel() <= 1) return true;
-  std::int64_t step = 1;
-  for (std::size_t i = shape_.size(); i-- > 0;) {
-    if (shape_[i] == 1) continue;
-    if (strides_[i] != step) return false;
-    step *= shape_[i];
-  }
-  return true;
-}
-
-bool tensor::is_f_contiguous() const noexcept {
-  if (numel() <= 1) return true;
-  std::int64_t step = 1;
-  for (std::size_t i = 0; i < shape_.size(); ++i) {
-    if (shape_[i] == 1) continue;
-    if (strides_[i] != step) return false;
-    step *= shape_[i];
-  }
-  return true;
-}
-
-bool tensor::has_negative_strides() const noexcept {
-  // Any negative stride counts, even over a dimension of one element: consumers such as
-  // torch.from_numpy reject them without looking at the extent.
-  for (auto s : strides_)
-    if (s < 0) return true;
-  return false;
-}
-
-bool tensor::has_overlap() const noexcept {
-  if (numel() <= 1) return false;
-  for (std::size_t i = 0; i < shape_.size(); ++i)
-    if (shape_[i] > 1 && strides_[i] == 0) return true;
-  return false;
-}
-
-bool tensor::is_aligned(std::size_t alignment) const noexcept {
-  return reinterpret_cast<std::uintptr_t>(data()) % alignment == 0;
+layout_view tensor::layout() const noexcept {
+  const storage::file_mapping& m = storage_->mapping();
+  return layout_view{dtype_, shape_, strides_, data(), device_, read_only_, m.base != nullptr,
+                     read_only_ && m.base != nullptr && m.shared_read_only && m.fd >= 0};
 }
 
 tensor tensor::contiguous() const {

@@ -87,17 +87,21 @@ struct exported {
 };
 
 exported exported_memory(const tensor& t, const dlpack_export_options& options) {
-  if (options.copy) return {t.copy(), true, false};
-  if (!t.read_only() || options.consumer_respects_read_only) return {t, options.is_copied, t.read_only()};
-  // Still flagged read-only, as the source is: a consumer that honours the flag keeps it so, and
-  // one that does not writes private pages only.
-  if (auto view = private_file_view(t)) return {*view, false, true};
-  if (!options.allow_copy)
-    fail(error_kind::buffer,
-         "copy=False, but this tensor is read-only memory and the consumer may ignore DLPack's READ_ONLY flag "
-         "(PyTorch does) and write it; pass copy=None to export a writable copy, or convert with a function that "
-         "keeps it read-only (tensorbridge.to_numpy, to_jax, to_tf), which shares it");
-  return {t.copy(), true, false};
+  if (options.device && *options.device != t.device())
+    fail(error_kind::buffer, "cannot export a tensor on ", to_string(t.device()), " to DLPack device ",
+         to_string(*options.device), " without a cross-device copy, which tensorbridge does not do on this machine");
+  export_request req;
+  req.consumer.name = "a DLPack consumer";
+  req.consumer.read_only = options.consumer_respects_read_only;
+  req.consumer.read_only_gap = "may ignore DLPack's READ_ONLY flag (PyTorch does)";
+  req.copy = options.copy ? copy_mode::always : options.allow_copy ? copy_mode::if_needed : copy_mode::never;
+  req.device = t.device();
+  const export_plan plan = plan_export(t, req);
+  tensor memory = execute(t, plan);
+  // A private map stays flagged read-only, as the source is: a consumer that honours the flag
+  // keeps it so, and one that does not writes private pages only.
+  if (plan.zero_copy) return {std::move(memory), options.is_copied, plan.read_only || plan.private_map};
+  return {std::move(memory), true, false};
 }
 
 }  // namespace

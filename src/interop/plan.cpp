@@ -20,6 +20,15 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
   return out;
 }
 
+// Sharing with a consumer that assumes its arrays never change (TensorFlow, JAX). Plain string
+// concatenation: the note is made on every zero-copy export to them, where a stream would cost
+// more than the export.
+std::string immutable_note(const std::string& who) {
+  return "the " + who + " array shares memory with the source, but " + who +
+         " treats arrays as immutable: a later write to the source (or to the file it maps) changes it, and what "
+         "is computed from it afterwards may change with it; pass copy=True for an independent array";
+}
+
 }  // namespace
 
 std::string export_plan::summary() const {
@@ -31,26 +40,19 @@ std::string export_plan::summary() const {
   return out;
 }
 
-namespace {
-
-bool mapped_shared_read_only(const tensor& t) {
-  const storage::file_mapping& m = t.storage()->mapping();
-  return t.read_only() && m.base != nullptr && m.shared_read_only && m.fd >= 0;
-}
-
-}  // namespace
-
 std::optional<tensor> private_file_view(const tensor& t) {
-  if (!mapped_shared_read_only(t)) return std::nullopt;
+  if (!t.layout().shared_file_map) return std::nullopt;
   std::shared_ptr<storage> copy = t.storage()->map_private_copy();
   if (!copy) return std::nullopt;
   return tensor(std::move(copy), t.dtype(), t.shape(), t.strides(), t.byte_offset(), t.device(), false);
 }
 
-export_plan plan_export(const tensor& src, const export_request& req) {
+export_plan plan_export(const tensor& src, const export_request& req) { return plan_export(src.layout(), req); }
+
+export_plan plan_export(const layout_view& src, const export_request& req) {
   export_plan plan;
-  plan.from = src.dtype();
-  plan.to = req.dtype.value_or(src.dtype());
+  plan.from = src.dtype;
+  plan.to = req.dtype.value_or(src.dtype);
   plan.checked = req.checked;
   const std::string& who = req.consumer.name;
   auto refuse = [&](error_kind kind, std::string message) {
@@ -60,8 +62,8 @@ export_plan plan_export(const tensor& src, const export_request& req) {
     return plan;
   };
 
-  if (!src.device().is_host())
-    return refuse(error_kind::value, detail::cat("the source lives on ", to_string(src.device()),
+  if (!src.device.is_host())
+    return refuse(error_kind::value, detail::cat("the source lives on ", to_string(src.device),
                                                  ", which tensorbridge cannot read on this machine; move it to "
                                                  "the CPU first"));
   if (!req.device.is_host())
@@ -91,12 +93,7 @@ export_plan plan_export(const tensor& src, const export_request& req) {
     plan.reasons.push_back(detail::cat(who, " cannot share ", name(plan.to), " memory"));
   if (!c.strided && !src.is_contiguous())
     plan.reasons.push_back(detail::cat(who, " needs C-contiguous memory and the source is not (strides ",
-                                       [&] {
-                                         std::string s;
-                                         for (auto v : src.strides()) s += (s.empty() ? "" : ", ") + std::to_string(v);
-                                         return s;
-                                       }(),
-                                       " elements)"));
+                                       format_tuple(src.strides), " elements)"));
   else if (!c.negative_strides && src.has_negative_strides())
     plan.reasons.push_back(detail::cat(who, " does not accept negative strides"));
   if (!c.overlapping && src.has_overlap())
@@ -105,24 +102,20 @@ export_plan plan_export(const tensor& src, const export_request& req) {
     plan.reasons.push_back(detail::cat(who, " shares only ", c.alignment, "-byte aligned memory and the source is not"));
   // A read-only file map can still be shared with a consumer that writes: through a private
   // copy-on-write map of the same pages, whose written pages never reach the file.
-  const bool remap = !c.read_only && src.read_only() && mapped_shared_read_only(src);
-  if (!c.read_only && src.read_only() && !remap)
-    plan.reasons.push_back(detail::cat("the source is read-only and ", who,
-                                       " would be allowed to write it (", who, " has no read-only tensors)"));
+  const bool remap = !c.read_only && src.read_only && src.shared_file_map;
+  if (!c.read_only && src.read_only && !remap)
+    plan.reasons.push_back(detail::cat("the source is read-only and ", who, " would be allowed to write it (", who,
+                                       " ", c.read_only_gap, ")"));
 
   if (plan.reasons.empty() && req.copy == copy_mode::always) plan.reasons.push_back("copy=True was asked for");
   if (plan.reasons.empty()) {
     plan.private_map = remap;
-    plan.read_only = src.read_only() && !remap;
+    plan.read_only = src.read_only && !remap;
     if (remap)
       plan.notes.push_back(detail::cat("the read-only file map is shared through a private copy-on-write map of "
                                        "the same pages: writes through the ", who,
                                        " tensor stay in this process and never reach the file"));
-    if (c.immutable && (!src.read_only() || src.storage()->mapping().base != nullptr))
-      plan.notes.push_back(detail::cat(
-          "the ", who, " array shares memory with the source, but ", who,
-          " treats arrays as immutable: a later write to the source (or to the file it maps) changes it, and "
-          "what is computed from it afterwards may change with it; pass copy=True for an independent array"));
+    if (c.immutable && (!src.read_only || src.file_map)) plan.notes.push_back(immutable_note(who));
     return plan;
   }
   plan.zero_copy = false;

@@ -199,18 +199,18 @@ dataset dataset::batch(const batch_options& options) const {
   return dataset(std::move(plan));
 }
 
-dataset dataset::map(const map_op& op, std::vector<std::int64_t> fields) const {
+dataset dataset::map(const map_op& op, std::vector<std::int64_t> on) const {
   op.validate();
   auto plan = std::make_shared<dataset_plan>(*plan_);
   const auto nfields = static_cast<std::int64_t>(plan->fields.size());
-  if (fields.empty())
-    for (std::int64_t i = 0; i < nfields; ++i) fields.push_back(i);
-  for (auto f : fields) {
+  if (on.empty())
+    for (std::int64_t i = 0; i < nfields; ++i) on.push_back(i);
+  for (auto f : on) {
     if (f < 0 || f >= nfields)
       fail(error_kind::value, "map: field index ", f, " is out of range for ", nfields, " fields");
     plan->specs[static_cast<std::size_t>(f)] = op.output_spec(plan->specs[static_cast<std::size_t>(f)]);
   }
-  plan->maps.push_back({op, std::move(fields)});
+  plan->maps.push_back({op, std::move(on)});
   return dataset(std::move(plan));
 }
 

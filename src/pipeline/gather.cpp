@@ -4,41 +4,20 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/dispatch_internal.hpp"
 #include "core/parallel_internal.hpp"
 #include "pipeline/pipeline_internal.hpp"
 
 namespace tb {
 namespace {
 
-// A fixed-size memcpy compiles to a few loads and stores; a runtime-size one is a call. Small
-// rows (a feature vector, a label) are the common case and dominate at small batch sizes.
-template <std::size_t N>
-void gather_fixed(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
-                  std::byte* out) {
-  for (std::int64_t i = 0; i < n; ++i) std::memcpy(out + i * N, base + idx[i] * stride, N);
-}
-
-void gather_any(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
-                std::byte* out, std::size_t row) {
-  for (std::int64_t i = 0; i < n; ++i) std::memcpy(out + i * row, base + idx[i] * stride, row);
-}
-
+// Small rows (a feature vector, a label) are the common case and dominate at small batch sizes:
+// their size is a constant where `visit_size` knows it.
 void gather_contiguous_rows(const std::byte* base, std::int64_t stride, const std::int64_t* idx, std::int64_t n,
                             std::byte* out, std::size_t row) {
-  switch (row) {
-    case 1: return gather_fixed<1>(base, stride, idx, n, out);
-    case 2: return gather_fixed<2>(base, stride, idx, n, out);
-    case 4: return gather_fixed<4>(base, stride, idx, n, out);
-    case 8: return gather_fixed<8>(base, stride, idx, n, out);
-    case 12: return gather_fixed<12>(base, stride, idx, n, out);
-    case 16: return gather_fixed<16>(base, stride, idx, n, out);
-    case 24: return gather_fixed<24>(base, stride, idx, n, out);
-    case 32: return gather_fixed<32>(base, stride, idx, n, out);
-    case 40: return gather_fixed<40>(base, stride, idx, n, out);
-    case 48: return gather_fixed<48>(base, stride, idx, n, out);
-    case 64: return gather_fixed<64>(base, stride, idx, n, out);
-    default: return gather_any(base, stride, idx, n, out, row);
-  }
+  detail::visit_size(row, [&](auto size) {
+    for (std::int64_t i = 0; i < n; ++i) std::memcpy(out + i * size, base + idx[i] * stride, size);
+  });
 }
 
 }  // namespace

@@ -24,12 +24,6 @@ const char* kind_name(map_kind k) {
   return "?";
 }
 
-std::string shape_str(const shape_t& s) {
-  std::string out = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + (s.size() == 1 ? ",)" : ")");
-}
-
 std::int64_t product(const shape_t& s) {
   std::int64_t n = 1;
   for (auto d : s) n *= d;
@@ -46,8 +40,8 @@ shape_t resolve_shape(const shape_t& shape, std::int64_t numel, const std::strin
   }
   if (infer >= 0 && known > 0 && numel % known == 0) out[static_cast<std::size_t>(infer)] = numel / known;
   if (product(out) != numel || (infer >= 0 && known == 0))
-    fail(error_kind::value, "map(reshape", shape_str(shape), ") on field '", field, "': a sample has ", numel,
-         " elements, which cannot be viewed as ", shape_str(shape));
+    fail(error_kind::value, "map(reshape", format_tuple(shape), ") on field '", field, "': a sample has ", numel,
+         " elements, which cannot be viewed as ", format_tuple(shape));
   return out;
 }
 
@@ -124,7 +118,7 @@ tensor random_flip(const map_op& op, const tensor& batch, detail::batch_arena* a
   tensor out = new_tensor(batch.shape(), batch.dtype(), arena);
   const std::int64_t axis = op.axes[0] + 1;
   // The top 53 bits of a mixed seed are a uniform double in [0, 1).
-  const auto threshold = static_cast<std::uint64_t>(op.probability * 9007199254740992.0);
+  const auto threshold = static_cast<std::uint64_t>(op.p * 9007199254740992.0);
   for (std::int64_t r = 0; r < rows; ++r) {
     tensor src = batch.slice(r, r + 1);
     if ((detail::mix64(seeds[static_cast<std::size_t>(r)] ^ 0x5eedf11bull) >> 11) < threshold) {
@@ -179,11 +173,11 @@ map_op map_op::reshape(shape_t shape) {
   return op;
 }
 
-map_op map_op::random_flip(std::int64_t axis, double probability) {
+map_op map_op::random_flip(std::int64_t axis, double p) {
   map_op op;
   op.kind = map_kind::random_flip;
   op.axes = {axis};
-  op.probability = probability;
+  op.p = p;
   return op;
 }
 
@@ -206,7 +200,7 @@ void map_op::validate() const {
       std::vector<bool> seen(axes.size(), false);
       for (auto a : axes) {
         if (a < 0 || a >= static_cast<std::int64_t>(axes.size()) || seen[static_cast<std::size_t>(a)])
-          fail(error_kind::value, "permute: axes ", shape_str(axes), " are not a permutation of 0..",
+          fail(error_kind::value, "permute: axes ", format_tuple(axes), " are not a permutation of 0..",
                static_cast<std::int64_t>(axes.size()) - 1);
         seen[static_cast<std::size_t>(a)] = true;
       }
@@ -216,16 +210,16 @@ void map_op::validate() const {
       int inferred = 0;
       for (auto d : shape) {
         if (d == -1) ++inferred;
-        else if (d < 0) fail(error_kind::value, "reshape: dimension ", d, " in ", shape_str(shape), " is negative");
+        else if (d < 0) fail(error_kind::value, "reshape: dimension ", d, " in ", format_tuple(shape), " is negative");
       }
-      if (inferred > 1) fail(error_kind::value, "reshape: at most one -1 in ", shape_str(shape));
+      if (inferred > 1) fail(error_kind::value, "reshape: at most one -1 in ", format_tuple(shape));
       return;
     }
     case map_kind::random_flip:
       if (axes.size() != 1 || axes[0] < 0)
-        fail(error_kind::value, "random_flip: expected one per-sample axis >= 0, got ", shape_str(axes));
-      if (!(probability >= 0 && probability <= 1))
-        fail(error_kind::value, "random_flip: probability must be in [0, 1], got ", probability);
+        fail(error_kind::value, "random_flip: expected one per-sample axis >= 0, got ", format_tuple(axes));
+      if (!(p >= 0 && p <= 1))
+        fail(error_kind::value, "random_flip: p (the probability of a flip) must be in [0, 1], got ", p);
       return;
   }
 }
@@ -240,7 +234,7 @@ field_spec map_op::output_spec(const field_spec& in) const {
       if (is_complex(in.dtype)) fail(error_kind::type, where, ": cannot normalize complex values");
       if (mean.size() > 1 && (in.shape.empty() || in.shape.back() != static_cast<std::int64_t>(mean.size())))
         fail(error_kind::value, where, ": ", mean.size(), " means need a last axis of ", mean.size(),
-             " elements, but a sample has shape ", shape_str(in.shape));
+             " elements, but a sample has shape ", format_tuple(in.shape));
       out.dtype = dtype;
       break;
     case map_kind::one_hot:
@@ -254,8 +248,8 @@ field_spec map_op::output_spec(const field_spec& in) const {
       break;
     case map_kind::permute:
       if (axes.size() != in.shape.size())
-        fail(error_kind::value, where, ": axes ", shape_str(axes), " do not match a sample of shape ",
-             shape_str(in.shape), " (axes count per sample, without the batch dimension)");
+        fail(error_kind::value, where, ": axes ", format_tuple(axes), " do not match a sample of shape ",
+             format_tuple(in.shape), " (axes count per sample, without the batch dimension)");
       out.shape.clear();
       for (auto a : axes) out.shape.push_back(in.shape[static_cast<std::size_t>(a)]);
       break;
@@ -263,7 +257,7 @@ field_spec map_op::output_spec(const field_spec& in) const {
     case map_kind::random_flip:
       if (axes[0] >= static_cast<std::int64_t>(in.shape.size()))
         fail(error_kind::value, where, ": axis ", axes[0], " is out of range for a sample of shape ",
-             shape_str(in.shape), " (axes count per sample, without the batch dimension)");
+             format_tuple(in.shape), " (axes count per sample, without the batch dimension)");
       break;
   }
   return out;

@@ -18,8 +18,8 @@
 namespace tb {
 
 void prefetch_options::validate() const {
-  if (depth < 0 && depth != autotune)
-    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks or AUTOTUNE (-1), got ", depth,
+  if (buffer_size < 0 && buffer_size != autotune)
+    fail(error_kind::value, "prefetch: buffer_size must be >= 0 blocks or AUTOTUNE (-1), got ", buffer_size,
          "; 0 makes each block in next()");
   if ((num_threads < 0 && num_threads != autotune) || num_threads > max_threads)
     fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads,
@@ -32,14 +32,14 @@ prefetch_options prefetch_options::resolve(std::int64_t block_size) const {
   prefetch_options out = *this;
   const std::int64_t hardware = std::max<std::int64_t>(1, tb::num_threads());
   const std::int64_t threads = num_threads == autotune ? hardware : (num_threads > 0 ? num_threads : hardware);
-  if (depth == autotune) {
+  if (buffer_size == autotune) {
     // Up to four blocks per worker: enough that every worker has a free slot while the consumer
     // holds one and a slow training step is absorbed; big blocks get fewer, so that the ring
     // stays within the memory budget, but never fewer than two (one filling, one handed over).
     const std::int64_t fits = autotune_bytes / std::max<std::int64_t>(1, block_size);
-    out.depth = std::clamp<std::int64_t>(fits, 2, std::max<std::int64_t>(2, 4 * threads));
+    out.buffer_size = std::clamp<std::int64_t>(fits, 2, std::max<std::int64_t>(2, 4 * threads));
   }
-  if (num_threads == autotune) out.num_threads = std::max<std::int64_t>(1, std::min(hardware, out.depth));
+  if (num_threads == autotune) out.num_threads = std::max<std::int64_t>(1, std::min(hardware, out.buffer_size));
   return out;
 }
 
@@ -70,7 +70,7 @@ class dataset_iterator::impl {
     end_ = length < 0 ? std::numeric_limits<std::int64_t>::max() : length;
     if (stride_ > 1 && length >= 0)  // this part's batches among the iteration's
       end_ = length > offset_ ? (length - offset_ - 1) / stride_ + 1 : 0;
-    depth_ = prefetch.depth;
+    depth_ = prefetch.buffer_size;
     if (depth_ > 0 && taken_ < end_) {
       // No more threads than blocks left to make: a huge depth or a short iteration starts few.
       const std::int64_t blocks = (end_ - taken_) / per_block_ + 1;
@@ -293,7 +293,7 @@ class dataset_iterator::impl {
   mutable std::mutex mutex_;
   std::condition_variable ready_;  // a slot was filled
   std::condition_variable space_;  // a slot was emptied, or closing
-  std::int64_t depth_ = 0;         // blocks made ahead at most (prefetch_options::depth)
+  std::int64_t depth_ = 0;         // blocks made ahead at most (prefetch_options::buffer_size)
   std::deque<slot> ring_;           // blocks claimed and not yet taken, the oldest first: memory
                                     // follows the blocks in flight, never the depth asked for
   std::int64_t taken_;              // batches in the blocks taken from the ring

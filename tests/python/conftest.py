@@ -10,7 +10,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest
 
-REQUIRE = os.environ.get("TB_REQUIRE_FRAMEWORKS") == "1"
+from tensorbridge.frameworks._common import frameworks_required
+
+REQUIRE = frameworks_required()
 
 
 def _framework(name: str):

@@ -92,6 +92,43 @@ class storage {
 /// A shape or a list of strides.
 using shape_t = std::vector<std::int64_t>;
 
+/// A shape or strides as Python writes a tuple: "(2, 3)", "(5,)", "()".
+std::string format_tuple(std::span<const std::int64_t> values);
+
+/// The layout of a strided array without its memory: what deciding how to share it needs.
+///
+/// - Non-owning: `shape` and `strides` point into the caller's arrays, which must outlive it.
+/// - Strides are in elements, as in `tensor`. `tensor::layout()` gives a tensor's; a binding
+///   describes a foreign buffer in one without wrapping it (`plan_export` takes either).
+struct layout_view {
+  tb::dtype dtype = tb::dtype::float32;    ///< element type
+  std::span<const std::int64_t> shape;     ///< elements per dimension
+  std::span<const std::int64_t> strides;   ///< elements; may be zero or negative
+  const void* data = nullptr;              ///< address of element 0
+  tb::device device = cpu_device;          ///< where the memory is
+  bool read_only = false;                  ///< the owner forbids writes
+  bool file_map = false;                   ///< the memory maps a file (changes to the file show through)
+  /// The memory is a shared, read-only map of a file with an open descriptor (it can be shared
+  /// with a writer through a private copy-on-write map: `storage::map_private_copy`).
+  bool shared_file_map = false;
+
+  std::int64_t ndim() const noexcept { return static_cast<std::int64_t>(shape.size()); }
+  /// The number of elements (1 for 0-d).
+  std::int64_t numel() const noexcept;
+  /// C order without gaps (size-1 dimensions and empty arrays are contiguous whatever their strides).
+  bool is_contiguous() const noexcept;
+  /// Fortran order without gaps.
+  bool is_f_contiguous() const noexcept;
+  /// Some stride is negative (over any dimension, as consumers check).
+  bool has_negative_strides() const noexcept;
+  /// Two distinct indices share an address (a zero stride over a dimension > 1).
+  bool has_overlap() const noexcept;
+  /// `data` is a multiple of `alignment` bytes.
+  bool is_aligned(std::size_t alignment) const noexcept {
+    return reinterpret_cast<std::uintptr_t>(data) % alignment == 0;
+  }
+};
+
 /// A strided, typed view over a `storage`.
 ///
 /// - Strides are in elements, not bytes (as in DLPack); they may be zero or negative.
@@ -129,7 +166,9 @@ class tensor {
   const shape_t& strides() const noexcept { return strides_; }
   std::int64_t ndim() const noexcept { return static_cast<std::int64_t>(shape_.size()); }
   /// The number of elements (1 for a 0-d tensor).
-  std::int64_t numel() const noexcept;
+  std::int64_t numel() const noexcept { return layout().numel(); }
+  /// This tensor's layout (valid while the tensor lives).
+  layout_view layout() const noexcept;
   std::size_t itemsize() const noexcept { return tb::itemsize(dtype_); }
   /// numel() * itemsize().
   std::size_t nbytes() const noexcept { return static_cast<std::size_t>(numel()) * itemsize(); }
@@ -144,15 +183,15 @@ class tensor {
 
   /// True if the elements are laid out in C order without gaps (size-1 dimensions and empty
   /// tensors are contiguous whatever their strides).
-  bool is_contiguous() const noexcept;
+  bool is_contiguous() const noexcept { return layout().is_contiguous(); }
   /// True if the elements are laid out in Fortran order without gaps.
-  bool is_f_contiguous() const noexcept;
+  bool is_f_contiguous() const noexcept { return layout().is_f_contiguous(); }
   /// True if some stride is negative (over any dimension, as consumers check).
-  bool has_negative_strides() const noexcept;
+  bool has_negative_strides() const noexcept { return layout().has_negative_strides(); }
   /// True if two distinct indices share an address (a zero stride over a dimension > 1).
-  bool has_overlap() const noexcept;
+  bool has_overlap() const noexcept { return layout().has_overlap(); }
   /// True if `data()` is a multiple of `alignment` bytes.
-  bool is_aligned(std::size_t alignment = buffer_alignment) const noexcept;
+  bool is_aligned(std::size_t alignment = buffer_alignment) const noexcept { return layout().is_aligned(alignment); }
 
   /// This tensor if it is C-contiguous and aligned, else a new aligned C-contiguous copy.
   tensor contiguous() const;
@@ -222,6 +261,12 @@ struct buffer_view {
 /// the format names the non-native byte order. Nothing for formats tensorbridge has no dtype for
 /// (structs, `g` long double, `O` objects, strings).
 std::optional<tb::dtype> dtype_from_buffer_format(std::string_view format, std::size_t itemsize, bool* byteswapped);
+
+/// Writes into `out` the strides in elements of a buffer whose strides are `byte_strides` (one
+/// per dimension of `shape`) and whose elements are `dtype`. Returns -1, or the first axis
+/// whose stride is not a whole number of elements (such a buffer cannot be viewed, only copied).
+std::int64_t element_strides(std::span<const std::int64_t> shape, std::span<const std::int64_t> byte_strides,
+                             tb::dtype dtype, std::span<std::int64_t> out) noexcept;
 
 /// The outcome of importing a `buffer_view`: the tensor, and why it had to be copied (empty when
 /// it is a zero-copy view).

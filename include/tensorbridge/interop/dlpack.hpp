@@ -4,6 +4,7 @@
 /// from the spec, in tensorbridge's naming), and conversion to and from `tb::tensor`.
 
 #include <cstdint>
+#include <optional>
 
 #include "tensorbridge/core/tensor.hpp"
 
@@ -66,7 +67,8 @@ struct dlpack_managed_tensor_versioned {
   dlpack_tensor dl_tensor;                                 ///< the view
 };
 
-/// How an export treats read-only memory and copies.
+/// How an export treats read-only memory and copies: `plan_export` decides, for a consumer with
+/// these limits, as for every other export.
 ///
 /// A consumer may ignore DLPack's READ_ONLY flag (PyTorch does) and the legacy struct cannot carry
 /// it, so unless `consumer_respects_read_only`, read-only memory is never exposed to writes:
@@ -82,6 +84,9 @@ struct dlpack_export_options {
   bool copy = false;        ///< export a fresh copy whatever the memory (`copy=True`)
   bool allow_copy = true;   ///< false (`copy=False`): throw rather than copy
   bool is_copied = false;   ///< `t` is already a fresh copy made for this export (sets IS_COPIED)
+  /// The device the consumer asked for (`dl_device=`); none: wherever `t` is. Another device
+  /// than `t`'s throws `tb::error` (buffer): tensorbridge makes no cross-device copies here.
+  std::optional<tb::device> device;
 };
 
 /// Exports `t` as a DLPack 1.x managed tensor that keeps `t`'s storage alive until its deleter

@@ -23,6 +23,8 @@ struct consumer_limits {
   bool negative_strides = true;         ///< accepts negative strides
   bool overlapping = true;              ///< accepts zero strides (broadcast views)
   bool read_only = true;                ///< can hold memory it must not write
+  /// Why it cannot hold read-only memory (when `read_only` is false), completing "<name> ...".
+  std::string read_only_gap = "has no read-only tensors";
   /// Its arrays are immutable and it assumes nobody changes them (TensorFlow, JAX): a zero-copy
   /// export then gets a note that later writes to the source show through.
   bool immutable = false;
@@ -79,6 +81,10 @@ std::optional<tensor> private_file_view(const tensor& t);
 /// Decides how to export `src` under `request`. Never throws for a plan that cannot be carried
 /// out: that is reported in `export_plan::error`.
 export_plan plan_export(const tensor& src, const export_request& request);
+
+/// The same plan for memory described by `src` only (a foreign buffer not yet wrapped in a
+/// tensor): what a binding asks before handing a framework's array straight to another.
+export_plan plan_export(const layout_view& src, const export_request& request);
 
 /// Carries out `plan` (made by `plan_export` for `src`): returns `src` itself for zero-copy (over
 /// a private map of its file for `private_map`), or a new aligned C-contiguous buffer, cast in

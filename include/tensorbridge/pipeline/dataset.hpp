@@ -13,7 +13,7 @@
 ///                      .shuffle({.enabled = true, .seed = 0})
 ///                      .batch({.batch_size = 32})
 ///                      .map(tb::map_op::cast(tb::dtype::float32), {0});
-/// auto it = ds.iterate({.depth = 2});
+/// auto it = ds.iterate({.buffer_size = 2});
 /// while (auto b = it->next()) use((*b)[0], (*b)[1]);
 /// ```
 
@@ -100,33 +100,34 @@ struct shard_options {
 struct prefetch_options {
   /// The most worker threads an iterator starts.
   static constexpr std::int64_t max_threads = 1024;
-  /// The value of `depth` or `num_threads` that lets the iterator choose it (tf.data's
+  /// The value of `buffer_size` or `num_threads` that lets the iterator choose it (tf.data's
   /// `AUTOTUNE`, also -1); see `resolve`.
   static constexpr std::int64_t autotune = -1;
-  /// Memory that an autotuned depth may fill with blocks ahead of the consumer: 16 MiB.
+  /// Memory that an autotuned buffer_size may fill with blocks ahead of the consumer: 16 MiB.
   static constexpr std::int64_t autotune_bytes = std::int64_t{16} << 20;
 
-  /// Blocks produced ahead of the consumer (the bounded queue's capacity); 0 computes each block
+  /// Blocks produced ahead of the consumer (the bounded queue's capacity: `prefetch(buffer_size)`
+  /// in Python, as in tf.data); 0 computes each block
   /// in the consumer's `next()` call; `autotune` chooses (see `resolve`). Memory follows the
-  /// blocks actually made ahead, never `depth` itself, so a depth larger than the iteration costs
+  /// blocks actually made ahead, never `buffer_size` itself, so a buffer_size larger than the iteration costs
   /// nothing more.
-  std::int64_t depth = 2;
-  /// Worker threads producing blocks when `depth > 0`, in [0, max_threads]; 0 picks
-  /// min(depth, tb::num_threads()); `autotune` chooses (see `resolve`). Never more than the blocks
+  std::int64_t buffer_size = 2;
+  /// Worker threads producing blocks when `buffer_size > 0`, in [0, max_threads]; 0 picks
+  /// min(buffer_size, tb::num_threads()); `autotune` chooses (see `resolve`). Never more than the blocks
   /// left to make.
   std::int64_t num_threads = 0;
   /// Target size of a block in output bytes; 0 makes every block one batch.
   std::int64_t block_bytes = std::int64_t{1} << 18;
-  /// Throws `tb::error` (value) for negative values other than `autotune` in `depth` and
+  /// Throws `tb::error` (value) for negative values other than `autotune` in `buffer_size` and
   /// `num_threads`, or too many threads, naming the field.
   void validate() const;
   /// These options with every `autotune` field chosen, for blocks of `block_size` output bytes
   /// (the bytes of the batches in one block):
   ///
   /// - `num_threads`: the hardware's, `tb::num_threads()` (`TB_NUM_THREADS` / `set_num_threads`).
-  /// - `depth`: as many blocks as fit in `autotune_bytes`, at least 2 and at most 4 per worker
+  /// - `buffer_size`: as many blocks as fit in `autotune_bytes`, at least 2 and at most 4 per worker
   ///   thread (the threads asked for, or the hardware's when those are automatic too).
-  /// - then an autotuned `num_threads` is at most `depth` (a thread without a slot would idle).
+  /// - then an autotuned `num_threads` is at most `buffer_size` (a thread without a slot would idle).
   ///
   /// Fields that are not `autotune` are returned as they are.
   prefetch_options resolve(std::int64_t block_size) const;
@@ -159,7 +160,7 @@ struct map_op {
   std::vector<double> std;            ///< normalize: same length as `mean`, all non-zero
   std::int64_t depth = 0;             ///< one_hot: number of classes, >= 1
   shape_t axes;                       ///< permute: a permutation of the per-sample axes; random_flip: the axis
-  double probability = 0.5;           ///< random_flip: chance that a sample is flipped, in [0, 1]
+  double p = 0.5;                     ///< random_flip: the probability that a sample is flipped, in [0, 1]
   shape_t shape;                      ///< reshape: the new per-sample shape (one -1 is inferred)
 
   /// `cast(to)`: converts elements with the unsafe rule (as `ndarray.astype`).
@@ -172,9 +173,9 @@ struct map_op {
   static map_op permute(shape_t axes);
   /// Views each sample with a new shape of the same size.
   static map_op reshape(shape_t shape);
-  /// Reverses each sample along per-sample `axis` with the given probability (e.g. a horizontal
+  /// Reverses each sample along per-sample `axis` with probability `p` (e.g. a horizontal
   /// flip of HWC images is axis 1). Random: needs one seed per sample.
-  static map_op random_flip(std::int64_t axis, double probability = 0.5);
+  static map_op random_flip(std::int64_t axis, double p = 0.5);
   /// True for ops that draw random numbers (they need `seeds` in `apply`).
   bool is_random() const noexcept { return kind == map_kind::random_flip; }
 
@@ -286,8 +287,8 @@ class dataset {
   dataset shuffle(const shuffle_options& options) const;
   /// Groups samples into batches.
   dataset batch(const batch_options& options) const;
-  /// Applies a native op to the fields at `fields` (empty: every field).
-  dataset map(const map_op& op, std::vector<std::int64_t> fields = {}) const;
+  /// Applies a native op to the fields at indices `on` (empty: every field), as `map(op, on=...)` in Python.
+  dataset map(const map_op& op, std::vector<std::int64_t> on = {}) const;
   /// Keeps this rank's part of each epoch. Only before `batch`.
   dataset shard(const shard_options& options) const;
   /// Runs `count` epochs per iteration (-1: forever).

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import report
-from .data import UsageError
+from ..errors import UsageError
 from .progress import Progress
 
 #: Arguments that make each benchmark small enough for a run of a few minutes (``--quick``).

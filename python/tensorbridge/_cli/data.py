@@ -11,12 +11,7 @@ from typing import Any
 import numpy as np
 
 import tensorbridge as tb
-from tensorbridge.errors import InvalidValueError
-
-
-class UsageError(InvalidValueError):
-    """The command line was given something it cannot use; the message says what to pass instead
-    (a ``tb.InvalidValueError``, so a ``ValueError``)."""
+from tensorbridge.errors import UsageError
 
 
 @dataclass

@@ -14,7 +14,8 @@ import numpy as np
 
 import tensorbridge as tb
 
-from . import data, frameworks, hops, throughput, train
+from ..errors import UsageError
+from . import data, frameworks, round_trip, throughput, train
 
 BATCH_SIZE = 32
 
@@ -45,7 +46,7 @@ def _split(d: data.Data, seed: int) -> tuple[np.ndarray, ...]:
 def run(args: argparse.Namespace) -> int:
     epochs = args.epochs if args.epochs is not None else (5 if args.quick else 15)
     if epochs < 1:
-        raise data.UsageError(f"--epochs must be at least 1, got {epochs}")
+        raise UsageError(f"--epochs must be at least 1, got {epochs}")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tensorbridge-demo-") as tmp:
         print("[1/4] reading the data")
@@ -59,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {len(d.y)} samples, {d.x.shape[1]} features, {d.num_classes} classes")
 
         print("[2/4] moving the data between frameworks (tb.explain says what is shared or copied)")
-        names = hops.available_targets()
-        hops.show(d.x, names)
+        names = round_trip.available_targets()
+        round_trip.show(d.x, names)
 
     print(f"[3/4] training on a tb.Dataset: shuffle(seed={args.seed}) -> batch({BATCH_SIZE}) -> "
           "map(tb.ops.normalize) -> prefetch(2)")

@@ -12,12 +12,11 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from ..frameworks._common import INSTALL, frameworks_required
+
 #: (tensorbridge target name, module to import, what the user installs).
-FRAMEWORKS: tuple[tuple[str, str, str], ...] = (
-    ("numpy", "numpy", "numpy"),
-    ("torch", "torch", "torch"),
-    ("tensorflow", "tensorflow", "tensorflow-cpu"),
-    ("jax", "jax", "jax[cpu]"),
+FRAMEWORKS: tuple[tuple[str, str, str], ...] = tuple(
+    (name, name, INSTALL[name]) for name in ("numpy", "torch", "tensorflow", "jax")
 )
 
 _missing: dict[str, str] = {}
@@ -63,11 +62,6 @@ class MissingFramework(RuntimeError):
     """A framework the user asked for is not installed."""
 
 
-def required() -> bool:
-    """True when ``TB_REQUIRE_FRAMEWORKS=1`` (CI): a missing framework is an error, not a skip."""
-    return os.environ.get("TB_REQUIRE_FRAMEWORKS", "") not in ("", "0")
-
-
 def load(name: str) -> Any | None:
     """The framework's module, or None (with the reason kept for :func:`why_missing`)."""
     module = dict((n, m) for n, m, _ in FRAMEWORKS)[name]
@@ -87,7 +81,7 @@ def load(name: str) -> Any | None:
             return importlib.import_module(module)
     except ImportError as e:
         _missing[name] = str(e)
-        if required():
+        if frameworks_required():
             raise MissingFramework(
                 f"{name} is not installed but TB_REQUIRE_FRAMEWORKS=1: install it with "
                 f"'pip install {dict((n, p) for n, _, p in FRAMEWORKS)[name]}' ({e})"

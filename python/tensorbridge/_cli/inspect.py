@@ -25,7 +25,7 @@ import tensorbridge as tb
 
 from . import frameworks
 from .args import content_suffix, csv_sep, dtype_arg, sep_arg
-from .data import UsageError
+from ..errors import UsageError
 from .messages import one_line
 from .progress import Progress
 from .stats import RoundTrip, Stats, chunks

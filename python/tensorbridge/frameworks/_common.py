@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import Any
 
-__all__ = ["DLPackOffer", "flat_values", "python_int_overflow", "python_values_refused", "require"]
+from .. import _ext
 
-_INSTALL = {
-    "torch": "pip install torch",
-    "tensorflow": "pip install tensorflow-cpu",
-    "jax": "pip install jax",
-    "pandas": "pip install pandas",
-    "ml_dtypes": "pip install ml_dtypes",
+__all__ = [
+    "INSTALL",
+    "DLPackOffer",
+    "flat_values",
+    "frameworks_required",
+    "python_int_overflow",
+    "python_values_refused",
+    "require",
+]
+
+#: What to ``pip install`` for each optional module (the CPU builds).
+INSTALL = {
+    "numpy": "numpy",
+    "torch": "torch",
+    "tensorflow": "tensorflow-cpu",
+    "jax": "jax",
+    "pandas": "pandas",
+    "ml_dtypes": "ml_dtypes",
 }
+
+
+def frameworks_required() -> bool:
+    """True when ``TB_REQUIRE_FRAMEWORKS=1`` (as CI sets it): a missing framework is an error,
+    not a reason to skip."""
+    return os.environ.get("TB_REQUIRE_FRAMEWORKS", "") not in ("", "0")
 
 
 def require(module: str) -> ModuleType:
@@ -27,7 +46,7 @@ def require(module: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as e:
         raise ImportError(
-            f"this conversion needs {module}, which is not installed: {_INSTALL.get(module, 'pip install ' + module)}"
+            f"this conversion needs {module}, which is not installed: pip install {INSTALL.get(module, module)}"
         ) from e
 
 
@@ -43,8 +62,6 @@ class DLPackOffer:
         self.t = t
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):  # noqa: ANN001
-        from .. import _ext
-
         versioned = max_version is not None and max_version[0] >= 1
         return _ext.to_capsule(self.t, versioned, consumer_respects_read_only=True)
 

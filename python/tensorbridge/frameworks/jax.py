@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from .. import _ext
 from .._dtypes import DTYPES
 from ..errors import DTypeError
@@ -79,7 +81,22 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
 
 
 def share_native(obj: Any) -> Any:
-    return None  # its DLPack import is already its cheapest zero-copy path
+    if type(obj) is _ndarray and (obj.dtype.char not in _WIDE or _x64()) and _can_share(obj, _LIMITS):
+        return _from_dlpack(obj)
+    return None
+
+
+_ndarray = np.ndarray
+_WIDE = frozenset("dlqLQD")  # NumPy's 64-bit integer and float and 128-bit complex codes: _NARROW's keys
+_can_share = _ext.can_share_buffer
+_LIMITS = limits()
+
+
+def _from_dlpack(offer: Any) -> Any:
+    """jax.dlpack.from_dlpack, looked up once (this is the hot path of to_jax)."""
+    global _from_dlpack
+    _from_dlpack = require("jax").dlpack.from_dlpack
+    return _from_dlpack(offer)
 
 
 _ENABLE_X64 = 'jax.config.update("jax_enable_x64", True)'
@@ -103,4 +120,4 @@ def export(t: Any, plan: Any) -> Any:
             f"JAX runs with 64-bit types disabled, so it cannot hold {t.dtype}; pass "
             f"dtype={_NARROW[t.dtype]!r}, or enable them with {_ENABLE_X64}"
         )
-    return require("jax").dlpack.from_dlpack(DLPackOffer(t))
+    return _from_dlpack(DLPackOffer(t))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from .. import _ext
 from ._common import python_values_refused, require
 
@@ -48,9 +50,25 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
 
 
 def share_native(obj: Any) -> Any:
-    return None  # its DLPack import is already its cheapest zero-copy path
+    if type(obj) is _ndarray and _can_share(obj, _LIMITS):
+        try:
+            return _from_dlpack(obj.__dlpack__())
+        except BufferError:  # NumPy exports no read-only array through the legacy protocol TF reads
+            return None
+    return None
 
 
 def export(t: Any, plan: Any) -> Any:
-    tf = require("tensorflow")
-    return tf.experimental.dlpack.from_dlpack(_ext.to_capsule(t, False, consumer_respects_read_only=True))
+    return _from_dlpack(_to_capsule(t, False, consumer_respects_read_only=True))
+
+
+_ndarray = np.ndarray
+_can_share, _to_capsule = _ext.can_share_buffer, _ext.to_capsule
+_LIMITS = limits()
+
+
+def _from_dlpack(capsule: Any) -> Any:
+    """tf.experimental.dlpack.from_dlpack, looked up once (this is the hot path of to_tf)."""
+    global _from_dlpack
+    _from_dlpack = require("tensorflow").experimental.dlpack.from_dlpack
+    return _from_dlpack(capsule)

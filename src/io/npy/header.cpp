@@ -353,13 +353,6 @@ void parse_fields(const literal& v, npy_header& h, const literal_parser& p, cons
   h.record_size = offset;
 }
 
-std::string format_shape(const shape_t& shape) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  if (shape.size() == 1) s += ",";
-  return s + ")";
-}
-
 }  // namespace
 
 std::size_t npy_header_size(std::span<const std::byte> first, std::uint64_t region_size, std::string_view where,
@@ -445,7 +438,7 @@ npy_header parse_npy_header(std::span<const std::byte> bytes, std::uint64_t regi
   h.data_offset = total;
   h.data_nbytes = static_cast<std::uint64_t>(nbytes);
   if (h.data_nbytes > region_size - total)
-    fail(error_kind::format, where, ": the header promises shape ", format_shape(h.shape), " of ", h.descr, " = ",
+    fail(error_kind::format, where, ": the header promises shape ", format_tuple(h.shape), " of ", h.descr, " = ",
          h.data_nbytes, " bytes of data from byte offset ", total, ", but the file holds only ", region_size - total,
          " bytes there; the file is truncated or its header is wrong");
   return h;
@@ -468,7 +461,7 @@ std::string format_npy_header(std::string_view descr, bool fortran_order, const 
   // Byte for byte what numpy.lib.format._write_array_header writes: sorted keys, a trailing ", ",
   // room to grow the first (C) or last (Fortran) dimension in place, padding to 64 bytes, '\n'.
   std::string dict = detail::cat("{'descr': '", descr, "', 'fortran_order': ", fortran_order ? "True" : "False",
-                                 ", 'shape': ", format_shape(shape), ", }");
+                                 ", 'shape': ", format_tuple(shape), ", }");
   constexpr std::size_t growth_axis_max_digits = 21;
   if (!shape.empty()) {
     std::size_t digits = std::to_string(shape[fortran_order ? shape.size() - 1 : 0]).size();

@@ -127,8 +127,8 @@ TEST(FileGather, PositionedReadsGiveTheSameBatchesAsTheMapping) {
   auto ds = tb::dataset::from_tensor_slices({{"x", a, {b, c, d}}, {"f", fortran}, {"y", map_npy(y_path)}})
                 .shuffle({.enabled = true, .seed = 11})
                 .batch({.batch_size = 37});
-  for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0},
-                                        tb::prefetch_options{.depth = 2, .num_threads = 2, .block_bytes = 4096}}) {
+  for (const tb::prefetch_options& p : {tb::prefetch_options{.buffer_size = 0},
+                                        tb::prefetch_options{.buffer_size = 2, .num_threads = 2, .block_bytes = 4096}}) {
     auto mapped = all_batches(ds.keep_resident(true), p);
     auto read = all_batches(ds.keep_resident(false), p);
     ASSERT_EQ(mapped.size(), static_cast<std::size_t>((n + 36) / 37));
@@ -166,7 +166,7 @@ std::pair<std::int64_t, std::int64_t> epoch_rss(const std::string& path, bool ke
                 .keep_resident(keep_resident);
   const std::int64_t before = mapping_rss(x.storage()->mapping().base);
   std::int64_t rows = 0;
-  auto it = ds.iterate({.depth = 2});
+  auto it = ds.iterate({.buffer_size = 2});
   while (auto b = it->next()) rows += (*b)[0].shape()[0];
   EXPECT_EQ(rows, x.shape()[0]);
   return {before, mapping_rss(x.storage()->mapping().base)};
@@ -186,7 +186,7 @@ TEST(FileGather, AFileTruncatedAfterItWasMappedIsAClearError) {
   auto ds = tb::dataset::from_tensor_slices({{"x", x}}).batch({.batch_size = 256}).keep_resident(false);
   ASSERT_EQ(::truncate(path.c_str(), 2 * mib), 0);  // rows from about 511 on are gone
   for (std::int64_t depth : {0, 2}) {
-    auto it = ds.iterate({.depth = depth});
+    auto it = ds.iterate({.buffer_size = depth});
     try {
       while (it->next()) {
       }

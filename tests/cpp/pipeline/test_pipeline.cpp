@@ -116,7 +116,7 @@ TEST(Pipeline, ExactlyOncePerEpochOverTheGrid) {
                   ds = ds.shard({.num_shards = shards, .index = r, .padding = padding});
                   if (batch) ds = ds.batch({.batch_size = batch, .drop_remainder = drop});
                   ds = ds.repeat(repeat);
-                  auto it = ds.iterate({.depth = 2});
+                  auto it = ds.iterate({.buffer_size = 2});
                   auto batches = drain(*it);
                   steps.push_back(static_cast<std::int64_t>(batches.size()));
                   ASSERT_EQ(static_cast<std::int64_t>(batches.size()), ds.batches_per_epoch() * repeat);
@@ -181,12 +181,12 @@ TEST(Pipeline, EpochsReshuffleAndIterationsAdvanceTheEpoch) {
 
 TEST(Pipeline, SameStreamWhateverTheThreadsAndDepth) {
   dataset ds = index_dataset(1000).shuffle({.seed = 1}).batch({.batch_size = 7}).repeat(3);
-  auto reference = drain(*ds.resume(ds.initial_state(0), {.depth = 0, .block_bytes = 0}));
+  auto reference = drain(*ds.resume(ds.initial_state(0), {.buffer_size = 0, .block_bytes = 0}));
   ASSERT_EQ(reference.size(), 3u * 143u);
   for (std::int64_t threads : {1, 2, 8})
     for (std::int64_t depth : {0, 1, 2, 5, 16})
       for (std::int64_t block_bytes : {0, 300, 1 << 18}) {  // 1, 2 and 143 (a whole epoch) batches per block
-        auto it = ds.resume(ds.initial_state(0), {.depth = depth, .num_threads = threads, .block_bytes = block_bytes});
+        auto it = ds.resume(ds.initial_state(0), {.buffer_size = depth, .num_threads = threads, .block_bytes = block_bytes});
         EXPECT_EQ(drain(*it), reference) << "threads=" << threads << " depth=" << depth << " block=" << block_bytes;
       }
 }
@@ -195,9 +195,9 @@ TEST(Pipeline, SameStreamWhateverTheThreadsAndDepth) {
 // state_at() names any position already delivered, and blocks never span an epoch.
 TEST(Pipeline, BlocksHoldConsecutiveBatchesOfOneEpoch) {
   dataset ds = index_dataset(50).shuffle({.seed = 2}).batch({.batch_size = 8}).repeat(2);  // 7 batches per epoch
-  auto reference = drain(*ds.resume(ds.initial_state(0), {.depth = 0, .block_bytes = 0}));
+  auto reference = drain(*ds.resume(ds.initial_state(0), {.buffer_size = 0, .block_bytes = 0}));
   const std::int64_t three_batches = 3 * 8 * (8 + 8);  // int64 index + 2 floats per sample
-  auto it = ds.resume(ds.initial_state(0), {.depth = 2, .block_bytes = three_batches});
+  auto it = ds.resume(ds.initial_state(0), {.buffer_size = 2, .block_bytes = three_batches});
   ASSERT_TRUE(it->next());  // batch 0 of block [0, 3)
   std::vector<std::int64_t> firsts, counts;
   std::vector<std::vector<std::int64_t>> rows;
@@ -230,7 +230,7 @@ TEST(Pipeline, ResumeAtEveryPositionGivesTheSameStream) {
   auto full = drain(*ds.resume(ds.initial_state(5)));
   ASSERT_EQ(full.size(), 12u);
   for (std::size_t k = 0; k <= full.size(); ++k) {
-    auto it = ds.resume(ds.initial_state(5), {.depth = 3});
+    auto it = ds.resume(ds.initial_state(5), {.buffer_size = 3});
     for (std::size_t i = 0; i < k; ++i) ASSERT_TRUE(it->next());
     tb::iterator_state saved = it->state();
     EXPECT_EQ(saved.yielded, static_cast<std::int64_t>(k));
@@ -238,7 +238,7 @@ TEST(Pipeline, ResumeAtEveryPositionGivesTheSameStream) {
     EXPECT_EQ(saved.cursor, static_cast<std::int64_t>(k) % 6);
     it.reset();
     dataset fresh = index_dataset(23).shuffle({.seed = 4}).batch({.batch_size = 4}).repeat(2);
-    auto rest = drain(*fresh.resume(saved, {.depth = 2, .num_threads = 2}));
+    auto rest = drain(*fresh.resume(saved, {.buffer_size = 2, .num_threads = 2}));
     std::vector<std::vector<std::int64_t>> expected(full.begin() + static_cast<std::ptrdiff_t>(k), full.end());
     EXPECT_EQ(rest, expected) << "resumed after " << k << " batches";
   }
@@ -309,13 +309,13 @@ TEST(Pipeline, BatchLargerThanTheDataSetIsOneShortBatch) {
     dataset ds = index_dataset(10).shuffle({.seed = 1}).batch({.batch_size = size});
     EXPECT_EQ(ds.batches_per_epoch(), 1);
     for (std::int64_t depth : {0, 2}) {
-      auto batches = drain(*ds.iterate({.depth = depth}));
+      auto batches = drain(*ds.iterate({.buffer_size = depth}));
       ASSERT_EQ(batches.size(), 1u);
       EXPECT_EQ(batches[0].size(), 10u);
     }
     EXPECT_EQ(index_dataset(10).batch({.batch_size = size, .drop_remainder = true}).batches_per_epoch(), 0);
   }
-  EXPECT_EQ(drain(*index_dataset(10).batch({.batch_size = 4}).iterate({.depth = std::int64_t{1} << 40})).size(), 3u);
+  EXPECT_EQ(drain(*index_dataset(10).batch({.batch_size = 4}).iterate({.buffer_size = std::int64_t{1} << 40})).size(), 3u);
   EXPECT_THROW(index_dataset(10).iterate({.num_threads = 100000}), tb::error);
 }
 
@@ -325,7 +325,7 @@ TEST(Pipeline, IterationPartsInTurnsAreTheIteration) {
   auto full = drain(*ds.resume(ds.initial_state(3)));
   ASSERT_EQ(full.size(), 12u);
   for (std::int64_t count : {1, 2, 3, 5, 12, 13}) {
-    for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0}, tb::prefetch_options{.depth = 3, .num_threads = 2}}) {
+    for (const tb::prefetch_options& p : {tb::prefetch_options{.buffer_size = 0}, tb::prefetch_options{.buffer_size = 3, .num_threads = 2}}) {
       std::vector<std::vector<std::vector<std::int64_t>>> parts;
       for (std::int64_t i = 0; i < count; ++i) {
         auto it = ds.iterate_part(3, {.count = count, .index = i}, p);
@@ -473,12 +473,12 @@ TEST(Iterator, ClosingMidEpochStopsPromptly) {
   dataset ds = dataset::from_tensor_slices({{"x", big}}).shuffle({}).batch({.batch_size = 256}).repeat();
   for (int round = 0; round < 20; ++round) {
     auto start = std::chrono::steady_clock::now();
-    auto it = ds.iterate({.depth = 8, .num_threads = 4});
+    auto it = ds.iterate({.buffer_size = 8, .num_threads = 4});
     it->next();
     it.reset();
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   }
-  auto it = ds.iterate({.depth = 4});
+  auto it = ds.iterate({.buffer_size = 4});
   it->next();
   it->close();
   EXPECT_FALSE(it->next());
@@ -489,7 +489,7 @@ TEST(Iterator, WorkerErrorsReachTheConsumer) {
   tb::tensor labels = arange(10);
   labels.at<std::int64_t>({7}) = 50;
   dataset ds = dataset::from_tensor_slices({{"y", labels}}).batch({.batch_size = 4}).map(tb::map_op::one_hot(10));
-  auto it = ds.iterate({.depth = 3, .num_threads = 2});
+  auto it = ds.iterate({.buffer_size = 3, .num_threads = 2});
   EXPECT_TRUE(it->next());
   try {
     it->next();
@@ -510,11 +510,11 @@ TEST(Iterator, AnErrorLeavesTheIteratorAtTheFailedBatch) {
   for (std::int64_t i = 0; i < 100; ++i) labels.at<std::int64_t>({i}) = i % 10;
   labels.at<std::int64_t>({55}) = 50;  // batch 5 of 10
   dataset bad = dataset::from_tensor_slices({{"y", labels}}).batch({.batch_size = 10}).map(tb::map_op::one_hot(10));
-  for (const tb::prefetch_options& p : {tb::prefetch_options{.depth = 0, .block_bytes = 0},
-                                        tb::prefetch_options{.depth = 0},
-                                        tb::prefetch_options{.depth = 2, .num_threads = 1, .block_bytes = 0},
-                                        tb::prefetch_options{.depth = 3, .num_threads = 2, .block_bytes = 1600},
-                                        tb::prefetch_options{.depth = 4, .num_threads = 4}}) {
+  for (const tb::prefetch_options& p : {tb::prefetch_options{.buffer_size = 0, .block_bytes = 0},
+                                        tb::prefetch_options{.buffer_size = 0},
+                                        tb::prefetch_options{.buffer_size = 2, .num_threads = 1, .block_bytes = 0},
+                                        tb::prefetch_options{.buffer_size = 3, .num_threads = 2, .block_bytes = 1600},
+                                        tb::prefetch_options{.buffer_size = 4, .num_threads = 4}}) {
     auto it = bad.iterate(p);
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(it->next());
     for (int attempt = 0; attempt < 3; ++attempt) {
