@@ -19,7 +19,7 @@ namespace tb {
 
 void prefetch_options::validate() const {
   if (buffer_size < 0 && buffer_size != autotune)
-    fail(error_kind::value, "prefetch: buffer_size must be >= 0 blocks or AUTOTUNE (-1), got ", buffer_size,
+    fail(error_kind::value, "prefetch: buffer_size (depth) must be >= 0 blocks or AUTOTUNE (-1), got ", buffer_size,
          "; 0 makes each block in next()");
   if ((num_threads < 0 && num_threads != autotune) || num_threads > max_threads)
     fail(error_kind::value, "prefetch: num_threads must be in [1, ", max_threads,
