@@ -183,6 +183,10 @@ copy_mode to_copy_mode(std::optional<bool> copy) {
 }  // namespace
 
 void register_tensor(nb::module_& m) {
+  // A dtype crosses into C++ once, as this enum, from tensorbridge._dtypes.dtype_of.
+  nb::enum_<dtype> dtypes(m, "DType", "A tensorbridge dtype (the C++ tb::dtype); .name is its canonical name.");
+  for (const auto& row : all_dtypes()) dtypes.value(row.name.data(), row.dtype);
+
   nb::class_<tensor>(m, "Tensor", "A strided view over reference-counted memory (the C++ tb::tensor).")
       .def_prop_ro("shape", [](const tensor& t) { return to_tuple(t.shape()); })
       .def_prop_ro("strides", [](const tensor& t) { return to_tuple(t.strides()); })
@@ -224,6 +228,8 @@ void register_tensor(nb::module_& m) {
     return names;
   });
   m.def("canonical_dtype", [](const std::string& n) { return std::string(name(dtype_from_name(n))); });
+  m.def("parse_dtype", [](const std::string& n) { return dtype_from_name(n); },
+        "The dtype named `n` (any spelling: \"float32\", \"half\", \"bf16\"...).");
   m.def("canonical_device", [](const std::string& n) { return to_string(device_from_name(n)); });
 
   nb::class_<consumer_limits>(m, "ConsumerLimits", "What a consumer can alias without a copy.")
@@ -256,19 +262,20 @@ void register_tensor(nb::module_& m) {
 
   m.def(
       "plan_export",
-      [](const tensor& t, const consumer_limits& limits, std::optional<std::string> dtype, std::optional<bool> copy,
-         const std::string& rule, const std::string& device, bool checked) {
+      [](const tensor& t, const consumer_limits& limits, std::optional<dtype> dtype, std::optional<bool> copy,
+         const std::string& rule, const std::string& device, bool checked, bool weak_values) {
         export_request req;
         req.consumer = limits;
-        if (dtype) req.dtype = dtype_from_name(*dtype);
+        req.dtype = dtype;
         req.copy = to_copy_mode(copy);
         req.rule = casting_from_name(rule);
         req.device = device_from_name(device);
         req.checked = checked;
+        req.weak_values = weak_values;
         return plan_export(t, req);
       },
       nb::arg("tensor"), nb::arg("limits"), nb::arg("dtype").none(), nb::arg("copy").none(), nb::arg("casting"),
-      nb::arg("device"), nb::arg("checked"));
+      nb::arg("device"), nb::arg("checked"), nb::arg("weak_values") = false);
   m.def("execute", &execute, nb::call_guard<nb::gil_scoped_release>());
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 from . import _ext
 from .errors import DTypeError
 
-__all__ = ["device_name", "dtype_name", "DTYPES"]
+__all__ = ["DTYPES", "device_name", "dtype_name", "dtype_of"]
 
 #: Every dtype tensorbridge supports, by canonical name.
 DTYPES: tuple[str, ...] = tuple(_ext.dtype_names())
@@ -27,13 +27,20 @@ def dtype_name(dtype: Any) -> str:
         >>> tb.dtype_name(np.float16), tb.dtype_name("half"), tb.dtype_name("bf16")
         ('float16', 'float16', 'bfloat16')
     """
+    return dtype_of(dtype).name
+
+
+def dtype_of(dtype: Any) -> _ext.DType:
+    """``dtype`` (any spelling :func:`dtype_name` accepts) as the C++ dtype, parsed once."""
+    if isinstance(dtype, _ext.DType):
+        return dtype
     if isinstance(dtype, str):
-        return _ext.canonical_dtype(dtype)
+        return _ext.parse_dtype(dtype)
     module = type(dtype).__module__
     if module.startswith("torch"):
-        return _ext.canonical_dtype(str(dtype).removeprefix("torch."))
+        return _ext.parse_dtype(str(dtype).removeprefix("torch."))
     if module.startswith("tensorflow"):
-        return _ext.canonical_dtype(dtype.name)
+        return _ext.parse_dtype(dtype.name)
     import numpy as np
 
     try:
@@ -43,7 +50,7 @@ def dtype_name(dtype: Any) -> str:
             f"dtype={dtype!r} is not a dtype; pass a name such as 'float32' or a NumPy, torch, "
             "TensorFlow or JAX dtype"
         ) from None
-    return _ext.canonical_dtype(name)
+    return _ext.parse_dtype(name)
 
 
 # TensorFlow's device strings: "/device:CPU:0", "/job:localhost/replica:0/task:0/device:GPU:1", "/CPU:0".

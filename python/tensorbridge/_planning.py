@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _ext, frameworks
-from ._dtypes import device_name, dtype_name
+from ._dtypes import device_name, dtype_name, dtype_of
 from .errors import CastOverflowError, DTypeError, InvalidValueError, SharingError, _class_for_kind
 from .frameworks._common import flat_values as _flat
 from .frameworks._common import python_int_overflow
@@ -141,16 +141,6 @@ def _torch_rule(obj: Any, exact: Any) -> tuple[Any, Any]:
 
 
 _PYTHON_VALUES = (list, tuple, bool, int, float, complex)
-# The kinds of dtype a Python bool/int/float/complex may take without an explicit casting rule.
-_WEAK_TARGETS = {"b": "biufc", "i": "iufc", "u": "iufc", "f": "fc", "c": "c"}
-
-
-def _kind(dtype: str) -> str:
-    """NumPy's kind letter of a tensorbridge dtype name: b, i, u, f or c."""
-    for prefix, kind in (("bool", "b"), ("uint", "u"), ("int", "i"), ("complex", "c")):
-        if dtype.startswith(prefix):
-            return kind
-    return "f"
 
 
 def plan_conversion(
@@ -163,23 +153,21 @@ def plan_conversion(
     checked: bool,
 ) -> tuple[Any, Any, str, str | None]:
     device = device_name(device)
-    gathered = None if dtype is None else _gather_columns(obj, dtype_name(dtype), casting, checked, copy is not False)
+    gathered = None if dtype is None else _gather_columns(obj, dtype_of(dtype).name, casting, checked, copy is not False)
     if gathered is not None:  # the columns were cast as they were gathered: the plan only exports
         src, import_reason, _ = gathered
     else:
         src, import_reason = import_source(obj, allow_copy=copy is not False, dtype_given=dtype is not None, adapter=adapter)
     if dtype is None:
-        target, narrow_checked = adapter.default_dtype(src.dtype)
+        name, narrow_checked = adapter.default_dtype(src.dtype)
+        target = None if name == src.dtype else dtype_of(name)
         checked = checked or narrow_checked
     else:
-        target = dtype_name(dtype)
-        if type(obj) in _PYTHON_VALUES and _kind(target) in _WEAK_TARGETS.get(_kind(src.dtype), ""):
-            # Python numbers have no dtype of their own (NumPy's NEP 50): [1, 2] becomes uint8 as
-            # np.asarray([1, 2], dtype=np.uint8) does, and a value that does not fit raises.
-            casting, checked = "unsafe", True
+        target = dtype_of(dtype)
     # A copy made on import is already fresh: copy=True must not copy it twice.
     export_copy = None if (import_reason and copy) else copy
-    plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked)
+    plan = _ext.plan_export(src, adapter.limits(), target, export_copy, casting, device, checked,
+                            weak_values=dtype is not None and type(obj) in _PYTHON_VALUES)
     return src, plan, import_reason, None if gathered is None else gathered[2]
 
 

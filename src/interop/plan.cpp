@@ -29,6 +29,18 @@ std::string immutable_note(const std::string& who) {
          "is computed from it afterwards may change with it; pass copy=True for an independent array";
 }
 
+// bool < integer < float < complex: the order in which a Python number's kind fits another's.
+int kind_rank(dtype t) {
+  switch (info(t).kind) {
+    case dtype_kind::boolean: return 0;
+    case dtype_kind::signed_int:
+    case dtype_kind::unsigned_int: return 1;
+    case dtype_kind::floating: return 2;
+    case dtype_kind::complex: return 3;
+  }
+  return 2;
+}
+
 }  // namespace
 
 std::string export_plan::summary() const {
@@ -54,6 +66,11 @@ export_plan plan_export(const layout_view& src, const export_request& req) {
   plan.from = src.dtype;
   plan.to = req.dtype.value_or(src.dtype);
   plan.checked = req.checked;
+  casting rule = req.rule;
+  if (req.weak_values && req.dtype && kind_rank(plan.to) >= kind_rank(plan.from)) {
+    rule = casting::unsafe;
+    plan.checked = true;
+  }
   const std::string& who = req.consumer.name;
   auto refuse = [&](error_kind kind, std::string message) {
     plan.error = std::move(message);
@@ -77,10 +94,10 @@ export_plan plan_export(const layout_view& src, const export_request& req) {
                               src.ndim(), "; merge or drop dimensions first (reshape, or squeeze those of size 1)"));
 
   if (plan.to != plan.from) {
-    if (!can_cast(plan.from, plan.to, req.rule))
+    if (!can_cast(plan.from, plan.to, rule))
       return refuse(error_kind::type,
                     detail::cat("cannot cast ", name(plan.from), " to ", name(plan.to), " under casting=\"",
-                                to_string(req.rule), "\"",
+                                to_string(rule), "\"",
                                 can_cast(plan.from, plan.to, casting::same_kind)
                                     ? "; pass casting=\"same_kind\" to allow it"
                                     : detail::cat("; pass casting=\"unsafe\" to allow it (",

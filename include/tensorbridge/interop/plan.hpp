@@ -47,6 +47,11 @@ struct export_request {
   casting rule = casting::same_kind;     ///< which dtype changes are allowed
   bool checked = false;                  ///< raise on NaN/inf/overflow instead of losing data
   tb::device device = cpu_device;        ///< target device
+  /// The source holds Python numbers, which have no dtype of their own (NumPy's NEP 50): a
+  /// requested `dtype` of a kind they fit (bool < integer < float < complex) is taken whatever
+  /// `rule` says, checked, so `[1, 2]` becomes uint8 as `np.asarray([1, 2], dtype=np.uint8)`
+  /// does and a value that does not fit raises.
+  bool weak_values = false;
 };
 
 /// The plan for one export, decided without touching the data.

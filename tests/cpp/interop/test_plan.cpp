@@ -140,3 +140,52 @@ TEST(Plan, SharingWithAnImmutableConsumerIsNoted) {
   req.consumer.immutable = false;
   EXPECT_TRUE(tb::plan_export(t, req).notes.empty());
 }
+
+TEST(Plan, ALayoutViewIsPlannedAsItsTensor) {
+  tb::tensor t = tb::tensor::zeros({4, 6}, tb::dtype::float32);
+  for (const tb::tensor& v : {t, t.transpose(), t.slice(3, -1, -1), t.as_read_only(), t.slice(1, 3)}) {
+    for (const auto& limits : {torch_like(), tf_like()}) {
+      tb::export_request req;
+      req.consumer = limits;
+      auto of_tensor = tb::plan_export(v, req);
+      auto of_layout = tb::plan_export(v.layout(), req);
+      EXPECT_EQ(of_layout.zero_copy, of_tensor.zero_copy) << v.describe();
+      EXPECT_EQ(of_layout.reasons, of_tensor.reasons) << v.describe();
+      EXPECT_EQ(of_layout.read_only, of_tensor.read_only) << v.describe();
+    }
+  }
+  // Memory no tensor wraps: a foreign array with a negative stride, described in place.
+  float data[6] = {};
+  const std::int64_t shape[] = {3, 2}, strides[] = {-2, 1};
+  tb::layout_view foreign{tb::dtype::float32, shape, strides, data + 4};
+  tb::export_request req;
+  req.consumer = torch_like();
+  auto plan = tb::plan_export(foreign, req);
+  EXPECT_FALSE(plan.zero_copy);
+  ASSERT_EQ(plan.reasons.size(), 1u);
+  EXPECT_EQ(plan.reasons[0], "torch does not accept negative strides");
+  req.consumer = tf_like();
+  EXPECT_EQ(tb::plan_export(foreign, req).reasons[0],
+            "tensorflow needs C-contiguous memory and the source is not (strides (-2, 1) elements)");
+}
+
+TEST(Plan, PythonNumbersTakeARequestedDtypeOfAKindTheyFitChecked) {
+  tb::tensor ints = tb::tensor::zeros({2}, tb::dtype::int64);
+  tb::export_request req;
+  req.dtype = tb::dtype::uint8;
+  req.rule = tb::casting::safe;  // int64 -> uint8 is not safe for int64 data
+  auto plan = tb::plan_export(ints, req);
+  EXPECT_FALSE(plan.error.empty());
+  req.weak_values = true;  // [1, 2] with dtype=uint8: taken, and checked so 300 raises
+  plan = tb::plan_export(ints, req);
+  EXPECT_TRUE(plan.error.empty());
+  EXPECT_TRUE(plan.checked);
+  tb::tensor floats = tb::tensor::zeros({2}, tb::dtype::float64);
+  req.dtype = tb::dtype::int32;  // a float does not fit an integer kind: the rule applies
+  EXPECT_FALSE(tb::plan_export(floats, req).error.empty());
+  req.rule = tb::casting::safe;
+  req.dtype = tb::dtype::float16;  // float64 -> float16 is unsafe, but Python floats may take it
+  plan = tb::plan_export(floats, req);
+  EXPECT_TRUE(plan.error.empty());
+  EXPECT_TRUE(plan.checked);
+}
