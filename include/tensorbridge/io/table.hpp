@@ -36,6 +36,8 @@ struct column {
   /// (timedelta64): "datetime64[<unit>]" or "timedelta64[<unit>]" with unit "s", "ms", "us" or "ns";
   /// empty for every other column.
   std::string time_type;
+  /// The time zone of a `datetime64` column read from Arrow ("UTC", "Europe/Paris"), empty if none.
+  std::string timezone;
 };
 
 /// Options of `table::to_tensor`.
