@@ -11,5 +11,6 @@ void register_cast(nanobind::module_& m);
 void register_io(nanobind::module_& m);
 void register_csv(nanobind::module_& m);
 void register_pipeline(nanobind::module_& m);
+void register_arrow(nanobind::module_& m);
 
 }  // namespace tb::python

@@ -8,4 +8,5 @@ NB_MODULE(_ext, m) {
   tb::python::register_io(m);
   tb::python::register_csv(m);
   tb::python::register_pipeline(m);
+  tb::python::register_arrow(m);
 }

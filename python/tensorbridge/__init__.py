@@ -37,6 +37,7 @@ from .memory import BlockCacheStats, block_cache_limit, block_cache_stats, clear
 from .csv import iter_csv, read_csv, read_csv_tensor
 from .dataset import AUTOTUNE, Dataset, DatasetIterator
 from .table import Categorical, Table, from_dataframe
+from .arrow import from_arrow, is_arrow
 from .errors import (
     CallbackError,
     CastOverflowError,
@@ -65,6 +66,8 @@ from .io import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "from_arrow",
+    "is_arrow",
     "CASTING_RULES",
     "Categorical",
     "Table",

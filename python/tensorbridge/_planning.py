@@ -35,6 +35,8 @@ def import_source(obj: Any, allow_copy: bool, dtype_given: bool = False, adapter
         if not allow_copy:
             raise SharingError("copy=False, but Python scalars and lists must be copied into a tensor")
         return _from_python(obj, None if dtype_given else (adapter or Anything)), "built from Python values"
+    if hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__"):  # pyarrow, polars...
+        return _from_arrow(obj)
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
@@ -53,6 +55,25 @@ def import_source(obj: Any, allow_copy: bool, dtype_given: bool = False, adapter
             "array (no __dlpack__, __array_interface__ or buffer protocol), a number or a list of numbers"
         ) from None
     return _ext.from_buffer(obj, allow_copy)
+
+
+def _from_arrow(obj: Any) -> tuple[Any, str]:
+    """An Arrow array or table (Arrow's PyCapsule protocol) as one extension tensor: a numeric column
+    as it is (a view), a table as its columns in their common type (one gather); the rules of
+    :func:`tensorbridge.from_arrow`, whose views are read-only."""
+    if hasattr(obj, "__arrow_c_array__"):
+        imported = _ext.arrow_import_array(*obj.__arrow_c_array__(), None, True)
+    else:
+        columns, is_table = _ext.arrow_import_stream(obj.__arrow_c_stream__(), None, True)
+        imported = _ext.arrow_table_of_columns(columns) if is_table else (columns[0] if columns else None)
+    if isinstance(imported, _ext.Table):
+        return imported.to_tensor([], None, "same_kind", False, None), "gathered the columns into one tensor"
+    if imported is None or imported.kind != "tensor":
+        raise DTypeError(
+            "cannot convert an Arrow column of strings or categories to a tensor; use tb.from_arrow(x) for its "
+            "strings or codes"
+        )
+    return imported.values, ""
 
 
 def _gather_columns(obj: Any, dtype: str | None, casting: str, checked: bool, allow_copy: bool) -> Any:

@@ -261,6 +261,23 @@ class Tensor:
         versioned = max_version is not None and max_version[0] >= 1
         return _ext.to_capsule(self._c, versioned, copy, dl_device=None if dl_device is None else tuple(dl_device))
 
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[Any, Any]:
+        """Arrow's PyCapsule protocol: the tensor as an Arrow array, sharing its memory.
+
+        A 1-D tensor is a primitive array, a 2-D tensor a ``FixedSizeList`` of its rows; bools are
+        bit-packed (a copy), bfloat16 travels as uint16 tagged ``tensorbridge.bfloat16``.
+        ``requested_schema`` is not applied (the protocol lets a producer decline it).
+
+        Example:
+            >>> import pyarrow as pa
+            >>> t = tb.asarray(np.arange(3.0))
+            >>> pa.array(t).buffers()[1].address == t.data_ptr
+            True
+        """
+        from .arrow import export_tensor
+
+        return export_tensor(self)
+
     def __repr__(self) -> str:
         ro = ", read_only=True" if self.read_only else ""
         return f"tb.Tensor(shape={self.shape}, dtype={self.dtype}, device={self.device}{ro})"

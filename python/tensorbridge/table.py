@@ -386,6 +386,23 @@ class Table:
 
         return self._export(to_jax, columns, _no_strings("jax"))
 
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """Arrow's PyCapsule protocol: the table as a stream of one record batch
+        (``pyarrow.table(t)``, ``polars.from_arrow(t)``, ``polars.DataFrame(t)``, DuckDB): numeric
+        columns share memory, masks become validity bitmaps, strings are copied, categoricals
+        become dictionaries. ``requested_schema`` is not applied (the protocol lets a producer
+        decline it). Only the stream is offered, so polars makes a DataFrame of it, not a Series
+        of structs.
+
+        Example:
+            >>> import io, pyarrow as pa
+            >>> pa.table(tb.read_csv(io.StringIO("a,b\\n1,x\\n"))).column_names
+            ['a', 'b']
+        """
+        from .arrow import export_table_stream
+
+        return export_table_stream(self)
+
     def __repr__(self) -> str:
         kinds = []
         for i, name in enumerate(self._names):

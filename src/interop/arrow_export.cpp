@@ -3,6 +3,7 @@
 // release frees its children first, as the specification asks of a producer.
 
 #include <cstring>
+#include <deque>
 
 #include "interop/arrow_internal.hpp"
 #include "tensorbridge/cast/cast.hpp"
@@ -35,7 +36,7 @@ struct array_private {
   std::vector<arrow_array*> children;
   arrow_array* dictionary = nullptr;
   std::vector<tensor> keep;  // tensors whose memory the buffers point into
-  std::vector<std::string> bytes;  // string data built for this export
+  std::deque<std::string> bytes;  // bitmaps and strings built for this export (a deque: stable addresses)
 };
 
 void release_array(arrow_array* a) {

@@ -45,11 +45,11 @@ std::shared_ptr<arrow_owner> take(arrow_schema* schema, arrow_array* array) {
 std::string shown(const std::string& column) { return column.empty() ? std::string("the array") : "column \"" + column + "\""; }
 
 // A 1-D view of `count` elements of `dt` at `data`, read-only, keeping `keep` alive.
-tensor wrap(const void* data, dtype dt, std::int64_t count, const std::shared_ptr<void>& keep) {
-  if (count == 0 || !data) return tensor::empty({0}, dt).as_read_only();
+tensor wrap(const void* data, dtype dt, std::int64_t count, const std::shared_ptr<void>& keep, bool read_only) {
+  if (count == 0 || !data) return tensor::empty({0}, dt);
   const std::size_t nbytes = static_cast<std::size_t>(count) * itemsize(dt);
   auto st = storage::wrap(const_cast<void*>(data), nbytes, [hold = keep]() mutable { hold.reset(); });
-  return tensor(std::move(st), dt, {count}, {1}, 0, cpu_device, /*read_only=*/true);
+  return tensor(std::move(st), dt, {count}, {1}, 0, cpu_device, read_only);
 }
 
 // Bits [first, first + count) of a bitmap as a new bool tensor.
@@ -153,7 +153,7 @@ arrow_column import_node(const arrow_schema& s, const arrow_array& a, const std:
     const arrow_array& d = *a.dictionary;
     c.strings = strings_of(d, vt, 0, d.length, std::nullopt);
     tensor raw = wrap(count ? static_cast<const std::byte*>(a.buffers[1]) + at * itemsize(t.dtype) : nullptr, t.dtype,
-                      count, keep);
+                      count, keep, options.read_only);
     // Codes must index the dictionary; a null's code is -1, as in pandas.
     const tensor wide = t.dtype == dtype::int32 ? raw : cast(raw, dtype::int64, {casting::unsafe, false});
     const bool* valid = c.valid ? static_cast<const bool*>(c.valid->data()) : nullptr;
@@ -184,7 +184,7 @@ arrow_column import_node(const arrow_schema& s, const arrow_array& a, const std:
     case arrow_type_id::time64: {
       const std::size_t size = itemsize(t.dtype);
       c.values = wrap(count ? static_cast<const std::byte*>(a.buffers[1]) + at * static_cast<std::int64_t>(size) : nullptr,
-                      t.dtype, count, keep);
+                      t.dtype, count, keep, options.read_only);
       if (t.id == arrow_type_id::timestamp || t.id == arrow_type_id::date64) {
         c.time_type = "datetime64[" + t.unit + "]";
         c.timezone = t.timezone;
@@ -243,7 +243,7 @@ std::vector<arrow_column> columns_of(const arrow_schema& schema, const std::shar
   const arrow_type t = detail::parse_arrow_type(schema, "");
   std::vector<arrow_column> out;
   const std::shared_ptr<void> keep = owner;
-  if (t.id != arrow_type_id::struct_ || schema.dictionary) {
+  if (!is_record_batch(schema)) {
     out.push_back(import_node(schema, a, schema.name ? schema.name : "", 0, a.length, keep, options));
     return out;
   }
@@ -277,7 +277,12 @@ std::vector<arrow_column> import_arrow_columns(arrow_schema* schema, arrow_array
   return columns_of(owner->schema, owner, options);
 }
 
-std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options) {
+bool is_record_batch(const arrow_schema& schema) noexcept {
+  return schema.format && std::string_view(schema.format) == "+s" && !schema.dictionary;
+}
+
+std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options,
+                                              bool* record_batches) {
   if (!stream || !stream->release) fail(error_kind::format, "the Arrow stream was already released (release is null)");
   arrow_array_stream held = *stream;
   stream->release = nullptr;
@@ -293,6 +298,7 @@ std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const 
   auto schema_owner = take(nullptr, nullptr);
   if (int rc = held.get_schema(&held, &schema_owner->schema); rc != 0) failure(rc, "get_schema");
   if (!schema_owner->schema.release) fail(error_kind::format, "the Arrow stream gave a released schema");
+  if (record_batches) *record_batches = is_record_batch(schema_owner->schema);
   std::vector<std::vector<arrow_column>> chunks;
   while (true) {
     auto batch = std::make_shared<arrow_owner>();
@@ -306,7 +312,7 @@ std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const 
   if (chunks.empty()) {
     // No batch: empty columns of the schema's types.
     const arrow_schema& s = schema_owner->schema;
-    const bool is_struct = s.format && std::string_view(s.format) == "+s";
+    const bool is_struct = is_record_batch(s);
     for (std::int64_t i = 0; is_struct && i < s.n_children; ++i) {
       arrow_column c;
       c.name = detail::child_path("", *s.children[i], i);

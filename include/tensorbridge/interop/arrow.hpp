@@ -107,6 +107,10 @@ struct arrow_import_options {
   /// Written where a number or bool is null, instead of returning a validity mask (the values are
   /// then a copy). Empty (the default): a mask.
   std::optional<double> fill_value;
+  /// Mark views of the producer's buffers read-only (the default: Arrow memory is immutable by the
+  /// format's contract). false lets consumers that may write (PyTorch) share them without a copy;
+  /// only for memory the caller owns and accepts to see changed.
+  bool read_only = true;
 };
 
 /// Imports one Arrow array of type `schema`, taking ownership of both structs: they are moved
@@ -130,7 +134,13 @@ std::vector<arrow_column> import_arrow_columns(arrow_schema* schema, arrow_array
 /// returns): one column per field, the batches joined. A single batch is kept without a copy;
 /// several are gathered into one new buffer per column, in parallel. A `get_next` or
 /// `get_schema` error becomes `tb::error` (io) with the producer's message.
-std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options = {});
+/// `*record_batches` (if given) tells whether the stream's type is a struct (a stream of record
+/// batches, one column per field) rather than a single column in chunks.
+std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options = {},
+                                              bool* record_batches = nullptr);
+
+/// True if `schema` is a struct type (a record batch) that is not dictionary-encoded.
+bool is_record_batch(const arrow_schema& schema) noexcept;
 
 /// Joins the chunks of one column (same kind, dtype and row shape) into one column: the chunk
 /// itself when there is one, else one gather into a new buffer, in parallel.
