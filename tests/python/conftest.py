@@ -42,3 +42,13 @@ def jax():
 @pytest.fixture(scope="session")
 def pd():
     return _framework("pandas")
+
+
+@pytest.fixture(scope="session")
+def pa():
+    return _framework("pyarrow")
+
+
+@pytest.fixture(scope="session")
+def pl():
+    return _framework("polars")
