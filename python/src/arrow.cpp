@@ -107,6 +107,17 @@ void register_arrow(nb::module_& m) {
         return nb::make_tuple(std::move(columns), record_batches);
       },
       nb::arg("stream"), nb::arg("fill_value").none(), nb::arg("read_only"));
+  m.def(
+      "arrow_import_batches",
+      [](nb::handle stream, bool read_only) {
+        auto* st = capsule_pointer<arrow_array_stream>(stream, stream_name);
+        nb::gil_scoped_release unlocked;
+        return import_arrow_batches(st, options_of(std::nullopt, read_only));
+      },
+      nb::arg("stream"), nb::arg("read_only"));
+  m.def("map_file", &map_file, nb::arg("path"), nb::call_guard<nb::gil_scoped_release>());
+  m.def("rebase_tensor", [](const tensor& t, const tensor& mapped) { return rebase_onto(t, mapped); });
+  m.def("rebase_table", [](const table& t, const tensor& mapped) { return rebase_onto(t, mapped); });
   m.def("arrow_is_struct", [](nb::handle schema) {
     return is_record_batch(*capsule_pointer<arrow_schema>(schema, schema_name));
   });

@@ -38,6 +38,7 @@ from .csv import iter_csv, read_csv, read_csv_tensor
 from .dataset import AUTOTUNE, Dataset, DatasetIterator
 from .table import Categorical, Table, from_dataframe
 from .arrow import from_arrow, is_arrow
+from .arrow_files import read_arrow, read_parquet
 from .errors import (
     CallbackError,
     CastOverflowError,
@@ -68,6 +69,8 @@ __version__ = "0.1.0"
 __all__ = [
     "from_arrow",
     "is_arrow",
+    "read_arrow",
+    "read_parquet",
     "CASTING_RULES",
     "Categorical",
     "Table",

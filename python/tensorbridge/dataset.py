@@ -241,7 +241,7 @@ def _opened(data: Any) -> Any:
 def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages: tuple[Any, ...],
              seed_given: bool) -> Dataset:
     """Unpickles a data set: its source call, then each stage again."""
-    if source not in ("from_tensor_slices", "from_npy"):
+    if source not in ("from_tensor_slices", "from_npy", "from_arrow_files"):
         raise InvalidValueError(f"cannot unpickle a data set made by {source!r}")
     if source == "from_tensor_slices":
         args = (_opened(args[0]),)
@@ -480,6 +480,64 @@ class Dataset:
         from .table import from_dataframe
 
         return _table_dataset(from_dataframe(df), label, dtype, "from_dataframe", fill_value)
+
+    @staticmethod
+    def from_arrow(obj: Any, label: str | Sequence[str] | None = None, dtype: Any = "float32",
+                   fill_value: float | None = None) -> Dataset:
+        """A data set of ``(features, labels)`` rows from an Arrow table (pyarrow, polars, a Ray
+        Data block...; see :func:`tensorbridge.from_arrow`), with the rules of :meth:`from_csv`.
+
+        Example:
+            >>> import pyarrow as pa
+            >>> next(iter(tb.Dataset.from_arrow(pa.table({"x": [1.0, 2.0], "y": [1, 0]}), label="y").batch(2)))
+            (array([[1.],
+                   [2.]], dtype=float32), array([1, 0]))
+        """
+        from .arrow import from_arrow
+
+        return _table_dataset(from_arrow(obj), label, dtype, "from_arrow", fill_value)
+
+    @staticmethod
+    def from_parquet(paths: Any, columns: Sequence[str] | None = None, label: str | Sequence[str] | None = None,
+                     dtype: Any = "float32", fill_value: float | None = None) -> Dataset:
+        """A data set of ``(features, labels)`` rows from Parquet files (read by
+        :func:`tensorbridge.read_parquet`), with the rules of :meth:`from_csv`.
+
+        Example:
+            >>> import os, tempfile, pyarrow as pa, pyarrow.parquet as pq
+            >>> tmp = tempfile.TemporaryDirectory(); path = os.path.join(tmp.name, "t.parquet")
+            >>> pq.write_table(pa.table({"x": [1.0, 2.0], "y": [1, 0]}), path)
+            >>> next(iter(tb.Dataset.from_parquet(path, label="y").batch(2)))[1]
+            array([1, 0])
+            >>> tmp.cleanup()
+        """
+        from .arrow_files import read_parquet
+
+        return _table_dataset(read_parquet(paths, columns=columns), label, dtype, "from_parquet", fill_value)
+
+    @staticmethod
+    def from_arrow_files(paths: Any, columns: Sequence[str] | None = None) -> Dataset:
+        """A data set over memory-mapped Arrow IPC files (Feather v2, Hugging Face ``datasets``
+        cache files), one field per column, as :meth:`from_npy` over ``.npy`` shards: every
+        record batch of every file is a part of its column, never copied together, and rows are
+        read from the files with positioned reads, so an exact global shuffle runs with the RSS of
+        the batch buffers whatever the files' size. Numeric columns without nulls only (a
+        ``FixedSizeList`` column gives 2-D rows); uncompressed files.
+
+        Example:
+            >>> import os, tempfile, pyarrow as pa, pyarrow.feather as feather
+            >>> tmp = tempfile.TemporaryDirectory(); path = os.path.join(tmp.name, "t.arrow")
+            >>> feather.write_feather(pa.table({"x": [1.0, 2.0, 3.0], "y": [0, 1, 2]}), path, compression="uncompressed")
+            >>> next(iter(tb.Dataset.from_arrow_files(path).batch(3)))["y"]
+            array([0, 1, 2])
+            >>> tmp.cleanup()
+        """
+        from .arrow_files import mapped_fields
+
+        fields = mapped_fields(paths, columns)
+        names = tuple(name for name, _ in fields)
+        recipe = (("from_arrow_files", (paths, columns), {}),)
+        return Dataset._make(_ext.Dataset.from_tensor_slices(fields), "dict", names, recipe)
 
     # ----------------------------------------------------------------------------- stages
     def shuffle(self, seed: int | None = None, buffer_size: int | None = None,

@@ -281,8 +281,9 @@ bool is_record_batch(const arrow_schema& schema) noexcept {
   return schema.format && std::string_view(schema.format) == "+s" && !schema.dictionary;
 }
 
-std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options,
-                                              bool* record_batches) {
+std::vector<std::vector<arrow_column>> import_arrow_batches(arrow_array_stream* stream,
+                                                            const arrow_import_options& options,
+                                                            bool* record_batches) {
   if (!stream || !stream->release) fail(error_kind::format, "the Arrow stream was already released (release is null)");
   arrow_array_stream held = *stream;
   stream->release = nullptr;
@@ -298,32 +299,40 @@ std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const 
   auto schema_owner = take(nullptr, nullptr);
   if (int rc = held.get_schema(&held, &schema_owner->schema); rc != 0) failure(rc, "get_schema");
   if (!schema_owner->schema.release) fail(error_kind::format, "the Arrow stream gave a released schema");
-  if (record_batches) *record_batches = is_record_batch(schema_owner->schema);
-  std::vector<std::vector<arrow_column>> chunks;
+  const arrow_schema& s = schema_owner->schema;
+  if (record_batches) *record_batches = is_record_batch(s);
+  std::vector<std::vector<arrow_column>> batches;
   while (true) {
     auto batch = std::make_shared<arrow_owner>();
     if (int rc = held.get_next(&held, &batch->array); rc != 0) failure(rc, "get_next");
     if (!batch->array.release) break;
-    auto cols = columns_of(schema_owner->schema, batch, options);
-    if (chunks.empty()) chunks.resize(cols.size());
-    for (std::size_t i = 0; i < cols.size(); ++i) chunks[i].push_back(std::move(cols[i]));
+    batches.push_back(columns_of(s, batch, options));
   }
-  std::vector<arrow_column> out;
-  if (chunks.empty()) {
-    // No batch: empty columns of the schema's types.
-    const arrow_schema& s = schema_owner->schema;
-    const bool is_struct = is_record_batch(s);
-    for (std::int64_t i = 0; is_struct && i < s.n_children; ++i) {
+  if (batches.empty()) {
+    // No batch: one empty batch of the schema's columns, so that the columns are still known.
+    std::vector<arrow_column> empty;
+    for (std::int64_t i = 0; is_record_batch(s) && i < s.n_children; ++i) {
       arrow_column c;
       c.name = detail::child_path("", *s.children[i], i);
       const arrow_type t = detail::parse_arrow_type(*s.children[i], c.name);
       if (is_text(t)) c.kind = arrow_column_kind::strings;
       else c.values = tensor::empty({0}, t.id == arrow_type_id::primitive || t.id == arrow_type_id::boolean ? t.dtype : dtype::int64);
-      out.push_back(std::move(c));
+      empty.push_back(std::move(c));
     }
-    return out;
+    if (!empty.empty()) batches.push_back(std::move(empty));
   }
-  for (auto& list : chunks) out.push_back(concat_arrow_columns(list));
+  return batches;
+}
+
+std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const arrow_import_options& options,
+                                              bool* record_batches) {
+  std::vector<std::vector<arrow_column>> batches = import_arrow_batches(stream, options, record_batches);
+  std::vector<arrow_column> out;
+  for (std::size_t i = 0; !batches.empty() && i < batches[0].size(); ++i) {
+    std::vector<arrow_column> chunks;
+    for (auto& b : batches) chunks.push_back(std::move(b[i]));
+    out.push_back(concat_arrow_columns(chunks));
+  }
   return out;
 }
 

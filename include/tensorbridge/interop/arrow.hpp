@@ -142,6 +142,13 @@ std::vector<arrow_column> import_arrow_stream(arrow_array_stream* stream, const 
 /// True if `schema` is a struct type (a record batch) that is not dictionary-encoded.
 bool is_record_batch(const arrow_schema& schema) noexcept;
 
+/// Reads a whole stream of record batches as they are, one list of columns per batch (no batch
+/// is joined to another: every fixed-width column stays a view of its batch), taking ownership
+/// of `stream` as `import_arrow_stream` does.
+std::vector<std::vector<arrow_column>> import_arrow_batches(arrow_array_stream* stream,
+                                                            const arrow_import_options& options = {},
+                                                            bool* record_batches = nullptr);
+
 /// Joins the chunks of one column (same kind, dtype and row shape) into one column: the chunk
 /// itself when there is one, else one gather into a new buffer, in parallel.
 arrow_column concat_arrow_columns(std::span<const arrow_column> chunks);
