@@ -140,3 +140,23 @@ def test_shuffled_epoch_over_mapped_arrow_files_keeps_rss_at_the_batches(pa, tmp
     assert max(peak, _rss_file() - start) < file_bytes // 16
     again = pickle.loads(pickle.dumps(ds))
     assert next(iter(again))["id"].tolist() == first  # the same files, the same order
+
+
+def test_hugging_face_datasets_cache_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    import datasets  # pinned in requirements.txt
+    emb = np.arange(40, dtype=np.float32).reshape(10, 4)
+    hf = datasets.Dataset.from_dict({"emb": list(emb), "label": np.arange(10)},
+                                    features=datasets.Features({"emb": datasets.Sequence(datasets.Value("float32"), length=4),
+                                                                "label": datasets.Value("int64")}))
+    hf.save_to_disk(str(tmp_path / "hf"))
+    loaded = datasets.load_from_disk(str(tmp_path / "hf"))
+    files = [f["filename"] for f in loaded.cache_files]
+    t = tb.from_arrow(loaded.data.table)  # the Arrow table under the Dataset, in memory or mapped
+    np.testing.assert_array_equal(t.to_tensor(["emb[0]", "emb[1]", "emb[2]", "emb[3]"]).numpy(), emb)
+    ds = tb.Dataset.from_arrow_files(files).shuffle(seed=0).batch(10)
+    b = next(iter(ds))
+    np.testing.assert_array_equal(b["emb"], emb[b["label"]])
+    assert sorted(b["label"].tolist()) == list(range(10))
