@@ -278,3 +278,16 @@ def test_a_stream_that_fails_midway(pa):
     reader = pa.RecordBatchReader.from_batches(schema, batches())
     with pytest.raises(tb.ReadError, match="the source broke"):
         tb.from_arrow(reader)
+
+
+def test_to_tensor_over_many_row_blocks_with_nulls_and_a_fill(pa):
+    rng = np.random.default_rng(1)
+    n = 50_000  # several row blocks of the parallel gather
+    ints = rng.integers(-100, 100, n)
+    valid = rng.random(n) > 0.1
+    floats = rng.standard_normal(n)
+    t = tb.from_arrow(pa.table({"i": pa.array(ints, mask=~valid), "f": floats, "h": floats.astype(np.float16)}))
+    expected = np.stack([np.where(valid, ints, -1), floats, floats.astype(np.float16)], 1).astype(np.float32)
+    np.testing.assert_array_equal(t.to_tensor(dtype="float32", fill_value=-1).numpy(), expected)
+    with_nan = t.to_tensor(["i", "f"]).numpy()
+    assert np.isnan(with_nan[~valid, 0]).all() and (with_nan[valid, 0] == ints[valid]).all()
