@@ -17,6 +17,7 @@ from .progress import Progress
 
 #: Arguments that make each benchmark small enough for a run of a few minutes (``--quick``).
 QUICK_ARGS: dict[str, list[str]] = {
+    "bench_arrow": ["--rows", "200000", "--parquet-mib", "64", "--arrow-mib", "64", "--batches", "50"],
     "bench_convert": ["--big-mib", "64"],
     "bench_cast": ["--mib", "16"],
     "bench_io_csv": ["--rows", "100000", "--loadtxt-rows", "5000"],
@@ -30,6 +31,8 @@ QUICK_ENV = {"TB_BENCH_REPEATS": "3", "TB_BENCH_MIN_TIME": "0.1"}
 #: Arguments for a run of seconds that only shows every benchmark still works (with
 #: ``TB_BENCH_TINY=1``; the figures mean nothing).
 TINY_ARGS: dict[str, list[str]] = {
+    "bench_arrow": ["--import-sizes", "1000", "--rows", "2000", "--cols", "5", "--parquet-mib", "0.1",
+                    "--arrow-mib", "0.5", "--batches", "4"],
     "bench_convert": ["--big-mib", "1"],
     "bench_cast": ["--mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
     "bench_io_csv": ["--rows", "2000", "--cols", "8", "--loadtxt-rows", "500"],
