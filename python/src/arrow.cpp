@@ -76,22 +76,28 @@ void register_arrow(nb::module_& m) {
       .def_ro("time_type", &arrow_column::time_type)
       .def_ro("timezone", &arrow_column::timezone);
 
+  // One call for any array (the O(1) path of tb.from_arrow): a record batch gives a Table, any
+  // other array one ArrowColumn.
   m.def(
       "arrow_import_array",
-      [](nb::handle schema, nb::handle array, std::optional<double> fill_value, bool read_only) {
+      [](nb::handle schema, nb::handle array, std::optional<double> fill_value, bool read_only) -> nb::object {
         auto* s = capsule_pointer<arrow_schema>(schema, schema_name);
         auto* a = capsule_pointer<arrow_array>(array, array_name);
-        nb::gil_scoped_release unlocked;
-        return import_arrow(s, a, options_of(fill_value, read_only));
-      },
-      nb::arg("schema"), nb::arg("array"), nb::arg("fill_value").none(), nb::arg("read_only"));
-  m.def(
-      "arrow_import_table",
-      [](nb::handle schema, nb::handle array, std::optional<double> fill_value, bool read_only) {
-        auto* s = capsule_pointer<arrow_schema>(schema, schema_name);
-        auto* a = capsule_pointer<arrow_array>(array, array_name);
-        nb::gil_scoped_release unlocked;
-        return table_from_arrow(s, a, options_of(fill_value, read_only));
+        const arrow_import_options options = options_of(fill_value, read_only);
+        if (is_record_batch(*s)) {
+          table t;
+          {
+            nb::gil_scoped_release unlocked;
+            t = table_from_arrow(s, a, options);
+          }
+          return nb::cast(std::move(t));
+        }
+        arrow_column c;
+        {
+          nb::gil_scoped_release unlocked;
+          c = import_arrow(s, a, options);
+        }
+        return nb::cast(std::move(c));
       },
       nb::arg("schema"), nb::arg("array"), nb::arg("fill_value").none(), nb::arg("read_only"));
   m.def(
@@ -118,9 +124,6 @@ void register_arrow(nb::module_& m) {
   m.def("map_file", &map_file, nb::arg("path"), nb::call_guard<nb::gil_scoped_release>());
   m.def("rebase_tensor", [](const tensor& t, const tensor& mapped) { return rebase_onto(t, mapped); });
   m.def("rebase_table", [](const table& t, const tensor& mapped) { return rebase_onto(t, mapped); });
-  m.def("arrow_is_struct", [](nb::handle schema) {
-    return is_record_batch(*capsule_pointer<arrow_schema>(schema, schema_name));
-  });
   m.def("arrow_table_of_columns", [](std::vector<arrow_column> columns) { return table_from_arrow(std::move(columns)); });
   m.def(
       "arrow_export_tensor",

@@ -44,9 +44,10 @@ def is_arrow(obj: Any) -> bool:
 
 def _column_value(c: Any) -> Any:
     """One imported column as what ``Table[name]`` gives: a Tensor, a Categorical or a list of str."""
-    if c.kind == "tensor":
+    kind = c.kind
+    if kind == "tensor":
         return Tensor._wrap(c.values)
-    if c.kind == "categorical":
+    if kind == "categorical":
         return Categorical(Tensor._wrap(c.values), list(c.strings))
     valid = c.valid
     if valid is None:
@@ -106,9 +107,10 @@ def from_arrow(obj: Any, *, fill_value: float | None = None, writable: bool = Fa
     read_only = not writable
     if hasattr(obj, "__arrow_c_array__"):
         schema, array = obj.__arrow_c_array__()
-        if _ext.arrow_is_struct(schema):
-            return Table._wrap(_ext.arrow_import_table(schema, array, fill, read_only))
-        return _column_value(_ext.arrow_import_array(schema, array, fill, read_only))
+        imported = _ext.arrow_import_array(schema, array, fill, read_only)
+        if isinstance(imported, _ext.Table):
+            return Table._wrap(imported)
+        return _column_value(imported)
     if hasattr(obj, "__arrow_c_stream__"):
         columns, is_table = _ext.arrow_import_stream(obj.__arrow_c_stream__(), fill, read_only)
         if is_table:

@@ -209,38 +209,21 @@ tensor table::to_tensor(std::span<const std::string> columns, const to_tensor_op
   const auto k = static_cast<std::int64_t>(picked.size());
   const auto size = static_cast<std::int64_t>(itemsize(to));
   tensor out = tensor::empty({num_rows_, k}, to);
-  // Rows [r0, r1) of column j: cast into its strided place in `out` (through `scratch`, a
-  // contiguous buffer of at least r1 - r0 elements, when given), then the fill where missing.
-  auto gather = [&](std::int64_t j, std::int64_t r0, std::int64_t r1, const tensor* scratch) {
+  // Rows [r0, r1) of column j cast into `dst` (r1 - r0 elements, any strides); errors name the
+  // column and the row.
+  auto cast_rows = [&](std::int64_t j, std::int64_t r0, std::int64_t r1, const tensor& dst) {
     const column& c = columns_[picked[static_cast<std::size_t>(j)]];
-    const tensor dst(out.storage(), to, {r1 - r0}, {k}, out.byte_offset() + (r0 * k + j) * size);
     try {
-      const tensor src = r0 == 0 && r1 == num_rows_ ? c.values : c.values.slice(r0, r1);
-      if (!scratch) {
-        cast_into(src, dst, cast_rule);
-      } else {
-        // A contiguous cast (the vector kernels) into cache-resident scratch, then a plain
-        // strided scatter: much faster than the cast kernels' generic strided path.
-        const tensor tmp = scratch->slice(0, r1 - r0);
-        cast_into(src, tmp, cast_rule);
-        const auto* from = static_cast<const std::byte*>(tmp.data());
-        auto* to_base = static_cast<std::byte*>(dst.data());
-        const std::int64_t n = r1 - r0, step = k * size;
-        switch (size) {
-          case 1: for (std::int64_t r = 0; r < n; ++r) to_base[r * step] = from[r]; break;
-          case 2: for (std::int64_t r = 0; r < n; ++r) std::memcpy(to_base + r * step, from + 2 * r, 2); break;
-          case 4: for (std::int64_t r = 0; r < n; ++r) std::memcpy(to_base + r * step, from + 4 * r, 4); break;
-          case 8: for (std::int64_t r = 0; r < n; ++r) std::memcpy(to_base + r * step, from + 8 * r, 8); break;
-          default:
-            for (std::int64_t r = 0; r < n; ++r)
-              std::memcpy(to_base + r * step, from + size * r, static_cast<std::size_t>(size));
-        }
-      }
+      cast_into(r0 == 0 && r1 == num_rows_ ? c.values : c.values.slice(r0, r1), dst, cast_rule);
     } catch (const error& e) {
       const std::int64_t row = row_of(e.what());
       if (row >= 0) fail(e.kind(), "to_tensor: column \"", c.name, "\", row ", row + r0, ": ", e.what());
       fail(e.kind(), "to_tensor: column \"", c.name, "\": ", e.what());
     }
+  };
+  // The fill value where column j misses a value, rows [r0, r1).
+  auto fill_rows = [&](std::int64_t j, std::int64_t r0, std::int64_t r1) {
+    const column& c = columns_[picked[static_cast<std::size_t>(j)]];
     if (!fill || !has_missing(c)) return;
     const tensor mask = c.valid->is_contiguous() ? *c.valid : cast(*c.valid, dtype::bool_);
     const auto* valid = static_cast<const bool*>(mask.data());
@@ -248,21 +231,53 @@ tensor table::to_tensor(std::span<const std::string> columns, const to_tensor_op
     for (std::int64_t r = r0; r < r1; ++r)
       if (!valid[r]) std::memcpy(base + r * k * size, fill->data(), static_cast<std::size_t>(size));
   };
-  if (options.checked) {
-    // Column by column, so that the error names the first failing column, as documented.
-    for (std::int64_t j = 0; j < k; ++j) gather(j, 0, num_rows_, nullptr);
+  auto column_view = [&](std::int64_t j, std::int64_t r0, std::int64_t r1) {
+    return tensor(out.storage(), to, {r1 - r0}, {k}, out.byte_offset() + (r0 * k + j) * size);
+  };
+  if (options.checked || k == 1) {
+    // Column by column, so that a checked cast's error names the first failing column, as documented.
+    for (std::int64_t j = 0; j < k; ++j) {
+      cast_rows(j, 0, num_rows_, column_view(j, 0, num_rows_));
+      fill_rows(j, 0, num_rows_);
+    }
     return out;
   }
-  // One pass over the output in row blocks small enough to stay in cache while every column
-  // writes its strided slots, the blocks spread over the threads (column by column, each
-  // column's strided writes would sweep the whole output once per column).
+  // One pass over the output in row blocks that stay in cache, the blocks spread over the
+  // threads. Within a block, a group of columns is cast contiguously (the vector kernels) into
+  // scratch, then interleaved into the output rows, whose stores are then contiguous runs; the
+  // cast kernels' own strided path, column by column, would sweep the output once per column.
+  constexpr std::int64_t group = 16;
   const std::int64_t block = std::max<std::int64_t>(64, (std::int64_t{1} << 17) / std::max<std::int64_t>(k * size, 1));
   const std::int64_t blocks = (num_rows_ + block - 1) / block;
+  auto interleave = [&]<class T>(const std::byte* scratch, std::int64_t r0, std::int64_t n, std::int64_t j0,
+                                 std::int64_t width, T) {
+    // memcpy of sizeof(T) bytes: a plain move once compiled, without reading floats as integers.
+    auto* to_rows = static_cast<std::byte*>(out.data()) + (r0 * k + j0) * sizeof(T);
+    for (std::int64_t r = 0; r < n; ++r)
+      for (std::int64_t g = 0; g < width; ++g)
+        std::memcpy(to_rows + (r * k + g) * sizeof(T), scratch + (g * block + r) * sizeof(T), sizeof(T));
+  };
   detail::parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
-    const tensor scratch = tensor::empty({block}, to);
-    for (std::int64_t b = b0; b < b1; ++b)
-      for (std::int64_t j = 0; j < k; ++j)
-        gather(j, b * block, std::min(num_rows_, (b + 1) * block), k > 1 ? &scratch : nullptr);
+    const tensor scratch = tensor::empty({group * block}, to);
+    const auto* raw = static_cast<const std::byte*>(scratch.data());
+    for (std::int64_t b = b0; b < b1; ++b) {
+      const std::int64_t r0 = b * block, r1 = std::min(num_rows_, r0 + block), n = r1 - r0;
+      for (std::int64_t j0 = 0; j0 < k; j0 += group) {
+        const std::int64_t width = std::min(group, k - j0);
+        if (size != 1 && size != 2 && size != 4 && size != 8) {  // complex128 and the like: directly
+          for (std::int64_t j = j0; j < j0 + width; ++j) cast_rows(j, r0, r1, column_view(j, r0, r1));
+        } else {
+          for (std::int64_t g = 0; g < width; ++g) cast_rows(j0 + g, r0, r1, scratch.slice(g * block, g * block + n));
+          switch (size) {
+            case 1: interleave(raw, r0, n, j0, width, std::uint8_t{}); break;
+            case 2: interleave(raw, r0, n, j0, width, std::uint16_t{}); break;
+            case 4: interleave(raw, r0, n, j0, width, std::uint32_t{}); break;
+            default: interleave(raw, r0, n, j0, width, std::uint64_t{}); break;
+          }
+        }
+        for (std::int64_t j = j0; j < j0 + width; ++j) fill_rows(j, r0, r1);
+      }
+    }
   });
   return out;
 }
