@@ -247,7 +247,8 @@ void validate(const arrow_schema& schema, const arrow_array& array, const std::s
   if (!schema.release) fail(error_kind::format, shown(col), ": the Arrow schema was already released (release is null)");
   if (!array.release) fail(error_kind::format, shown(col), ": the Arrow array was already released (release is null)");
   const arrow_type t = parse_arrow_type(schema, col);
-  const std::string type = arrow_type_name(t, schema.format);
+  // The type's name only for messages: built when one is written, not on the O(1) import path.
+  auto type = [&] { return arrow_type_name(t, schema.format); };
   if (array.length < 0) fail(error_kind::format, shown(col), ": negative Arrow array length ", array.length);
   if (array.offset < 0) fail(error_kind::format, shown(col), ": negative Arrow array offset ", array.offset);
   if (array.length > (std::int64_t{1} << 48) || array.offset > (std::int64_t{1} << 48))
@@ -260,19 +261,19 @@ void validate(const arrow_schema& schema, const arrow_array& array, const std::s
     fail(error_kind::format, shown(col), ": the Arrow schema declares ", schema.n_children, " children",
          schema.n_children > 0 ? " but its children pointer is null" : "");
   if (array.n_children != schema.n_children)
-    fail(error_kind::format, shown(col), ": the Arrow array has ", array.n_children, " children but its ", type,
+    fail(error_kind::format, shown(col), ": the Arrow array has ", array.n_children, " children but its ", type(),
          " schema has ", schema.n_children);
   if (array.n_children > 0 && !array.children)
     fail(error_kind::format, shown(col), ": the Arrow array declares ", array.n_children, " children but its children pointer is null");
   auto [n_buffers, n_children] = layout(t);
   if (n_children >= 0 && schema.n_children != n_children)
-    fail(error_kind::format, shown(col), ": an Arrow ", type, " has ", n_children, " child", n_children == 1 ? "" : "ren",
+    fail(error_kind::format, shown(col), ": an Arrow ", type(), " has ", n_children, " child", n_children == 1 ? "" : "ren",
          ", the schema declares ", schema.n_children);
   if (n_buffers < 0) {
     if (array.n_buffers < 3)
-      fail(error_kind::format, shown(col), ": an Arrow ", type, " array needs at least 3 buffers, got ", array.n_buffers);
+      fail(error_kind::format, shown(col), ": an Arrow ", type(), " array needs at least 3 buffers, got ", array.n_buffers);
   } else if (array.n_buffers != n_buffers) {
-    fail(error_kind::format, shown(col), ": an Arrow ", type, " array has ", n_buffers, " buffer",
+    fail(error_kind::format, shown(col), ": an Arrow ", type(), " array has ", n_buffers, " buffer",
          n_buffers == 1 ? "" : "s", ", got ", array.n_buffers);
   }
   if (array.n_buffers > 0 && !array.buffers)
@@ -286,7 +287,7 @@ void validate(const arrow_schema& schema, const arrow_array& array, const std::s
   // Every other buffer is required, except in an empty array, where producers may leave them null.
   for (std::int64_t b = has_validity ? 1 : 0; b < array.n_buffers && end > 0; ++b)
     if (!array.buffers[b])
-      fail(error_kind::format, shown(col), ": buffer ", b, " of the Arrow ", type,
+      fail(error_kind::format, shown(col), ": buffer ", b, " of the Arrow ", type(),
            " array is null but the array has ", array.length, " elements (offset ", array.offset, ")");
   if (t.id == arrow_type_id::utf8 || t.id == arrow_type_id::binary || t.id == arrow_type_id::large_utf8 ||
       t.id == arrow_type_id::large_binary) {
@@ -321,12 +322,12 @@ void validate(const arrow_schema& schema, const arrow_array& array, const std::s
                                                          : ": the Arrow array has a dictionary but its schema is not dictionary-encoded");
   if (schema.dictionary) {
     if (t.id != arrow_type_id::primitive || !is_integer(t.dtype))
-      fail(error_kind::format, shown(col), ": dictionary indices must be integers, got Arrow ", type);
+      fail(error_kind::format, shown(col), ": dictionary indices must be integers, got Arrow ", type());
     validate(*schema.dictionary, *array.dictionary, col, depth + 1);
   }
   for (std::int64_t i = 0; i < schema.n_children; ++i) {
     if (!schema.children[i] || !array.children[i])
-      fail(error_kind::format, shown(col), ": child ", i, " of the Arrow ", type, " is a null pointer");
+      fail(error_kind::format, shown(col), ": child ", i, " of the Arrow ", type(), " is a null pointer");
     const std::string child = child_path(col, *schema.children[i], i);
     validate(*schema.children[i], *array.children[i], child, depth + 1);
     const std::int64_t need = t.id == arrow_type_id::fixed_list ? end * t.fixed_size
@@ -334,7 +335,7 @@ void validate(const arrow_schema& schema, const arrow_array& array, const std::s
                                                                                                          : 0;
     if (array.children[i]->length < need)
       fail(error_kind::format, shown(child), ": the child has ", array.children[i]->length,
-           " elements but its ", type, " parent needs ", need);
+           " elements but its ", type(), " parent needs ", need);
   }
 }
 
