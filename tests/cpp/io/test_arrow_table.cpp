@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,4 +57,34 @@ TEST(ArrowTable, FixedSizeListColumnsBecomeStridedViews) {
   EXPECT_EQ(t.at("e[1]").values.at<std::int32_t>({2}), 5);
   tb::tensor both = t.to_tensor({}, tb::dtype::int32);
   EXPECT_EQ(both.at<std::int32_t>({2, 0}), 4);
+}
+
+TEST(ArrowTable, ToTensorOverManyBlocksAndColumnGroups) {
+  // 20 columns (a group of 16 and one of 4) over 20000 rows (several row blocks), a mask on one.
+  const std::int64_t rows = 20000, cols = 20;
+  tb::table t;
+  for (std::int64_t j = 0; j < cols; ++j) {
+    tb::tensor v = tb::tensor::empty({rows}, j % 2 ? tb::dtype::int32 : tb::dtype::float64);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      if (j % 2) static_cast<std::int32_t*>(v.data())[r] = static_cast<std::int32_t>(r * cols + j);
+      else static_cast<double*>(v.data())[r] = static_cast<double>(r * cols + j);
+    }
+    std::optional<tb::tensor> valid;
+    if (j == 3) {
+      valid = tb::tensor::empty({rows}, tb::dtype::bool_);
+      for (std::int64_t r = 0; r < rows; ++r) static_cast<bool*>(valid->data())[r] = r % 7 != 0;
+    }
+    t.add_column(tb::column{"c" + std::to_string(j), tb::column_kind::tensor, v, {}, valid, ""});
+  }
+  tb::to_tensor_options o;
+  o.dtype = tb::dtype::float32;
+  o.fill_value = -1;
+  tb::tensor m = t.to_tensor({}, o);
+  ASSERT_EQ(m.shape(), (tb::shape_t{rows, cols}));
+  const auto* p = static_cast<const float*>(m.data());
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      const float expected = (j == 3 && r % 7 == 0) ? -1.0f : static_cast<float>(r * cols + j);
+      ASSERT_EQ(p[r * cols + j], expected) << r << "," << j;
+    }
 }
