@@ -169,9 +169,9 @@ def main() -> None:
 
     table = pa.table(_matrix_columns(args.rows, args.cols))
     t = _harness.measure({
-        "tb": lambda: tb.from_arrow(table).to_tensor(dtype="float32"),
-        "pa": lambda: table.to_tensor(row_major=True).to_numpy().astype(np.float32),
-        "pd": lambda: table.to_pandas().to_numpy(np.float32),
+        "tb": lambda t=table: tb.from_arrow(t).to_tensor(dtype="float32"),
+        "pa": lambda t=table: t.to_tensor(row_major=True).to_numpy().astype(np.float32),
+        "pd": lambda t=table: t.to_pandas().to_numpy(np.float32),
     })
     case = f"{args.cols} float64 columns x {args.rows:,} rows -> float32 matrix"
     rows.append(row(case, "tb.from_arrow(t).to_tensor(dtype='float32')", "pyarrow Table.to_tensor() + astype(float32)",
