@@ -24,7 +24,7 @@ def _pyarrow(what: str) -> Any:
     """pyarrow, or an ImportError that names the install."""
     try:
         import pyarrow
-        import pyarrow.ipc  # noqa: F401
+        import pyarrow.ipc
     except ImportError as e:
         raise ImportError(f"{what} needs pyarrow, which is not installed: {_PIN}") from e
     return pyarrow

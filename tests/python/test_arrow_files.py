@@ -71,7 +71,7 @@ def test_read_arrow_is_a_view_of_the_mapped_file(pa, tmp_path):
 
 
 def test_read_arrow_stream_format_and_compressed_files(pa, tmp_path):
-    import pyarrow.feather as feather
+    from pyarrow import feather
 
     table = pa.table({"a": np.arange(10, dtype=np.int32), "s": [str(i) for i in range(10)]})
     _write_ipc(pa, tmp_path / "s.arrow", table, stream=True, chunk=3)  # what Hugging Face datasets writes
