@@ -274,9 +274,7 @@ class Tensor:
             >>> pa.array(t).buffers()[1].address == t.data_ptr
             True
         """
-        from .arrow import export_tensor
-
-        return export_tensor(self)
+        return _ext.arrow_export_tensor(self._c)
 
     def __repr__(self) -> str:
         ro = ", read_only=True" if self.read_only else ""

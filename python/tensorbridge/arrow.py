@@ -122,13 +122,3 @@ def from_arrow(obj: Any, *, fill_value: float | None = None, writable: bool = Fa
         f"from_arrow: {type(obj).__module__}.{type(obj).__qualname__} does not speak Arrow's PyCapsule protocol "
         "(no __arrow_c_array__ or __arrow_c_stream__); pass a pyarrow, polars or pandas object"
     )
-
-
-def export_tensor(t: Tensor) -> tuple[Any, Any]:
-    """``Tensor.__arrow_c_array__``: (schema capsule, array capsule)."""
-    return _ext.arrow_export_tensor(t._c)
-
-
-def export_table_stream(table: Table) -> Any:
-    """``Table.__arrow_c_stream__``: a stream capsule of one record batch."""
-    return _ext.arrow_export_table_stream(table._c)

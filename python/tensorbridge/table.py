@@ -399,9 +399,7 @@ class Table:
             >>> pa.table(tb.read_csv(io.StringIO("a,b\\n1,x\\n"))).column_names
             ['a', 'b']
         """
-        from .arrow import export_table_stream
-
-        return export_table_stream(self)
+        return _ext.arrow_export_table_stream(self._c)
 
     def __repr__(self) -> str:
         kinds = []
