@@ -77,18 +77,13 @@ csv_parse_status csv_parse_number(std::string_view s, T& out) {
   }
   if (b == e) return csv_parse_status::invalid;
   if constexpr (std::is_floating_point_v<T>) {
-    if (csv_parse_float_fast(b, e, out) == e) return csv_parse_status::ok;
+    return csv_parse_float(b, e, out) == e ? csv_parse_status::ok : csv_parse_status::invalid;
+  } else {
+    auto [ptr, ec] = std::from_chars(b, e, out);
+    if (ptr != e) return csv_parse_status::invalid;
+    if (ec == std::errc::result_out_of_range) return csv_parse_status::overflow;
+    return ec == std::errc{} ? csv_parse_status::ok : csv_parse_status::invalid;
   }
-  auto [ptr, ec] = std::from_chars(b, e, out);
-  if (ptr != e) return csv_parse_status::invalid;
-  if (ec == std::errc::result_out_of_range) {
-    if constexpr (std::is_floating_point_v<T>) {
-      out = static_cast<T>(std::strtod(std::string(b, e).c_str(), nullptr));  // +-inf or a rounded tiny value
-      return csv_parse_status::ok;
-    }
-    return csv_parse_status::overflow;
-  }
-  return ec == std::errc{} ? csv_parse_status::ok : csv_parse_status::invalid;
 }
 
 /// Parses True/TRUE/true and False/FALSE/false (pandas' defaults).
@@ -312,12 +307,8 @@ struct csv_matrix_sink {
         T v;
         const char* end = nullptr;
         if (csv_has_short_parser && eof - p >= 32) end = csv_parse_float_short(p, v);
-        if (end == nullptr) end = csv_parse_float_fast(p, eof, v);
-        if (end == nullptr) {
-          const auto [e, ec] = std::from_chars(p, eof, v);
-          if (ec != std::errc{} || e == p) return nullptr;
-          end = e;
-        }
+        if (end == nullptr) end = csv_parse_float(p, eof, v);
+        if (end == nullptr) return nullptr;
         row[o] = v;
         p = end;
       } else {

@@ -265,11 +265,12 @@ struct row_parser_scope {
 
 namespace {
 
-// The fast decimal parser must agree bit for bit with std::from_chars wherever it answers.
+// The number parser (fast_float) must agree bit for bit with std::from_chars on every text: plain
+// decimals of up to 21 digits (Clinger, Eisel-Lemire and the digit comparison beyond 19 digits),
+// exponents, and where both stop.
 template <class T>
 void check_fast_parser_agrees() {
   std::mt19937_64 rng(11);
-  int answered = 0;
   for (int i = 0; i < 200000; ++i) {
     std::string s;
     if (rng() % 2) s += '-';
@@ -279,16 +280,18 @@ void check_fast_parser_agrees() {
     if (frac_digits > 0 || rng() % 4 == 0) s += '.';
     for (int k = 0; k < frac_digits; ++k) s += static_cast<char>('0' + rng() % 10);
     if (rng() % 5 == 0) s += "e" + std::to_string(static_cast<int>(rng() % 60) - 30);
+    if (rng() % 8 == 0) s += ",";
     T fast{}, slow{};
-    const char* end = tb::detail::csv_parse_float_fast(s.data(), s.data() + s.size(), fast);
+    const char* end = tb::detail::csv_parse_float(s.data(), s.data() + s.size(), fast);
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), slow);
-    if (end == nullptr) continue;
-    ++answered;
+    if (ec == std::errc::invalid_argument) {
+      ASSERT_EQ(end, nullptr) << s;
+      continue;
+    }
     ASSERT_EQ(end, ptr) << s;
     ASSERT_EQ(ec, std::errc{}) << s;
     ASSERT_EQ(std::memcmp(&fast, &slow, sizeof(T)), 0) << s << " fast " << fast << " slow " << slow;
   }
-  EXPECT_GT(answered, 100000);
 }
 
 TEST(Csv, FastFloatParserMatchesFromChars) {
@@ -479,7 +482,7 @@ TEST(Csv, RowParsersReadShortNumbersAndRefuseTheRest) {
 template <class T>
 void check_short_parser_agrees() {
   if constexpr (!tb::detail::csv_has_short_parser) {
-    // Without SSE2 the short parser always defers to csv_parse_float_fast.
+    // Without SSE2 the short parser always defers to csv_parse_float.
     const std::string padded = "1.5,99999999999999999999999999999999";
     T v{};
     EXPECT_EQ(tb::detail::csv_parse_float_short(padded.data(), v), nullptr);
@@ -528,10 +531,10 @@ TEST(Csv, ShortFloatParserRoundsMidpointsExactly) {
     if (text.size() > 15) continue;
     const std::string padded = text + ",9999999999999999999999999999999999";
     float fast = 0;
-    // Without SSE2 the plain-decimal parser has the same contract and the same float rounding.
+    // Without SSE2 the general parser answers, correctly rounded as well.
     const char* end = tb::detail::csv_has_short_parser
                           ? tb::detail::csv_parse_float_short(padded.data(), fast)
-                          : tb::detail::csv_parse_float_fast(padded.data(), padded.data() + padded.size(), fast);
+                          : tb::detail::csv_parse_float(padded.data(), padded.data() + padded.size(), fast);
     const float want = reference_value<float>(text);
     if (end == nullptr) {  // only an exact midpoint goes on to the general parser
       ASSERT_EQ(std::abs(std::strtod(text.c_str(), nullptr)), mid) << text;
