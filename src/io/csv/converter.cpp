@@ -24,6 +24,32 @@ std::string column_label(const csv_context& ctx, std::int64_t out) {
   return "column \"" + ctx.layout->names[static_cast<std::size_t>(out)] + "\"";
 }
 
+// True if `s` is a plain decimal: optional '-', digits with at most one '.' (at least one digit),
+// optional exponent ('e'/'E', optional sign, digits). Such a text always parses as a number that is
+// not NaN (an overflow is +-inf), so inference can call it a float without converting it.
+bool is_plain_float(std::string_view s) noexcept {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  if (p < end && *p == '-') ++p;
+  const auto digits = [&] {
+    const char* from = p;
+    while (p < end && static_cast<unsigned>(*p - '0') < 10) ++p;
+    return p - from;
+  };
+  std::ptrdiff_t n = digits();
+  if (p < end && *p == '.') {
+    ++p;
+    n += digits();
+  }
+  if (n == 0) return false;
+  if (p < end && (*p | 0x20) == 'e') {
+    ++p;
+    if (p < end && (*p == '-' || *p == '+')) ++p;
+    if (digits() == 0) return false;
+  }
+  return p == end;
+}
+
 }  // namespace
 
 csv_na_set::csv_na_set(const csv_options& options) {
@@ -90,6 +116,7 @@ std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far) {
       return csv_parse_number(text, u) == csv_parse_status::ok ? csv_saw_uint64 : csv_saw_huge_int;
     }
   }
+  if (is_plain_float(text)) return csv_saw_float;
   double d;
   if (csv_parse_number(text, d) == csv_parse_status::ok) return std::isnan(d) ? csv_saw_na : csv_saw_float;
   bool b;
