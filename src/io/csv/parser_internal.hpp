@@ -80,8 +80,9 @@ const char* csv_skip_quoted(const csv_dialect& d, const csv_source& src, const c
                             const char* limit, std::int64_t field_number);
 
 /// The first byte at or after `p` that can end an unquoted field (delimiter, line break, escape or
-/// comment character), looking 16 bytes per step; `p` itself when fewer than 16 bytes remain before
-/// `eof` (the caller's byte loop then goes on from there). Quotes inside an unquoted field are plain.
+/// comment character), looking 16 bytes per step; once fewer than 16 bytes remain before `eof`, the
+/// position it got to (the caller's byte loop goes on from there). Quotes inside an unquoted field
+/// are plain bytes.
 inline const char* csv_skip_plain(const csv_dialect& d, const char* p, const char* eof) noexcept {
 #if defined(__SSE2__)
   const __m128i sep = _mm_set1_epi8(d.sep);
