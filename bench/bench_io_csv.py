@@ -134,7 +134,7 @@ def same_table(ours: dict[str, Any], theirs: dict[str, Any], name: str) -> None:
         raise _harness.Mismatch(f"{name}: columns {list(theirs)} differ from tensorbridge's {list(ours)}")
     for col, a in ours.items():
         b = theirs[col]
-        if a.dtype.kind in "iuf":
+        if not isinstance(a, list) and a.dtype.kind in "iuf":
             try:
                 np.testing.assert_allclose(np.asarray(b, np.float64), a.astype(np.float64), rtol=2.3e-16)
             except AssertionError as e:
@@ -177,7 +177,8 @@ def main() -> None:
 
             def tb_table() -> dict[str, Any]:
                 t = tb.read_csv(f)
-                return {c: (np.asarray(t[c]) if isinstance(t[c], list) else np.from_dlpack(t[c])) for c in t.columns}
+                columns = {c: t[c] for c in t.columns}  # text columns: lists of str, as pandas' objects
+                return {c: v if isinstance(v, list) else np.from_dlpack(v) for c, v in columns.items()}
 
             def pd_table(**kw: Any) -> dict[str, Any]:
                 df = pd.read_csv(f, **kw)
