@@ -175,16 +175,16 @@ def main() -> None:
         if shape == "table":
             ours = "tb.read_csv() -> Table"
 
-            def tb_table() -> dict[str, Any]:
+            def tb_table(f: Path = f) -> dict[str, Any]:
                 t = tb.read_csv(f)
                 columns = {c: t[c] for c in t.columns}  # text columns: lists of str, as pandas' objects
                 return {c: v if isinstance(v, list) else np.from_dlpack(v) for c, v in columns.items()}
 
-            def pd_table(**kw: Any) -> dict[str, Any]:
+            def pd_table(f: Path = f, **kw: Any) -> dict[str, Any]:
                 df = pd.read_csv(f, **kw)
                 return {c: df[c].to_numpy() for c in df.columns}
 
-            def pa_table() -> dict[str, Any]:
+            def pa_table(f: Path = f) -> dict[str, Any]:
                 t = pacsv.read_csv(f, convert_options=pacsv.ConvertOptions(column_types={"date": pa.string()}))
                 return {c: t[c].to_numpy() for c in t.column_names}
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
 
 COUNT = int(os.environ.get("TB_CSV_NUMBERS") or 4000)
