@@ -7,6 +7,7 @@ NB_MODULE(_ext, m) {
   tb::python::register_cast(m);
   tb::python::register_io(m);
   tb::python::register_csv(m);
+  tb::python::register_image(m);
   tb::python::register_pipeline(m);
   tb::python::register_arrow(m);
 }

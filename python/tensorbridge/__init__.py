@@ -36,6 +36,7 @@ from . import ops
 from .memory import BlockCacheStats, block_cache_limit, block_cache_stats, clear_block_cache, set_block_cache_limit
 from .csv import iter_csv, read_csv, read_csv_tensor
 from .dataset import AUTOTUNE, Dataset, DatasetIterator
+from .image import decode_image, read_image
 from .table import Categorical, Table, from_dataframe
 from .arrow import from_arrow, is_arrow
 from .arrow_files import read_arrow, read_parquet
@@ -112,6 +113,8 @@ __all__ = [
     "convert",
     "device_name",
     "dtype_name",
+    "decode_image",
+    "read_image",
     "explain",
     "from_structured",
     "load",
