@@ -4,9 +4,12 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
 #include "tensorbridge/image/image.hpp"
+#include "tensorbridge/image/ops.hpp"
 
 namespace nb = nanobind;
 
@@ -29,6 +32,54 @@ void register_image(nb::module_& m) {
     const auto bytes = std::as_bytes(std::span<const char>(data.c_str(), data.size()));
     nb::gil_scoped_release unlocked;
     return decode_image(bytes, options, name);
+  });
+
+  nb::class_<crop_box>(m, "CropBox", "tb::crop_box")
+      .def(nb::init<>())
+      .def_rw("top", &crop_box::top)
+      .def_rw("left", &crop_box::left)
+      .def_rw("height", &crop_box::height)
+      .def_rw("width", &crop_box::width);
+  m.def("random_resized_crop_box", &random_resized_crop_box);
+  m.def("center_crop_box", &center_crop_box);
+  m.def("resize_image", &resize, nb::call_guard<nb::gil_scoped_release>());
+  m.def("crop_image", &crop, nb::call_guard<nb::gil_scoped_release>());
+
+  nb::class_<image_transform>(m, "ImageTransform", "tb::image_transform")
+      .def(nb::init<>())
+      .def_prop_rw(
+          "mode", [](const image_transform& t) { return std::string(to_string(t.mode)); },
+          [](image_transform& t, const std::string& mode) { t.mode = image_mode_from_name(mode); })
+      .def_rw("max_pixels", &image_transform::max_pixels)
+      .def_rw("resize_height", &image_transform::resize_height)
+      .def_rw("resize_width", &image_transform::resize_width)
+      .def_prop_rw(
+          "crop", [](const image_transform& t) { return static_cast<int>(t.crop); },
+          [](image_transform& t, int c) { t.crop = static_cast<image_crop>(c); })
+      .def_rw("height", &image_transform::height)
+      .def_rw("width", &image_transform::width)
+      .def_rw("scale_min", &image_transform::scale_min)
+      .def_rw("scale_max", &image_transform::scale_max)
+      .def_rw("ratio_min", &image_transform::ratio_min)
+      .def_rw("ratio_max", &image_transform::ratio_max)
+      .def_rw("antialias", &image_transform::antialias)
+      .def_rw("flip_probability", &image_transform::flip_probability)
+      .def_rw("mean", &image_transform::mean)
+      .def_rw("std", &image_transform::std)
+      .def_prop_rw(
+          "chw", [](const image_transform& t) { return t.layout == image_layout::chw; },
+          [](image_transform& t, bool chw) { t.layout = chw ? image_layout::chw : image_layout::hwc; })
+      .def_prop_rw(
+          "dtype", [](const image_transform& t) { return std::string(name(t.dtype)); },
+          [](image_transform& t, const std::string& d) { t.dtype = dtype_from_name(d); })
+      .def_rw("dct_scaling", &image_transform::dct_scaling)
+      .def("validate", &image_transform::validate)
+      .def("fixed_size", &image_transform::fixed_size)
+      .def("is_random", &image_transform::is_random);
+  m.def("transform_image", [](nb::bytes data, const image_transform& t, std::uint64_t seed, const std::string& name) {
+    const auto bytes = std::as_bytes(std::span<const char>(data.c_str(), data.size()));
+    nb::gil_scoped_release unlocked;
+    return transform_image(bytes, t, seed, name);
   });
 }
 

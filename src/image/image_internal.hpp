@@ -18,8 +18,7 @@ void check_image_size(std::int64_t width, std::int64_t height, std::int64_t max_
 /// A JPEG decode restricted to a region and scaled by libjpeg's DCT scaling.
 struct jpeg_region_request {
   std::int64_t x = 0, y = 0, width = 0, height = 0;  ///< region in stored pixels; width 0: whole image
-  /// The region, once scaled, must keep at least this many columns and rows (0, 0: no scaling).
-  std::int64_t min_width = 0, min_height = 0;
+  int scale_num = 8;  ///< decode at scale_num / 8 (1..8) with libjpeg's DCT scaling
 };
 
 /// The pixels of a region decode: rows [y0, y0 + rows) and columns [x0, x0 + cols) of the image

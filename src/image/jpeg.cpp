@@ -166,16 +166,7 @@ jpeg_region decode_jpeg(std::span<const std::byte> data, const image_decode_opti
   if (rx < 0 || ry < 0 || rw < 1 || rh < 1 || rx + rw > c.image_width || ry + rh > c.image_height)
     fail(error_kind::value, name, ": region x=", rx, " y=", ry, " width=", rw, " height=", rh,
          " is outside the ", c.image_width, "x", c.image_height, " image");
-  // The smallest scale (in eighths) that keeps the region at least the size asked for.
-  int num = 8;
-  if (request.min_width > 0 && request.min_height > 0) {
-    for (int n = 1; n < 8; ++n) {
-      if (rw * n >= request.min_width * 8 && rh * n >= request.min_height * 8) {
-        num = n;
-        break;
-      }
-    }
-  }
+  const int num = std::clamp(request.scale_num, 1, 8);
   c.scale_num = static_cast<unsigned>(num);
   c.scale_denom = 8;
 
