@@ -15,6 +15,8 @@
 #include "tensorbridge/interop/arrow.hpp"
 #include "tensorbridge/interop/dlpack.hpp"
 #include "tensorbridge/interop/plan.hpp"
+#include "tensorbridge/image/image.hpp"
+#include "tensorbridge/image/ops.hpp"
 #include "tensorbridge/io/arrow_table.hpp"
 #include "tensorbridge/io/csv.hpp"
 #include "tensorbridge/io/file.hpp"

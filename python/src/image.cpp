@@ -6,8 +6,10 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/vector.h>
+#include <nanobind/stl/optional.h>
 
 #include "bindings.hpp"
+#include "tensorbridge/pipeline/dataset.hpp"
 #include "tensorbridge/image/image.hpp"
 #include "tensorbridge/image/ops.hpp"
 
@@ -76,6 +78,18 @@ void register_image(nb::module_& m) {
       .def("validate", &image_transform::validate)
       .def("fixed_size", &image_transform::fixed_size)
       .def("is_random", &image_transform::is_random);
+  // The image ops of tb::map_op and the image-file source of tb::dataset (tensorbridge/dataset.hpp).
+  m.def("map_op_resize", &map_op::resize);
+  m.def("map_op_center_crop", &map_op::center_crop);
+  m.def("map_op_random_resized_crop", &map_op::random_resized_crop);
+  m.def("dataset_from_files", &dataset::from_files, nb::call_guard<nb::gil_scoped_release>());
+  m.def(
+      "image_file_info",
+      [](const std::string& path) {
+        const image_info i = read_image_info(read_file_bytes(path), path);
+        return std::pair{i.height, i.width};
+      },
+      nb::call_guard<nb::gil_scoped_release>());
   m.def("transform_image", [](nb::bytes data, const image_transform& t, std::uint64_t seed, const std::string& name) {
     const auto bytes = std::as_bytes(std::span<const char>(data.c_str(), data.size()));
     nb::gil_scoped_release unlocked;

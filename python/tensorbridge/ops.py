@@ -26,8 +26,10 @@ from typing import Any
 from . import _ext
 from ._args import integer, number
 from ._dtypes import dtype_name
+from .errors import InvalidValueError
 
-__all__ = ["Op", "cast", "normalize", "one_hot", "permute", "random_flip", "reshape"]
+__all__ = ["Op", "cast", "center_crop", "normalize", "one_hot", "permute", "random_flip", "random_resized_crop",
+           "reshape", "resize"]
 
 
 class Op:
@@ -184,3 +186,66 @@ def reshape(*shape: int | Sequence[int]) -> Op:
     op = _ext.MapOp.reshape(_ints(flat, "reshape", "shape", "sizes >= 0 and at most one -1"))
     op.validate()
     return Op(op, f"reshape({', '.join(map(str, flat))})", ("reshape", tuple(int(d) for d in flat)))
+
+
+def _size(size: int | Sequence[int], where: str) -> list[int]:
+    items = list(size) if isinstance(size, Sequence) else [size]
+    if len(items) not in (1, 2):
+        raise InvalidValueError(f"{where}: size must be one number or (height, width), got {size!r}")
+    return _ints(items, where, "size", "an integer >= 1")
+
+
+def resize(size: int | Sequence[int], antialias: bool = True) -> Op:
+    """Resizes HWC uint8 images with Pillow's bilinear filter (antialiased when shrinking, as
+    Pillow's ``Image.resize(size, BILINEAR)`` and torchvision on PIL images): ``size`` is
+    ``(height, width)``, or one number for the shorter side (torchvision's ``Resize(int)``).
+
+    On :meth:`tensorbridge.Dataset.from_image_folder` / ``from_files`` images it runs fused with
+    the decode.
+
+    Example:
+        >>> images = np.zeros((2, 40, 60, 3), dtype=np.uint8)
+        >>> tb.ops.resize(20)(images).shape
+        (2, 20, 30, 3)
+    """
+    s = _size(size, "resize")
+    op = _ext.map_op_resize(s, bool(antialias))
+    op.validate()
+    return Op(op, f"resize({size!r}, antialias={bool(antialias)})", ("resize", (s, bool(antialias))))
+
+
+def center_crop(size: int | Sequence[int]) -> Op:
+    """The centred ``(height, width)`` (or square) crop of HWC images (torchvision's ``CenterCrop``).
+
+    Example:
+        >>> images = np.arange(2 * 4 * 4).reshape(2, 4, 4, 1).astype(np.uint8)
+        >>> tb.ops.center_crop(2)(images).numpy()[0, :, :, 0]
+        array([[ 5,  6],
+               [ 9, 10]], dtype=uint8)
+    """
+    s = _size(size, "center_crop")
+    op = _ext.map_op_center_crop(s)
+    op.validate()
+    return Op(op, f"center_crop({size!r})", ("center_crop", (s,)))
+
+
+def random_resized_crop(size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
+                        ratio: Sequence[float] = (3 / 4, 4 / 3)) -> Op:
+    """torchvision's ``RandomResizedCrop``: a random box (area fraction in ``scale``, aspect ratio
+    log-uniform in ``ratio``; 10 attempts, then the central crop) resized to ``size``.
+
+    Each sample draws from its own seeded stream, as :func:`random_flip`. On image files it
+    decodes only the box (JPEG: at the smallest DCT scale that keeps the output's resolution).
+
+    Example:
+        >>> images = np.zeros((3, 50, 80, 3), dtype=np.uint8)
+        >>> tb.ops.random_resized_crop(24)(images, seeds=[0, 1, 2]).shape
+        (3, 24, 24, 3)
+    """
+    s = _size(size, "random_resized_crop")
+    lo, hi = (number(v, "random_resized_crop", "scale", "two numbers in (0, 1]") for v in scale)
+    rlo, rhi = (number(v, "random_resized_crop", "ratio", "two numbers > 0") for v in ratio)
+    op = _ext.map_op_random_resized_crop(s, lo, hi, rlo, rhi)
+    op.validate()
+    return Op(op, f"random_resized_crop({size!r}, scale={tuple(scale)!r}, ratio={tuple(ratio)!r})",
+              ("random_resized_crop", (s, (lo, hi), (rlo, rhi))))

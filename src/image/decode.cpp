@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "image_internal.hpp"
+#include "image/image_internal.hpp"
 #include "io/file_internal.hpp"
 
 namespace tb {

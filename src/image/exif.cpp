@@ -3,7 +3,7 @@
 #include <array>
 #include <cstring>
 
-#include "image_internal.hpp"
+#include "image/image_internal.hpp"
 
 namespace tb::detail {
 

@@ -15,7 +15,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
-#include "image_internal.hpp"
+#include "image/image_internal.hpp"
 
 namespace tb::detail {
 

@@ -7,7 +7,7 @@
 #include <spng.h>
 #include <zlib.h>
 
-#include "image_internal.hpp"
+#include "image/image_internal.hpp"
 
 namespace tb::detail {
 

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "image_internal.hpp"
-#include "resample_internal.hpp"
+#include "image/image_internal.hpp"
+#include "image/resample_internal.hpp"
 
 namespace tb::detail {
 
@@ -72,27 +72,46 @@ resample_axis bilinear_axis(std::int64_t in_size, float in0, float in1, std::int
 namespace {
 
 template <int C>
-void horizontal(const std::uint8_t* src, std::int64_t rows, std::int64_t src_stride, std::int64_t channels,
+[[gnu::always_inline]] inline void horizontal(const std::uint8_t* src, std::int64_t rows, std::int64_t src_stride, std::int64_t channels,
                 const resample_axis& x, std::uint8_t* out) {
-  const std::int64_t ch = C > 0 ? C : channels;
   const auto ow = static_cast<std::int64_t>(x.first.size());
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::uint8_t* line = src + r * src_stride;
-    std::uint8_t* o = out + r * ow * ch;
-    for (std::int64_t i = 0; i < ow; ++i) {
-      const std::int32_t* k = x.weight.data() + i * x.ksize;
-      const std::uint8_t* p = line + x.first[static_cast<std::size_t>(i)] * ch;
-      const std::int32_t n = x.count[static_cast<std::size_t>(i)];
-      for (std::int64_t c = 0; c < ch; ++c) {
-        std::int32_t ss = 1 << (precision_bits - 1);
-        for (std::int32_t t = 0; t < n; ++t) ss += p[t * ch + c] * k[t];
-        o[i * ch + c] = clip8(ss);
+  if constexpr (C == 0) {
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::uint8_t* line = src + r * src_stride;
+      std::uint8_t* o = out + r * ow * channels;
+      for (std::int64_t i = 0; i < ow; ++i) {
+        const std::int32_t* k = x.weight.data() + i * x.ksize;
+        const std::uint8_t* p = line + x.first[static_cast<std::size_t>(i)] * channels;
+        const std::int32_t n = x.count[static_cast<std::size_t>(i)];
+        for (std::int64_t c = 0; c < channels; ++c) {
+          std::int32_t ss = 1 << (precision_bits - 1);
+          for (std::int32_t t = 0; t < n; ++t) ss += p[t * channels + c] * k[t];
+          o[i * channels + c] = clip8(ss);
+        }
+      }
+    }
+  } else {
+    // All channels of a pixel per tap: one weight load feeds C multiply-adds.
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::uint8_t* line = src + r * src_stride;
+      std::uint8_t* o = out + r * ow * C;
+      for (std::int64_t i = 0; i < ow; ++i) {
+        const std::int32_t* k = x.weight.data() + i * x.ksize;
+        const std::uint8_t* p = line + x.first[static_cast<std::size_t>(i)] * C;
+        const std::int32_t n = x.count[static_cast<std::size_t>(i)];
+        std::int32_t ss[C];
+        for (int c = 0; c < C; ++c) ss[c] = 1 << (precision_bits - 1);
+        for (std::int32_t t = 0; t < n; ++t) {
+          const std::int32_t w = k[t];
+          for (int c = 0; c < C; ++c) ss[c] += p[t * C + c] * w;
+        }
+        for (int c = 0; c < C; ++c) o[i * C + c] = clip8(ss[c]);
       }
     }
   }
 }
 
-void vertical(const std::uint8_t* src, std::int64_t src_stride, std::int64_t row_bytes, const resample_axis& y,
+[[gnu::always_inline]] inline void vertical(const std::uint8_t* src, std::int64_t src_stride, std::int64_t row_bytes, const resample_axis& y,
               std::uint8_t* out) {
   const auto oh = static_cast<std::int64_t>(y.first.size());
   std::vector<std::int32_t> acc(static_cast<std::size_t>(row_bytes));
@@ -113,6 +132,11 @@ void vertical(const std::uint8_t* src, std::int64_t src_stride, std::int64_t row
 
 }  // namespace
 
+// Compiled for AVX2 too (picked at load time): the 32-bit multiply-adds of both passes vectorise
+// there, and bit-exactness does not depend on the instruction set (integer arithmetic).
+#if defined(__x86_64__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void resample(const std::uint8_t* src, std::int64_t src_stride, std::int64_t channels, const resample_axis& x,
               const resample_axis& y, std::uint8_t* out) {
   const auto ow = static_cast<std::int64_t>(x.first.size());

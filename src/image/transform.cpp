@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "image_internal.hpp"
-#include "resample_internal.hpp"
-#include "tensorbridge/cast.hpp"
+#include "image/image_internal.hpp"
+#include "image/resample_internal.hpp"
+#include "tensorbridge/cast/cast.hpp"
 #include "tensorbridge/image/ops.hpp"
 
 namespace tb {
@@ -262,7 +262,8 @@ void transform_image_into(std::span<const std::byte> data, const image_transform
   int num = 8;
   const double bw = g.box_x1 - g.box_x0, bh = g.box_y1 - g.box_y0;
   if (format == image_format::jpeg && t.dct_scaling) {
-    for (int n = 1; n < 8; ++n)
+    // Only 1/8, 1/4 and 1/2 have libjpeg-turbo's SIMD IDCTs; 3/8, 5/8... are slower than a full decode.
+    for (int n : {1, 2, 4})
       if (bw * n / 8.0 >= static_cast<double>(g.full_w) && bh * n / 8.0 >= static_cast<double>(g.full_h)) {
         num = n;
         break;
@@ -298,11 +299,14 @@ void transform_image_into(std::span<const std::byte> data, const image_transform
   std::int64_t origin_x = 0, origin_y = 0;  // decoded position of pixels(0, 0), in scaled pixels
   if (format == image_format::jpeg) {
     detail::jpeg_region_request req;
-    // Back to stored pixels: the region decode scales it again by num / 8.
-    req.x = (cx0 + rx0) * 8 / num;
-    req.y = (cy0 + ry0) * 8 / num;
-    req.width = std::min<std::int64_t>(((cx0 + rx1) * 8 + num - 1) / num, info.width) - req.x;
-    req.height = std::min<std::int64_t>(((cy0 + ry1) * 8 + num - 1) / num, info.height) - req.y;
+    // Back to stored pixels: the region decode scales it again by num / 8. A margin of one
+    // iMCU (16 stored pixels) on every side keeps libjpeg's edge handling of a cropped decode
+    // (chroma upsampling replicates the region's border) out of the pixels read.
+    constexpr std::int64_t margin = 16;
+    req.x = std::max<std::int64_t>((cx0 + rx0) * 8 / num - margin, 0);
+    req.y = std::max<std::int64_t>((cy0 + ry0) * 8 / num - margin, 0);
+    req.width = std::min<std::int64_t>(((cx0 + rx1) * 8 + num - 1) / num + margin, info.width) - req.x;
+    req.height = std::min<std::int64_t>(((cy0 + ry1) * 8 + num - 1) / num + margin, info.height) - req.y;
     req.scale_num = num;
     image_decode_options o;
     o.mode = t.mode;

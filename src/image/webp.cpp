@@ -6,7 +6,7 @@
 #include <webp/decode.h>
 #include <webp/demux.h>
 
-#include "image_internal.hpp"
+#include "image/image_internal.hpp"
 
 namespace tb::detail {
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "pipeline/image_ops_internal.hpp"
 #include "pipeline/pipeline_internal.hpp"
 
 namespace tb {
@@ -78,6 +79,14 @@ batch_block make_block(const dataset_plan& plan, batch_arena& arena, std::uint64
   block.fields.reserve(plan.fields.size());
   for (std::size_t k = 0; k < plan.fields.size(); ++k) {
     const auto& f = plan.fields[k];
+    if (f.images) {  // image files, decoded and transformed into the block (image_source.cpp)
+      shape_t shape{static_cast<std::int64_t>(rows.size())};
+      shape.insert(shape.end(), f.images->sample_shape.begin(), f.images->sample_shape.end());
+      tensor t = arena.empty(std::move(shape), f.images->transform.dtype);
+      gather_images(*f.images, rows, seeds, t);
+      block.fields.push_back(std::move(t));
+      continue;
+    }
     shape_t shape = f.data.shape();
     shape[0] = static_cast<std::int64_t>(rows.size());
     tensor t = arena.empty(std::move(shape), f.data.dtype());
@@ -205,12 +214,27 @@ dataset dataset::map(const map_op& op, std::vector<std::int64_t> on) const {
   const auto nfields = static_cast<std::int64_t>(plan->fields.size());
   if (on.empty())
     for (std::int64_t i = 0; i < nfields; ++i) on.push_back(i);
+  std::vector<std::int64_t> unfused;
   for (auto f : on) {
     if (f < 0 || f >= nfields)
       fail(error_kind::value, "map: field index ", f, " is out of range for ", nfields, " fields");
-    plan->specs[static_cast<std::size_t>(f)] = op.output_spec(plan->specs[static_cast<std::size_t>(f)]);
+    auto& field = plan->fields[static_cast<std::size_t>(f)];
+    auto& spec = plan->specs[static_cast<std::size_t>(f)];
+    if (field.images) {  // a column of image files: fuse the op into the decode if it can be
+      auto source = std::make_shared<image_source>(*field.images);
+      const bool fused = detail::fold_image_op(*source, op);
+      field.images = source;
+      if (fused) {
+        spec = {spec.name, source->transform.dtype, source->sample_shape};
+        plan->source_hash = detail::hash_value(detail::hash_value(plan->source_hash, static_cast<std::int64_t>(op.kind)),
+                                       static_cast<std::int64_t>(op.p * 1e6) + f);
+        continue;
+      }
+    }
+    spec = op.output_spec(spec);
+    unfused.push_back(f);
   }
-  plan->maps.push_back({op, std::move(on)});
+  if (!unfused.empty()) plan->maps.push_back({op, std::move(unfused)});
   return dataset(std::move(plan));
 }
 

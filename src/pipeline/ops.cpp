@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "core/dispatch_internal.hpp"
+#include "pipeline/image_ops_internal.hpp"
 #include "pipeline/pipeline_internal.hpp"
 #include "tensorbridge/cast/cast.hpp"
 
@@ -20,6 +21,9 @@ const char* kind_name(map_kind k) {
     case map_kind::permute: return "permute";
     case map_kind::reshape: return "reshape";
     case map_kind::random_flip: return "random_flip";
+    case map_kind::resize: return "resize";
+    case map_kind::center_crop: return "center_crop";
+    case map_kind::random_resized_crop: return "random_resized_crop";
   }
   return "?";
 }
@@ -182,6 +186,7 @@ map_op map_op::random_flip(std::int64_t axis, double p) {
 }
 
 void map_op::validate() const {
+  if (detail::is_image_op(kind)) return detail::validate_image_op(*this);
   switch (kind) {
     case map_kind::cast: return;
     case map_kind::normalize:
@@ -221,6 +226,9 @@ void map_op::validate() const {
       if (!(p >= 0 && p <= 1))
         fail(error_kind::value, "random_flip: p (the probability of a flip) must be in [0, 1], got ", p);
       return;
+    case map_kind::resize:
+    case map_kind::center_crop:
+    case map_kind::random_resized_crop: break;  // image_ops.cpp, dispatched above
   }
 }
 
@@ -228,6 +236,7 @@ field_spec map_op::output_spec(const field_spec& in) const {
   validate();
   field_spec out = in;
   const std::string where = std::string("map(") + kind_name(kind) + ") on field '" + in.name + "'";
+  if (detail::is_image_op(kind)) return detail::image_op_spec(*this, in);
   switch (kind) {
     case map_kind::cast: out.dtype = dtype; break;
     case map_kind::normalize:
@@ -259,6 +268,9 @@ field_spec map_op::output_spec(const field_spec& in) const {
         fail(error_kind::value, where, ": axis ", axes[0], " is out of range for a sample of shape ",
              format_tuple(in.shape), " (axes count per sample, without the batch dimension)");
       break;
+    case map_kind::resize:
+    case map_kind::center_crop:
+    case map_kind::random_resized_crop: break;  // image_ops.cpp, dispatched above
   }
   return out;
 }
@@ -275,6 +287,7 @@ tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena, std::
   field_spec out = op.output_spec(in);
   shape_t full = out.shape;
   full.insert(full.begin(), batch.shape()[0]);
+  if (is_image_op(op.kind)) return apply_image_op(op, batch, seeds);
   switch (op.kind) {
     case map_kind::cast: {
       if (batch.dtype() == op.dtype) return batch;
@@ -293,6 +306,9 @@ tensor apply_op(const map_op& op, const tensor& batch, batch_arena* arena, std::
     }
     case map_kind::reshape: return batch.contiguous().reshape(full);
     case map_kind::random_flip: return random_flip(op, batch, arena, seeds);
+    case map_kind::resize:
+    case map_kind::center_crop:
+    case map_kind::random_resized_crop: break;  // image_ops.cpp, dispatched above
   }
   return batch;
 }

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tensorbridge/tensor.hpp"
+#include "tensorbridge/core/tensor.hpp"
 
 namespace tb {
 
