@@ -22,6 +22,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_cast": ["--mib", "16"],
     "bench_io_csv": ["--rows", "100000", "--loadtxt-rows", "5000"],
     "bench_io_npy": ["--size", "64", "--npz-size", "8"],
+    "bench_images": ["--images", "640"],
     "bench_pipeline": ["--rows", "200000", "--batches", "32,1024", "--samples", "16384"],
     "bench_pipeline_rss": ["--gib", "0.25", "--batches", "256", "--tf-slices-gib", "0.125", "--rounds", "1"],
 }
@@ -37,6 +38,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "bench_cast": ["--mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
     "bench_io_csv": ["--rows", "2000", "--cols", "8", "--loadtxt-rows", "500"],
     "bench_io_npy": ["--size", "2", "--npz-size", "0.25"],
+    "bench_images": ["--images", "24", "--batch", "4", "--decode-files", "4"],
     "bench_pipeline": ["--rows", "4096", "--batches", "256", "--samples", "1024"],
     "bench_pipeline_rss": ["--gib", "0.004", "--batches", "8", "--batch", "64", "--tf-slices-gib", "0.002"],
 }
