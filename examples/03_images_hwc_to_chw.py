@@ -1,11 +1,17 @@
-"""A batch of images (N, H, W, C) to tensors, and HWC -> CHW for PyTorch."""
+"""A real JPEG to tensors: read it (HWC uint8), scale to [0, 1], and HWC -> CHW for PyTorch."""
+import os
+
 import numpy as np
+import sklearn
 
 import tensorbridge as tb
 
-images = np.random.default_rng(0).random((3, 64, 64, 3)).astype(np.float32)
-tf_images = tb.to_tf(images)                                   # (3, 64, 64, 3) for Keras
-chw = tb.to_torch(images).permute(0, 3, 1, 2)                  # a view: (3, 3, 64, 64)
-chw_op = tb.to_torch(tb.ops.permute(2, 0, 1)(images))          # the pipeline's native op (axes per sample)
-assert tuple(tf_images.shape) == (3, 64, 64, 3) and tuple(chw.shape) == (3, 3, 64, 64)
-assert np.array_equal(chw_op.numpy(), chw.numpy())
+path = os.path.join(os.path.dirname(sklearn.__file__), "datasets", "images", "china.jpg")
+image = tb.read_image(path)                                    # cv2.imread(path), but RGB: (427, 640, 3) uint8
+scaled = tb.ops.cast("float32")(tb.to_numpy(image)[None]).numpy()[0] / 255.0
+tf_image = tb.to_tf(scaled)                                    # (427, 640, 3) for Keras
+chw = tb.to_torch(scaled).permute(2, 0, 1)                     # a view: (3, 427, 640)
+chw_op = tb.to_torch(tb.ops.permute(2, 0, 1)(scaled[None]))    # the pipeline's native op (axes per sample)
+assert image.shape == (427, 640, 3) and image.dtype == "uint8"
+assert tuple(tf_image.shape) == (427, 640, 3) and tuple(chw.shape) == (3, 427, 640)
+assert np.array_equal(chw_op[0].numpy(), chw.numpy())

@@ -16,7 +16,7 @@
 #     and listed at the end, and the script fails. A find, once fixed, is committed into
 #     tests/fuzz/corpus/<target>/ (and reproduced by a C++ test) so `check` replays it for good.
 #
-# Only the core, cast, interop and io sources are compiled (instrumented). A source that fails to compile
+# Only the core, cast, interop, io and image sources are compiled (instrumented). A source that fails to compile
 # or a target that fails to link is reported and makes the script fail at the end, after the
 # other targets have run. Runs one fuzzer process at a time.
 set -uo pipefail
@@ -40,7 +40,7 @@ running=0
 compile() {  # src obj
   clang++ "${flags[@]}" -fsanitize=fuzzer-no-link -c "$1" -o "$2.tmp" && mv "$2.tmp" "$2" || rm -f "$2.tmp"
 }
-for src in src/core/*.cpp src/cast/*.cpp src/interop/*.cpp src/io/*.cpp src/io/*/*.cpp; do
+for src in src/core/*.cpp src/cast/*.cpp src/interop/*.cpp src/io/*.cpp src/io/*/*.cpp src/image/*.cpp; do
   obj="$dir/obj/$(echo "$src" | tr / _).o"
   objects+=("$obj")
   # Rebuild when the source or any header is newer than the object; two compilers at a time.
@@ -68,6 +68,7 @@ fi
 check_runs() {
   case "$1" in
     fuzz_csv | fuzz_zip | fuzz_npz_member) echo 40000 ;;
+    fuzz_decode_image) echo 20000 ;;
     fuzz_npy_file) echo 100000 ;;
     *) echo 200000 ;;
   esac
@@ -82,7 +83,7 @@ elif [ "$mode" = check ]; then
 fi
 finds=()
 for t in "${targets[@]}"; do
-  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lbz2 -llzma -lzstd -lpthread -o "$dir/$t"; then
+  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lbz2 -llzma -lzstd -ljpeg -lspng -lwebpdemux -lwebp -lpthread -o "$dir/$t"; then
     failed+=("link:$t")
     continue
   fi

@@ -15,7 +15,6 @@ import pytest
 
 import tensorbridge as tb
 
-NEEDS_IMAGES = pytest.mark.xfail(strict=True, reason="needs image files (issue 16: Images)")
 NEEDS_S3 = pytest.mark.xfail(strict=True, reason="needs s3:// paths (issue 17: Object storage)")
 NEEDS_GPU = pytest.mark.xfail(strict=True, reason="needs a GPU (none on these machines; DESIGN.md: GPU placement, later)")
 
@@ -251,7 +250,6 @@ def _write_jpeg(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-@NEEDS_IMAGES
 def test_001_read_image(tmp_path, tf, torch):
     path = tmp_path / "image.jpg"
     decoded = _write_jpeg(path)  # what a decoder gives (RGB, HWC, uint8)
