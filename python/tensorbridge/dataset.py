@@ -496,14 +496,25 @@ class Dataset:
 
     @property
     def class_names(self) -> list[str]:
-        """The class folder names of :meth:`from_image_folder`, in label order."""
+        """The class folder names of :meth:`from_image_folder`, in label order.
+
+        Example:
+            >>> tb.Dataset.from_image_folder("photos/train").class_names    # doctest: +SKIP
+            ['cat', 'dog']
+        """
         if self._images is None or self._images.class_names is None:
             raise InvalidValueError("class_names: only data sets made by Dataset.from_image_folder have classes")
         return list(self._images.class_names)
 
     @property
     def skipped_files(self) -> list[tuple[str, str]]:
-        """``(path, reason)`` of the files :meth:`from_image_folder` left out with ``on_error="skip"``."""
+        """``(path, reason)`` of the files :meth:`from_image_folder` left out with ``on_error="skip"``.
+
+        Example:
+            >>> ds = tb.Dataset.from_image_folder("photos/train", on_error="skip")  # doctest: +SKIP
+            >>> ds.skipped_files                                                   # doctest: +SKIP
+            [('photos/train/cat/broken.jpg', 'photos/train/cat/broken.jpg: truncated JPEG: ...')]
+        """
         return [] if self._images is None else list(self._images.skipped)
 
     @staticmethod
