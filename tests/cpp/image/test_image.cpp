@@ -203,14 +203,14 @@ TEST(ImagePipeline, FromFilesIsTheSameForAnyThreadCount) {
         .batch({.batch_size = 4});
   };
   std::vector<std::vector<std::uint8_t>> one, two;
-  auto a = make().iterate({.depth = 1, .num_threads = 1});
+  auto a = make().iterate({.buffer_size = 1, .num_threads = 1});
   while (auto b = a->next()) one.push_back(as_vector((*b)[0]));
-  auto c = make().iterate({.depth = 4, .num_threads = 2});
+  auto c = make().iterate({.buffer_size = 4, .num_threads = 2});
   while (auto b = c->next()) two.push_back(as_vector((*b)[0]));
   ASSERT_EQ(one.size(), 2u);
   EXPECT_EQ(one, two);
   // Without a size-fixing op, images of another size fail the batch and say which op to add.
-  auto raw = tb::dataset::from_files(paths).batch({.batch_size = 6}).iterate({.depth = 0});
+  auto raw = tb::dataset::from_files(paths).batch({.batch_size = 6}).iterate({.buffer_size = 0});
   EXPECT_NE(error_of([&] { raw->next(); }).find("add tb.ops.resize((h, w))"), std::string::npos);
 }
 
