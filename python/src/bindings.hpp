@@ -12,5 +12,6 @@ void register_io(nanobind::module_& m);
 void register_csv(nanobind::module_& m);
 void register_pipeline(nanobind::module_& m);
 void register_arrow(nanobind::module_& m);
+void register_source(nanobind::module_& m);
 
 }  // namespace tb::python

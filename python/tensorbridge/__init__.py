@@ -63,6 +63,7 @@ from .io import (
     savez,
     savez_compressed,
 )
+from .storage import list_objects
 
 __version__ = "0.1.0"
 
@@ -114,6 +115,7 @@ __all__ = [
     "dtype_name",
     "explain",
     "from_structured",
+    "list_objects",
     "load",
     "ops",
     "read_npy_header",
