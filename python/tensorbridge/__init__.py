@@ -63,7 +63,7 @@ from .io import (
     savez,
     savez_compressed,
 )
-from .storage import list_objects
+from .storage import list_objects, storage_options_of
 
 __version__ = "0.1.0"
 
@@ -116,6 +116,7 @@ __all__ = [
     "explain",
     "from_structured",
     "list_objects",
+    "storage_options_of",
     "load",
     "ops",
     "read_npy_header",
