@@ -41,6 +41,7 @@ struct npy_load_options {
   /// Map the file instead of reading it: opening costs O(1) in the file size, the tensor's storage
   /// unmaps the file when the last view dies. Default: false (read into an aligned buffer).
   /// In an `.npz`, only stored (uncompressed) members can be mapped; deflated ones are read.
+  /// A remote path (`s3://`, `https://`) is always read into memory (the flag is ignored).
   bool mmap = false;
   /// With `mmap`: map privately, so the tensor is writable and writes never reach the file.
   /// Default: false (a read-only shared mapping: writes are refused, changes to the file show).

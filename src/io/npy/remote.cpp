@@ -56,8 +56,7 @@ npy_header read_npy_source_header(byte_source& source, const npy_load_options& o
 
 npy_or_npz load_remote_npy_or_npz(const std::string& path, const npy_load_options& options) {
   options.validate();
-  if (options.mmap)
-    fail(error_kind::value, path, ": mmap=True maps local files only; a remote object is read into memory (drop mmap)");
+  // mmap (and copy_on_write) concern local files: a remote object is always read into memory.
   auto source = open_source(path, options.storage);
   const std::string& where = source->where();
   const std::uint64_t size = source->size();
