@@ -70,6 +70,26 @@ void register_source(nb::module_& m) {
         return nb::bytes(bytes.data(), bytes.size());
       },
       nb::arg("path"), nb::arg("options"), "The whole object (or file) at `path`, as bytes.");
+  m.def(
+      "read_object_head",
+      [](const std::string& path, std::size_t n, const storage_options& o) {
+        std::string bytes;
+        {
+          nb::gil_scoped_release unlocked;
+          auto source = open_source(path, o);
+          bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, source->size())));
+          source->read_at(bytes.data(), bytes.size(), 0);
+        }
+        return nb::bytes(bytes.data(), bytes.size());
+      },
+      nb::arg("path"), nb::arg("n"), nb::arg("options"), "The first `n` bytes (or fewer) of `path`.");
+  m.def(
+      "object_size",
+      [](const std::string& path, const storage_options& o) {
+        nb::gil_scoped_release unlocked;
+        return open_source(path, o)->size();
+      },
+      nb::arg("path"), nb::arg("options"), "The size of the object (or file) at `path`.");
 }
 
 }  // namespace tb::python

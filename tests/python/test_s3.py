@@ -5,9 +5,7 @@ the same local file; failures are clear errors without secrets."""
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -254,19 +252,26 @@ def test_anonymous_read_of_public_bucket(s3):
         tb.load(f"s3://{BUCKET}/private.npy", storage_options={"anon": True, "endpoint_url": s3.endpoint})
 
 
-def test_cli_inspect_and_convert(s3, tmp_path):
+def test_cli_inspect_and_convert(s3, tmp_path, monkeypatch, capsys):
+    from tensorbridge.cli import main
+
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
-    path = put(s3, "cli/a.npy", npy_bytes(a))
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": s3.key, "AWS_SECRET_ACCESS_KEY": s3.secret,
-           "AWS_ENDPOINT_URL_S3": s3.endpoint}
-    out = subprocess.run([sys.executable, "-m", "tensorbridge", "inspect", path, "--json"], env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "[3, 4]" in out.stdout.replace("\n", "").replace(" ", "").replace(",", ", ") or '"shape"' in out.stdout
-    assert s3.secret not in out.stdout + out.stderr
-    dst = tmp_path / "a.npz"
-    out = subprocess.run([sys.executable, "-m", "tensorbridge", "convert", path, str(dst)], env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    with np.load(dst) as f:
+    path = put(s3, "cli/a b.npy", npy_bytes(a))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.key)  # the command line reads the environment
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.endpoint)
+    assert main(["inspect", path, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    report = report[0] if isinstance(report, list) else report
+    assert report["path"] == path and report["kind"] == "npy" and report["file_bytes"] == len(npy_bytes(a))
+    assert report["arrays"][0]["shape"] == [3, 4]
+    csv = put(s3, "cli/t.csv", b"x,y\n1,2\n3,4\n")
+    assert main(["inspect", csv]) == 0
+    assert s3.secret not in capsys.readouterr().out
+    assert main(["convert", path, str(tmp_path / "a.npz")]) == 0
+    with np.load(tmp_path / "a.npz") as f:
         np.testing.assert_array_equal(f[f.files[0]], a)
+    assert main(["convert", csv, f"s3://{BUCKET}/cli/t.npy"]) == 0
+    assert np.load(io.BytesIO(get(s3, "cli/t.npy"))).tolist() == [[1, 2], [3, 4]]
+    assert main(["inspect", f"s3://{BUCKET}/cli/missing.npy"]) == 1
+    assert "NoSuchKey" in capsys.readouterr().err
