@@ -28,6 +28,14 @@ def weed_binary() -> str | None:
     return here if os.path.exists(here) else shutil.which("weed")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the process that started it dies, so a test run
+    killed abruptly leaves no server behind (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+
 def _free_ports(n: int) -> list[int]:
     socks, ports = [], []
     for _ in range(n):
@@ -106,7 +114,7 @@ def start_s3_server(timeout: float = 60.0) -> S3Server:
          f"-volume.port.grpc={grpc_v}", f"-filer.port={filer}", f"-filer.port.grpc={grpc_f}",
          "-volume.max=0", "-master.volumeSizeLimitMB=1024", "-master.telemetry=false", "-s3", f"-s3.port={s3}",
          f"-s3.port.grpc={grpc_s}", "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
     )
     server = S3Server(f"http://127.0.0.1:{s3}", KEY, SECRET, process, folder, log)
     deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -144,6 +145,29 @@ def test_credentials_from_profile_file(s3, tmp_path, monkeypatch):
     assert np.asarray(tb.load(path, storage_options={"profile": "dev"})).tolist() == [0, 1, 2, 3]
     monkeypatch.setenv("AWS_PROFILE", "dev")
     assert np.asarray(tb.load(path)).tolist() == [0, 1, 2, 3]
+
+
+def test_credentials_from_botocore_when_nothing_else_has_them(s3, tmp_path, monkeypatch):
+    # credential_process is a botocore-only source: tensorbridge's own chain finds nothing, and
+    # the Python layer passes botocore's resolved credentials down.
+    path = put(s3, "botocore.npy", npy_bytes(np.arange(2)))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.endpoint)
+    for secret in (s3.secret, "wrong-botocore-secret"):
+        script = tmp_path / "creds.py"
+        script.write_text("import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': %r, 'SecretAccessKey': %r}))\n"
+                          % (s3.key, secret))
+        config = tmp_path / "config"
+        config.write_text(f"[default]\ncredential_process = {sys.executable} {script}\n")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+        if secret == s3.secret:
+            assert np.asarray(tb.load(path)).tolist() == [0, 1]
+        else:
+            with pytest.raises(PermissionError, match=r"credentials from botocore \(custom-process\)") as e:
+                tb.load(path)
+            assert secret not in str(e.value)
 
 
 def test_wrong_secret_is_permission_error_without_the_secret(s3):
