@@ -94,8 +94,8 @@ def list_objects(prefix: str, storage_options: Mapping[str, Any] | None = None) 
     Example:
         >>> import os, tempfile
         >>> tmp = tempfile.TemporaryDirectory()
-        >>> open(os.path.join(tmp.name, "a.txt"), "w").write("hi")
-        2
+        >>> with open(os.path.join(tmp.name, "a.txt"), "w") as f:
+        ...     _ = f.write("hi")
         >>> [(os.path.basename(p), n) for p, n, _ in tb.list_objects(tmp.name)]
         [('a.txt', 2)]
         >>> tmp.cleanup()
