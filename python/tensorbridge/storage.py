@@ -54,7 +54,16 @@ def storage_options_of(options: Mapping[str, Any] | None, path: Any = None) -> _
     ``retry_max_seconds``, ``retry_base_seconds``, ``connect_timeout``, ``low_speed_timeout``,
     ``addressing_style``) as the C++ options struct. For an ``s3://`` path without credentials in
     the options, the environment or the AWS files, botocore's resolved credentials are used when
-    botocore is installed."""
+    botocore is installed. The repr never shows the secret or the token.
+
+    Example:
+        >>> o = tb.storage_options_of({"key": "AK", "secret": "shh", "endpoint_url": "http://127.0.0.1:8333",
+        ...                            "part_size": 16 << 20})
+        >>> o.part_size, o.endpoint_url
+        (16777216, 'http://127.0.0.1:8333')
+        >>> o
+        StorageOptions(key='AK', secret='***', token=None, endpoint_url=http://127.0.0.1:8333, region=None, anon=False)
+    """
     o = _ext.StorageOptions()
     flat = dict(options or {})
     client = flat.pop("client_kwargs", None) or {}
