@@ -37,7 +37,7 @@ def _botocore_credentials() -> tuple[str, str, str | None, str] | None:
         return None
     try:
         creds = botocore.session.get_session().get_credentials()
-    except Exception:  # a broken profile or an unreachable metadata service: no credentials
+    except Exception:  # noqa: BLE001 (a broken profile, an unreachable metadata service: no credentials)
         return None
     if creds is None:
         return None
@@ -86,13 +86,13 @@ def storage_options_of(options: Mapping[str, Any] | None, path: Any = None) -> _
             value = str(value)
         setattr(o, field, value)
     o.validate()
-    if isinstance(path, str) and path.startswith("s3://") and not o.anon and o.key is None:
-        if _ext.credentials_source(o) == "none":
-            found = _botocore_credentials()
-            if found is not None:
-                o.key, o.secret, token, o.credentials_source = found
-                if token:
-                    o.token = token
+    remote_s3 = isinstance(path, str) and path.startswith("s3://")
+    if remote_s3 and not o.anon and o.key is None and _ext.credentials_source(o) == "none":
+        found = _botocore_credentials()
+        if found is not None:
+            o.key, o.secret, token, o.credentials_source = found
+            if token:
+                o.token = token
     return o
 
 

@@ -107,14 +107,15 @@ def start_s3_server(timeout: float = 60.0) -> S3Server:
     data = os.path.join(folder, "data")
     os.mkdir(data)
     master, volume, filer, s3, grpc_m, grpc_v, grpc_f, grpc_s = _free_ports(8)
-    log = open(os.path.join(folder, "weed.log"), "wb")
+    log = open(os.path.join(folder, "weed.log"), "wb")  # noqa: SIM115 (open for the server's life; closed by stop())
     process = subprocess.Popen(
         [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
          f"-master.port={master}", f"-master.port.grpc={grpc_m}", f"-volume.port={volume}",
          f"-volume.port.grpc={grpc_v}", f"-filer.port={filer}", f"-filer.port.grpc={grpc_f}",
          "-volume.max=0", "-master.volumeSizeLimitMB=1024", "-master.telemetry=false", "-s3", f"-s3.port={s3}",
          f"-s3.port.grpc={grpc_s}", "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 (only prctl: no lock a thread could hold)
     )
     server = S3Server(f"http://127.0.0.1:{s3}", KEY, SECRET, process, folder, log)
     deadline = time.monotonic() + timeout
@@ -135,7 +136,7 @@ def start_s3_server(timeout: float = 60.0) -> S3Server:
             c.put_object(Bucket="tb-ready", Key="probe", Body=b"x")
             c.get_object(Bucket="tb-ready", Key="probe")["Body"].read()
             return server
-        except Exception as e:  # not ready yet
+        except Exception as e:  # noqa: BLE001 (any failure means not ready yet)
             last = e
         if time.monotonic() > deadline:
             server.stop()

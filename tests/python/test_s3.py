@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
 from s3_server import SECRET
 from tcp_proxy import FaultyProxy
@@ -157,8 +156,8 @@ def test_credentials_from_botocore_when_nothing_else_has_them(s3, tmp_path, monk
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.endpoint)
     for secret in (s3.secret, "wrong-botocore-secret"):
         script = tmp_path / "creds.py"
-        script.write_text("import json\nprint(json.dumps({'Version': 1, 'AccessKeyId': %r, 'SecretAccessKey': %r}))\n"
-                          % (s3.key, secret))
+        script.write_text("import json\nprint(json.dumps({'Version': 1, "
+                          f"'AccessKeyId': {s3.key!r}, 'SecretAccessKey': {secret!r}}}))\n")
         config = tmp_path / "config"
         config.write_text(f"[default]\ncredential_process = {sys.executable} {script}\n")
         monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
