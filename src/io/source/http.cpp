@@ -184,6 +184,7 @@ CURLcode attempt(CURL* curl, const http_request& request, const s3_config* confi
 
 http_response http_perform(const http_request& request, const s3_config* config, const http_settings& settings,
                            const std::string& where, std::size_t expect_bytes) {
+  (void)curl_shared::instance();  // curl_global_init, once, before any handle exists
   thread_local easy_handle handle;
   if (handle.h == nullptr) fail(error_kind::io, where, ": libcurl could not create a request handle");
   const auto start = std::chrono::steady_clock::now();
