@@ -21,6 +21,7 @@
 #include "tensorbridge/io/csv.hpp"
 #include "tensorbridge/io/file.hpp"
 #include "tensorbridge/io/npy.hpp"
+#include "tensorbridge/io/source.hpp"
 #include "tensorbridge/io/structured.hpp"
 #include "tensorbridge/io/table.hpp"
 #include "tensorbridge/pipeline/dataset.hpp"

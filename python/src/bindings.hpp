@@ -13,5 +13,6 @@ void register_csv(nanobind::module_& m);
 void register_pipeline(nanobind::module_& m);
 void register_arrow(nanobind::module_& m);
 void register_image(nanobind::module_& m);
+void register_source(nanobind::module_& m);
 
 }  // namespace tb::python

@@ -39,6 +39,7 @@ void register_csv(nb::module_& m) {
 
   nb::class_<csv_options>(m, "CsvOptions", "tb::csv_options")
       .def(nb::init<>())
+      .def_rw("storage", &csv_options::storage)
       .def_prop_rw("sep", [](const csv_options& o) { return char_to_str(o.sep); },
                    [](csv_options& o, const std::string& s) { o.sep = str_to_char(s, "sep"); })
       .def_prop_rw("quotechar", [](const csv_options& o) { return char_to_str(o.quotechar); },

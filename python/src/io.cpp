@@ -43,17 +43,20 @@ void register_io(nb::module_& m) {
       .def_rw("void2_as_bfloat16", &npy_load_options::void2_as_bfloat16)
       .def_rw("max_header_size", &npy_load_options::max_header_size)
       .def_rw("verify_crc", &npy_load_options::verify_crc)
+      .def_rw("storage", &npy_load_options::storage)
       .def("validate", &npy_load_options::validate);
 
   nb::class_<npy_save_options>(m, "NpySaveOptions", "tb::npy_save_options")
       .def(nb::init<>())
       .def_rw("version", &npy_save_options::version)
+      .def_rw("storage", &npy_save_options::storage)
       .def("validate", &npy_save_options::validate);
 
   nb::class_<npz_save_options>(m, "NpzSaveOptions", "tb::npz_save_options")
       .def(nb::init<>())
       .def_rw("compress", &npz_save_options::compress)
       .def_rw("compression_level", &npz_save_options::compression_level)
+      .def_rw("storage", &npz_save_options::storage)
       .def("validate", &npz_save_options::validate);
 
   nb::class_<record_field>(m, "RecordField", "tb::record_field")

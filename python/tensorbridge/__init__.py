@@ -64,6 +64,7 @@ from .io import (
     savez,
     savez_compressed,
 )
+from .storage import list_objects, storage_options_of
 
 __version__ = "0.1.0"
 
@@ -117,6 +118,8 @@ __all__ = [
     "read_image",
     "explain",
     "from_structured",
+    "list_objects",
+    "storage_options_of",
     "load",
     "ops",
     "read_npy_header",

@@ -30,6 +30,7 @@ from ._dtypes import dtype_name
 from ._paths import fspath, is_file_object
 from ._tensor import Tensor
 from .errors import DTypeError, InvalidValueError
+from .storage import is_remote_path, storage_options_of
 from .table import Table
 
 __all__ = ["iter_csv", "read_csv", "read_csv_tensor"]
@@ -186,6 +187,7 @@ def read_csv(
     nrows: int | None = None,
     block_size: int | None = None,
     compression: str | None = "infer",
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Table:
     """Reads a CSV file (a path, or a text/binary file object) into a :class:`Table`.
 
@@ -254,6 +256,8 @@ def read_csv(
         nrows=nrows,
     )
     o.compression = _compression(compression)
+    if storage_options is not None or is_remote_path(filepath_or_buffer):
+        o.storage = storage_options_of(storage_options, filepath_or_buffer)
     if is_file_object(filepath_or_buffer, "read"):
         return Table._wrap(_ext.read_csv_bytes(_read_bytes(filepath_or_buffer), o))
     return Table._wrap(_ext.read_csv(fspath(filepath_or_buffer, "read_csv"), o))
@@ -294,8 +298,11 @@ def read_csv_tensor(path: str | os.PathLike | Any, dtype: Any = "float32", **opt
         >>> tmp.cleanup()
     """
     compression = _compression(options.pop("compression", "infer"))
+    storage = options.pop("storage_options", None)
     o = _options(**_with_defaults("read_csv_tensor", options))
     o.compression = compression
+    if storage is not None or is_remote_path(path):
+        o.storage = storage_options_of(storage, path)
     if is_file_object(path, "read"):
         return Tensor._wrap(_ext.read_csv_tensor_bytes(_read_bytes(path), dtype_name(dtype), o))
     return Tensor._wrap(_ext.read_csv_tensor(fspath(path, "read_csv_tensor"), dtype_name(dtype), o))
@@ -321,8 +328,11 @@ def iter_csv(path: str | os.PathLike | Any, rows: int = 100_000, **options: Any)
         >>> tmp.cleanup()
     """
     compression = _compression(options.pop("compression", "infer"))
+    storage = options.pop("storage_options", None)
     o = _options(**_with_defaults("iter_csv", options))
     o.compression = compression
+    if storage is not None or is_remote_path(path):
+        o.storage = storage_options_of(storage, path)
     rows = _count("rows", rows, least=1, where="iter_csv")
     if is_file_object(path, "read"):
         reader = _ext.CsvBatchReader.from_bytes(_read_bytes(path), rows, o)

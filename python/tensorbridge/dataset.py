@@ -392,7 +392,8 @@ class Dataset:
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names, (("from_tensor_slices", (data,), {}),))
 
     @staticmethod
-    def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False) -> Dataset:
+    def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False,
+                 storage_options: Mapping[str, Any] | None = None) -> Dataset:
         """A data set over ``.npy`` files, memory-mapped by default (larger than RAM is fine: only
         the rows of each batch are read).
 
@@ -414,6 +415,10 @@ class Dataset:
             tb.Dataset.from_npy((["x0.npy", "x1.npy"], ["y0.npy", "y1.npy"]))
             tb.Dataset.from_npy({"image": "images.npy", "label": "labels.npy"})
 
+        Remote paths (``s3://bucket/key``, ``https://...``) are read into memory with parallel
+        ranged requests (``storage_options`` as in :func:`tensorbridge.load`); ``mmap`` applies
+        to local files only.
+
         Example:
             >>> import os, tempfile
             >>> tmp = tempfile.TemporaryDirectory()
@@ -425,12 +430,13 @@ class Dataset:
             >>> tmp.cleanup()
         """
         from .io import load
+        from .storage import is_remote_path
 
         def parts(field: Any) -> list[Any]:
             paths_ = field if isinstance(field, list) else [field]
             if not paths_:
                 raise InvalidValueError("from_npy: a field needs at least one path")
-            return [load(p, mmap=mmap)._c for p in paths_]
+            return [load(p, mmap=mmap and not is_remote_path(p), storage_options=storage_options)._c for p in paths_]
 
         if isinstance(paths, Mapping):
             kind, names, fields = "dict", tuple(str(k) for k in paths), list(paths.values())
@@ -439,7 +445,8 @@ class Dataset:
         else:
             kind, names, fields = "single", ("0",), [paths]
         c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
-        recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), {}),)
+        extra = {"storage_options": dict(storage_options)} if storage_options is not None else {}
+        recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), extra),)
         return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names, recipe)
 
     @staticmethod

@@ -52,6 +52,7 @@ from ._convert import asarray
 from ._paths import file_object_name, fspath, is_file_object
 from ._tensor import Tensor
 from .errors import DTypeError, InvalidValueError
+from .storage import is_remote_path, storage_options_of
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -110,6 +111,7 @@ def load(
     void2_as_bfloat16: bool = False,
     max_header_size: int = 1 << 20,
     verify_crc: bool = True,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
@@ -133,6 +135,11 @@ def load(
             reading as a wrong value. On by default for every member, mapped ones too (a mapped
             member's bytes are then read once from the file); ``False`` skips the check, e.g.
             to map a large stored member in O(1).
+        storage_options: for an ``s3://`` or ``https://`` path, how to reach it (``key``,
+            ``secret``, ``token``, ``endpoint_url``, ``region``, ``anon``, ``profile``,
+            ``part_size``, ``concurrency``, retries: see :func:`tensorbridge.storage_options_of`).
+            A remote ``.npy`` is read with one small request for its header, then parallel
+            ranged requests straight into the tensor's buffer.
 
     Returns:
         A :class:`Tensor` for a ``.npy`` file (C order: contiguous; Fortran order: a transposed
@@ -159,6 +166,8 @@ def load(
         >>> tmp.cleanup()
     """
     options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)
+    if storage_options is not None or is_remote_path(path):
+        options.storage = storage_options_of(storage_options, path)
     if is_file_object(path, "read"):
         start = path.tell() if path.seekable() else None
         data = path.read()
@@ -174,7 +183,8 @@ def load(
 
 
 def read_npy_header(
-    path: PathLike, *, void2_as_bfloat16: bool = False, max_header_size: int = 1 << 20
+    path: PathLike, *, void2_as_bfloat16: bool = False, max_header_size: int = 1 << 20,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """The parsed header of a ``.npy`` file, without reading the data.
 
@@ -192,6 +202,8 @@ def read_npy_header(
         >>> tmp.cleanup()
     """
     options = _load_options(False, False, False, void2_as_bfloat16, max_header_size)
+    if storage_options is not None or is_remote_path(path):
+        options.storage = storage_options_of(storage_options, path)
     return _ext.read_npy_header(fspath(path, "read_npy_header"), options)
 
 
@@ -199,14 +211,17 @@ def _as_tensor(x: Any, dtype: Any) -> _ext.Tensor:
     return (x if isinstance(x, Tensor) and dtype is None else asarray(x, dtype=dtype))._c
 
 
-def save(path: PathLike | Any, x: Any, *, dtype: Any = None, version: int = 0) -> None:
+def save(path: PathLike | Any, x: Any, *, dtype: Any = None, version: int = 0,
+         storage_options: Mapping[str, Any] | None = None) -> None:
     """Writes ``x`` (anything :func:`tensorbridge.asarray` accepts) to ``path`` as ``np.save`` does.
 
     The header is byte for byte NumPy's; a Fortran-contiguous array is written in Fortran order
     without a copy. ``dtype`` converts first (same-kind casting). ``version`` 0 picks the format
     version as NumPy does (1.0, or 2.0 for headers over 64 KiB). ``path`` may be a binary file
     object (written at its position, as ``np.save`` does). Saving to a path is atomic (see the
-    module notes): a failure leaves the old file as it was.
+    module notes): a failure leaves the old file as it was. An ``s3://bucket/key`` path is
+    uploaded (``storage_options`` as in :func:`load`): one PUT for small arrays, a multipart upload
+    for large ones, aborted on failure so nothing partial becomes visible.
 
     Example:
         >>> import os, tempfile
@@ -220,6 +235,8 @@ def save(path: PathLike | Any, x: Any, *, dtype: Any = None, version: int = 0) -
     options = _ext.NpySaveOptions()
     options.version = version
     options.validate()
+    if storage_options is not None or is_remote_path(path):
+        options.storage = storage_options_of(storage_options, path)
     if is_file_object(path, "write"):
         _ext.save_npy_to(path.write, _as_tensor(x, dtype), options)
     else:
@@ -233,6 +250,7 @@ def save_npz(
     compress: bool = False,
     compression_level: int = -1,
     dtype: Any = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> None:
     """Writes ``arrays`` (name -> array-like) to an ``.npz`` archive, one ``name.npy`` member each.
 
@@ -254,6 +272,8 @@ def save_npz(
     options.compress = compress
     options.compression_level = compression_level
     options.validate()
+    if storage_options is not None or is_remote_path(path):
+        options.storage = storage_options_of(storage_options, path)
     items = [(str(name), _as_tensor(x, dtype)) for name, x in arrays.items()]
     if is_file_object(path, "write"):
         _ext.save_npz_to(path.write, items, options)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/decompress_internal.hpp"
+#include "io/source/stream_internal.hpp"
 
 namespace tb::detail {
 namespace {
@@ -264,7 +265,9 @@ std::unique_ptr<byte_stream> decompressed(std::unique_ptr<byte_stream> raw, std:
   return stream;
 }
 
-std::shared_ptr<storage> read_file_decompressed(const std::string& path, std::string_view name) {
+std::shared_ptr<storage> read_file_decompressed(const std::string& path, std::string_view name,
+                                                const storage_options& storage) {
+  if (is_remote_path(path)) return read_remote_decompressed(path, name, storage);
   file_handle f = file_handle::open_raw(path);
   if (f.is_regular()) {
     std::byte head[6] = {};
@@ -282,6 +285,24 @@ std::shared_ptr<storage> read_file_decompressed(const std::string& path, std::st
     }
   }
   auto in = decompressed(file_stream_of(std::move(f)), name);
+  return read_to_end(*in);
+}
+
+std::shared_ptr<storage> read_remote_decompressed(const std::string& path, std::string_view name,
+                                                  const storage_options& options) {
+  auto source = open_source(path, options);
+  std::byte head[6] = {};
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(source->size(), sizeof head));
+  source->read_at(head, n, 0);
+  const std::span<const std::byte> first(head, n);
+  (void)decompressed(memory_stream(first, source->where()), name);
+  if (sniff_compression(first) == compression::none) {
+    // Plain text: parallel ranged GETs straight into the buffer the parser reads.
+    auto out = storage::allocate(static_cast<std::size_t>(source->size()));
+    source->read_at(out->data(), out->nbytes(), 0);
+    return out;
+  }
+  auto in = decompressed(source_stream(std::move(source), options), name);
   return read_to_end(*in);
 }
 

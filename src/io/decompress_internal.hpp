@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "io/file_internal.hpp"
+#include "tensorbridge/io/source.hpp"
 
 namespace tb::detail {
 
@@ -31,7 +32,13 @@ std::unique_ptr<byte_stream> decompressed(std::unique_ptr<byte_stream> raw, std:
 compression sniff_compression(std::span<const std::byte> head);
 
 /// The whole decompressed content of the file at `path` (see `decompressed` for `name`). A regular
-/// file that is not compressed is read with parallel preads of its size at opening.
-std::shared_ptr<storage> read_file_decompressed(const std::string& path, std::string_view name);
+/// file that is not compressed is read with parallel preads of its size at opening; a remote path
+/// (`s3://`, `https://`) is read through `storage` (plain text as parallel ranged GETs).
+std::shared_ptr<storage> read_file_decompressed(const std::string& path, std::string_view name,
+                                                const storage_options& storage = {});
+
+/// `read_file_decompressed` of a remote path.
+std::shared_ptr<storage> read_remote_decompressed(const std::string& path, std::string_view name,
+                                                  const storage_options& storage);
 
 }  // namespace tb::detail

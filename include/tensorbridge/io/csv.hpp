@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "tensorbridge/io/source.hpp"
 #include "tensorbridge/io/table.hpp"
 
 namespace tb {
@@ -85,6 +86,8 @@ struct csv_options {
   /// pandas' compression="infer" but by content, so pipes and any file name work), "none" (read
   /// as is), "gzip", "bz2", "xz" or "zstd" (the content must agree). Default "infer".
   std::string compression = "infer";
+  /// How to reach a remote path (`s3://`, `https://`): see `storage_options`.
+  storage_options storage;
   /// Bytes per parallel work unit (rows are split between threads in blocks of this size; smaller
   /// blocks are for tests of block boundaries). Default 1 MiB; minimum 1.
   std::size_t block_size = std::size_t{1} << 20;

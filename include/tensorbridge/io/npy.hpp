@@ -23,8 +23,9 @@
 #include <utility>
 #include <vector>
 
-#include "tensorbridge/io/structured.hpp"
 #include "tensorbridge/core/tensor.hpp"
+#include "tensorbridge/io/source.hpp"
+#include "tensorbridge/io/structured.hpp"
 
 namespace tb {
 
@@ -40,6 +41,7 @@ struct npy_load_options {
   /// Map the file instead of reading it: opening costs O(1) in the file size, the tensor's storage
   /// unmaps the file when the last view dies. Default: false (read into an aligned buffer).
   /// In an `.npz`, only stored (uncompressed) members can be mapped; deflated ones are read.
+  /// A remote path (`s3://`, `https://`) is always read into memory (the flag is ignored).
   bool mmap = false;
   /// With `mmap`: map privately, so the tensor is writable and writes never reach the file.
   /// Default: false (a read-only shared mapping: writes are refused, changes to the file show).
@@ -61,6 +63,9 @@ struct npy_load_options {
   /// stored member in O(1) without reading it. `npz_reader::header` reads no data and
   /// checks nothing.
   bool verify_crc = true;
+  /// How to reach a remote path (`s3://`, `https://`): credentials, endpoint, part size,
+  /// concurrency, retries. Ignored for local files.
+  storage_options storage;
   /// Throws `tb::error` (value) if the options are inconsistent (`copy_on_write` without `mmap`,
   /// a zero `max_header_size`).
   void validate() const;
@@ -88,6 +93,8 @@ struct npy_save_options {
   /// Format version to write: 0 picks what NumPy picks (1.0, or 2.0 when the header exceeds
   /// 65535 bytes); 1, 2 or 3 force one. Default: 0.
   int version = 0;
+  /// How to reach a remote path (`s3://bucket/key`): see `storage_options`.
+  storage_options storage;
   /// Throws `tb::error` (value) for a version other than 0-3.
   void validate() const;
 };
@@ -170,6 +177,8 @@ class npz_reader {
 struct npz_save_options {
   /// Deflate every member (`np.savez_compressed`); false stores them (`np.savez`). Default: false.
   bool compress = false;
+  /// How to reach a remote path (`s3://bucket/key`): see `storage_options`.
+  storage_options storage;
   /// zlib compression level 1 (fastest) to 9 (smallest), or -1 for zlib's default (6). Default: -1.
   int compression_level = -1;
   /// Throws `tb::error` (value) for a level outside -1, 1..9.

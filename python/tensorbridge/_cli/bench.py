@@ -25,6 +25,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_images": ["--images", "640"],
     "bench_pipeline": ["--rows", "200000", "--batches", "32,1024", "--samples", "16384"],
     "bench_pipeline_rss": ["--gib", "0.25", "--batches", "256", "--tf-slices-gib", "0.125", "--rounds", "1"],
+    "bench_s3": ["--mib", "256", "--csv-mib", "50"],
 }
 #: ``--quick`` also measures with fewer, shorter rounds (the same for every contender).
 QUICK_ENV = {"TB_BENCH_REPEATS": "3", "TB_BENCH_MIN_TIME": "0.1"}
@@ -41,6 +42,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "bench_images": ["--images", "24", "--batch", "4", "--decode-files", "4"],
     "bench_pipeline": ["--rows", "4096", "--batches", "256", "--samples", "1024"],
     "bench_pipeline_rss": ["--gib", "0.004", "--batches", "8", "--batch", "64", "--tf-slices-gib", "0.002"],
+    "bench_s3": ["--mib", "1", "--csv-mib", "0.2"],
 }
 
 

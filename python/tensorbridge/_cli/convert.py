@@ -32,6 +32,7 @@ from .args import COMPRESSION_SUFFIXES, content_suffix, csv_sep, dtype_arg, na_v
 from .data import UsageError
 from .messages import delimiter_hint, with_flags
 from .progress import Progress
+from .remote import RemotePath, path_arg
 
 _KINDS = {".csv": "csv", ".tsv": "csv", ".npy": "npy", ".npz": "npz"}
 _CSV_ROWS = 100_000  # rows per written CSV chunk (and per progress step)
@@ -41,8 +42,8 @@ _CSV_MATRIX_DTYPE = "float32"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="convert between CSV, .npy and .npz", description=__doc__)
-    p.add_argument("input", type=Path, metavar="IN", help="a .csv, .npy or .npz file")
-    p.add_argument("output", type=Path, metavar="OUT", help="the .csv, .npy or .npz file to write")
+    p.add_argument("input", type=path_arg, metavar="IN", help="a .csv, .npy or .npz file (or s3:// object)")
+    p.add_argument("output", type=path_arg, metavar="OUT", help="the .csv, .npy or .npz file to write (or s3:// object)")
     p.add_argument("--dtype", type=dtype_arg, help="convert the values to this dtype (float32, int8, bfloat16...)")
     p.add_argument("--casting", choices=tb.CASTING_RULES, default=_CASTING,
                    help=f"which dtype changes --dtype may make, as in NumPy (default {_CASTING}; "
@@ -89,7 +90,10 @@ def _check_paths(src: Path, dst: Path) -> None:
     if not dst.parent.is_dir():
         raise tb.WriteError(f"{dst}: the folder {dst.parent} does not exist; create it first "
                             f"(mkdir -p {dst.parent}) or write elsewhere")
-    if src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst)):
+    if isinstance(src, RemotePath) or isinstance(dst, RemotePath):
+        if src == dst:
+            raise UsageError(f"{src}: input and output are the same object; write to another path")
+    elif src.resolve() == dst.resolve() or (dst.exists() and os.path.samefile(src, dst)):
         raise UsageError(f"{src}: input and output are the same file; write to another path")
 
 

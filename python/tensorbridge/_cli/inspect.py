@@ -28,6 +28,7 @@ from .args import content_suffix, csv_sep, dtype_arg, sep_arg
 from ..errors import UsageError
 from .messages import one_line
 from .progress import Progress
+from .remote import RemotePath, read_head
 from .stats import RoundTrip, Stats, chunks
 
 _BYTE_ORDER = {"<": "little-endian", ">": "big-endian", "|": "not applicable", "=": "native"}
@@ -60,6 +61,9 @@ def expand(patterns: list[str]) -> list[tuple[Path, tb.TensorbridgeError | None]
     argument names no file (a pattern matching only folders, a missing path...)."""
     out: list[tuple[Path, tb.TensorbridgeError | None]] = []
     for pattern in patterns:
+        if tb._ext.is_remote_path(pattern):
+            out.append((RemotePath(pattern), None))
+            continue
         matches = [m for m in sorted(glob.glob(pattern)) if os.path.isfile(m)] if glob.has_magic(pattern) else []
         if matches:
             out.extend((Path(m), None) for m in matches)
@@ -182,8 +186,7 @@ def _csv(path: Path, dtype: str | None, show: bool, sep: str | None = None) -> l
 def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False,
                  sep: str | None = None) -> dict[str, Any]:
     """The report of one file: its kind, size and one entry per array/member/column."""
-    with open(path, "rb") as f:
-        magic = f.read(6)
+    magic = read_head(path, 6)
     if magic == b"\x93NUMPY":
         kind, arrays = "npy", _npy(path, dtype, show_progress)
     elif magic.startswith(b"PK"):

@@ -11,6 +11,7 @@
 #include "io/csv/converter_internal.hpp"
 #include "io/decompress_internal.hpp"
 #include "io/file_internal.hpp"
+#include "io/source/stream_internal.hpp"
 #include "tensorbridge/io/csv.hpp"
 
 namespace tb {
@@ -34,7 +35,7 @@ csv_text csv_text_of(std::shared_ptr<storage> bytes, std::string where) {
 }
 
 csv_text read_csv_file(const std::string& path, const csv_options& options) {
-  return csv_text_of(read_file_decompressed(path, options.compression), path);
+  return csv_text_of(read_file_decompressed(path, options.compression, options.storage), path);
 }
 
 // Collects the fields of one row as strings.
@@ -433,7 +434,7 @@ csv_batch_reader::csv_batch_reader(std::unique_ptr<state> s) : state_(std::move(
 csv_batch_reader::csv_batch_reader(const std::string& path, std::int64_t rows_per_batch, const csv_options& options)
     : state_(std::make_unique<state>()) {
   options.validate();
-  state_->in = detail::decompressed(detail::open_file_stream(path), options.compression);
+  state_->in = detail::decompressed(detail::open_path_stream(path, options.storage), options.compression);
   start(rows_per_batch, options);
 }
 

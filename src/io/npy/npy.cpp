@@ -3,6 +3,7 @@
 
 #include "io/file_internal.hpp"
 #include "io/npy/npy_internal.hpp"
+#include "io/npy/remote_internal.hpp"
 
 namespace tb {
 
@@ -131,11 +132,17 @@ std::uint64_t write_npy(const tensor& t, const npy_save_options& options,
 }  // namespace detail
 
 npy_header read_npy_header(const std::string& path, const npy_load_options& options) {
+  if (is_remote_path(path)) return detail::read_npy_source_header(*open_source(path, options.storage), options);
   auto file = detail::file_handle::open_read(path);
   return detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
 }
 
 tensor load_npy(const std::string& path, const npy_load_options& options) {
+  if (is_remote_path(path)) {
+    auto columns = load_npy_or_npz(path, options).columns;
+    if (columns.size() != 1 || !columns[0].name.empty()) fail(error_kind::format, path, ": not a plain .npy array");
+    return columns[0].values;
+  }
   auto file = detail::file_handle::open_read(path);
   auto header = detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
   detail::reject_structured(header, path);
@@ -146,6 +153,7 @@ tensor load_npy(const std::string& path, const npy_load_options& options) {
 }
 
 std::vector<named_column> load_npy_columns(const std::string& path, const npy_load_options& options) {
+  if (is_remote_path(path)) return load_npy_or_npz(path, options).columns;
   auto file = detail::file_handle::open_read(path);
   auto header = detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
   auto region = detail::read_npy_region(file.fd(), 0, header, path, options);
@@ -155,6 +163,8 @@ std::vector<named_column> load_npy_columns(const std::string& path, const npy_lo
 
 void save_npy(const std::string& path, const tensor& t, const npy_save_options& options) {
   options.validate();
+  if (is_remote_path(path))
+    return detail::save_remote(path, options.storage, [&](const auto& sink) { detail::write_npy(t, options, sink); });
   detail::atomic_file file(path);
   detail::write_npy(t, options, [&](std::span<const std::byte> bytes) { detail::write_exact(file.fd(), bytes, path); });
   file.commit();

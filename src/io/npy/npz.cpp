@@ -3,6 +3,7 @@
 
 #include "io/file_internal.hpp"
 #include "io/npy/npy_internal.hpp"
+#include "io/npy/remote_internal.hpp"
 #include "io/npy/zip_internal.hpp"
 
 namespace tb {
@@ -73,7 +74,9 @@ struct npz_reader::impl {
 };
 
 npz_reader::npz_reader(const std::string& path, const npy_load_options& options)
-    : npz_reader((options.validate(), detail::file_handle::open_read(path)), options) {}
+    : npz_reader((options.validate(), is_remote_path(path) ? detail::fetch_remote_file(path, options.storage)
+                                                            : detail::file_handle::open_read(path)),
+                 options) {}
 
 npz_reader::npz_reader(detail::file_handle file, const npy_load_options& options) : impl_(std::make_unique<impl>()) {
   options.validate();
@@ -217,6 +220,8 @@ npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& opt
 void save_npz(const std::string& path, std::span<const std::pair<std::string, tensor>> arrays,
               const npz_save_options& options) {
   options.validate();
+  if (is_remote_path(path))
+    return detail::save_remote(path, options.storage, [&](const auto& sink) { save_npz_to(sink, arrays, options); });
   detail::atomic_file file(path);
   write_npz(file.fd(), path, arrays, options);
   file.commit();
@@ -232,6 +237,7 @@ void save_npz_to(const byte_sink& sink, std::span<const std::pair<std::string, t
 
 npy_or_npz load_npy_or_npz(const std::string& path, const npy_load_options& options) {
   options.validate();
+  if (is_remote_path(path)) return detail::load_remote_npy_or_npz(path, options);
   return open_npy_or_npz(detail::file_handle::open_read(path), options);
 }
 

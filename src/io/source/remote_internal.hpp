@@ -1,0 +1,21 @@
+#pragma once
+// The remote kinds behind `open_source`, `list_objects` and `object_writer` (s3:// and http(s)://).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensorbridge/io/source.hpp"
+
+namespace tb::detail {
+
+/// A source reading `path` (s3:// or http(s)://) with parallel ranged GETs.
+std::unique_ptr<byte_source> open_remote_source(const std::string& path, const storage_options& options);
+
+/// Every object under the s3:// `prefix` (ListObjectsV2, all pages), sorted by key.
+std::vector<object_info> list_remote(const std::string& prefix, const storage_options& options);
+
+/// `path` as messages show it: a URL's query (which may hold a presigned signature) is dropped.
+std::string safe_where(const std::string& path);
+
+}  // namespace tb::detail
