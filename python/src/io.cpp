@@ -136,6 +136,17 @@ void register_io(nb::module_& m) {
       .def("commit", &atomic_writer::commit, release())
       .def("discard", &atomic_writer::discard);
 
+  m.def(
+      "detect_array_file",
+      [](const std::string& path) {
+        switch (detect_array_file(path)) {
+          case array_file_kind::npy: return "npy";
+          case array_file_kind::npz: return "npz";
+          case array_file_kind::other: break;
+        }
+        return "other";
+      },
+      nb::arg("path"), release());
   m.def("read_npy_header", &read_npy_header, release());
   m.def("load_npy", &load_npy, release());
   m.def("load_npy_columns", &load_npy_columns, release());

@@ -6,6 +6,7 @@
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
@@ -29,8 +30,13 @@ nb::object batch_tuple(std::optional<std::vector<tensor>> batch) {
 
 void register_pipeline(nb::module_& m) {
   m.attr("AUTOTUNE") = prefetch_options::autotune;
+  const prefetch_options defaults;
+  m.attr("PREFETCH_DEFAULTS") = nb::make_tuple(defaults.depth, defaults.num_threads, defaults.block_bytes);
+  m.def("draw_seed", &draw_seed);
   nb::class_<iterator_state>(m, "IteratorState", "Where an iteration stands (tb::iterator_state).")
       .def(nb::init<>())
+      .def("to_record", &iterator_state::to_record)
+      .def_static("from_record", &iterator_state::from_record, nb::arg("record"))
       .def_rw("fingerprint", &iterator_state::fingerprint)
       .def_rw("seed", &iterator_state::seed)
       .def_rw("first_epoch", &iterator_state::first_epoch)
@@ -99,10 +105,12 @@ void register_pipeline(nb::module_& m) {
           nb::call_guard<nb::gil_scoped_release>())
       .def(
           "shuffle",
-          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::optional<std::int64_t> buffer_size) {
-            return d.shuffle({enabled, seed, reshuffle, buffer_size});
+          [](const dataset& d, bool enabled, std::uint64_t seed, bool random_seed, bool reshuffle,
+             std::optional<std::int64_t> buffer_size) {
+            return d.shuffle({enabled, seed, random_seed, reshuffle, buffer_size});
           },
-          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size").none())
+          nb::arg("enabled"), nb::arg("seed"), nb::arg("random_seed"), nb::arg("reshuffle_each_epoch"),
+          nb::arg("buffer_size").none())
       .def(
           "batch",
           [](const dataset& d, std::int64_t size, bool drop) { return d.batch({size, drop}); },
