@@ -167,7 +167,7 @@ def _seed_slices(block: Any) -> list[Any]:
     """The per-sample seeds of each batch of a block, as NumPy uint64 arrays."""
     seeds = Tensor._wrap(block.seeds).numpy()
     bounds = list(itertools.accumulate(block.sizes, initial=0))
-    return [seeds[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [seeds[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _distributed_context(distributed: Any) -> tuple[int, int]:

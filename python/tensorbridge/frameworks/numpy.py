@@ -142,6 +142,6 @@ def block_batches(block: Any, export: Callable[[Any], Any]) -> Sequence[tuple[An
     fields = [export(t) for t in block.fields]
     if block.batched:
         bounds = list(itertools.accumulate(block.sizes, initial=0))
-        spans = list(zip(bounds, bounds[1:]))
+        spans = list(itertools.pairwise(bounds))
         return list(zip(*[[f[a:b] for a, b in spans] for f in fields]))
     return list(zip(*[[f[i, ...] for i in range(len(f))] for f in fields]))
