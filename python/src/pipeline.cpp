@@ -5,6 +5,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
@@ -94,12 +95,9 @@ void register_pipeline(nb::module_& m) {
   nb::class_<dataset>(m, "Dataset", "A pipeline description (tb::dataset).")
       .def_static(
           "from_tensor_slices",
-          [](const std::vector<std::pair<std::string, std::vector<tensor>>>& fields) {
+          [](const std::vector<std::tuple<std::string, tensor, std::vector<tensor>>>& fields) {
             std::vector<dataset_field> f;
-            for (const auto& [name, parts] : fields) {
-              if (parts.empty()) fail(error_kind::value, "from_tensor_slices: field '", name, "' has no arrays");
-              f.push_back({name, parts[0], std::vector<tensor>(parts.begin() + 1, parts.end())});
-            }
+            for (const auto& [name, data, continued] : fields) f.push_back({name, data, continued});
             return dataset::from_tensor_slices(std::move(f));
           },
           nb::call_guard<nb::gil_scoped_release>())
@@ -129,6 +127,7 @@ void register_pipeline(nb::module_& m) {
       .def_prop_ro("source_size", &dataset::source_size)
       .def_prop_ro("batches_per_epoch", &dataset::batches_per_epoch)
       .def_prop_ro("epochs_per_iteration", &dataset::epochs_per_iteration)
+      .def_prop_ro("iteration_length", &dataset::iteration_length)
       .def_prop_ro("batched", &dataset::batched)
       .def_prop_ro("batch_size", [](const dataset& d) { return d.batching().batch_size; })
       .def_prop_ro("drop_remainder", [](const dataset& d) { return d.batching().drop_remainder; })

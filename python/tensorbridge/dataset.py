@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import itertools
 import mmap
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -45,6 +44,7 @@ from ._tensor import Tensor
 from .csv import read_csv
 from .errors import CallbackError, InvalidValueError
 from .frameworks._batches import exporter, unpacker
+from .frameworks._distributed import world
 from .frameworks._tf_data import tf_dataset
 from .frameworks._torch_data import iterable_dataset
 from .io import load
@@ -170,29 +170,6 @@ def _seed_slices(block: Any) -> list[Any]:
     return [seeds[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def _distributed_context(distributed: Any) -> tuple[int, int]:
-    """(world size, rank) from torch.distributed, a tf.distribute.InputContext, or JAX."""
-    if hasattr(distributed, "num_input_pipelines") and hasattr(distributed, "input_pipeline_id"):
-        return int(distributed.num_input_pipelines), int(distributed.input_pipeline_id)
-    if distributed not in ("auto", "torch", "jax"):
-        raise InvalidValueError(
-            f"shard(distributed={distributed!r}): expected 'auto', 'torch', 'jax' or a "
-            "tf.distribute.InputContext"
-        )
-    if distributed in ("auto", "torch") and "torch.distributed" in sys.modules:
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            return dist.get_world_size(), dist.get_rank()
-    if distributed in ("auto", "jax") and "jax" in sys.modules:
-        import jax
-
-        return jax.process_count(), jax.process_index()
-    if distributed != "auto":
-        raise InvalidValueError(f"shard(distributed={distributed!r}): that framework's distributed runtime is not initialised")
-    return 1, 0
-
-
 class Dataset:
     """An immutable pipeline description; every method returns a new Dataset.
 
@@ -285,7 +262,7 @@ class Dataset:
         else:
             kind, names, arrays = "single", ("0",), [data]
         arrays = [_python_slices(a, "from_tensor_slices") if isinstance(a, list) else a for a in arrays]
-        fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
+        fields = [(n, asarray(a)._c, []) for n, a in zip(names, arrays)]
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names, (("from_tensor_slices", (data,), {}),))
 
     @staticmethod
@@ -321,11 +298,13 @@ class Dataset:
             [[0, 1, 2], [3, 4, 5], [6]]
             >>> tmp.cleanup()
         """
-        def parts(field: Any) -> list[Any]:
+        def parts(name: str, field: Any) -> tuple[str, Any, list[Any]]:
+            """(name, first part, the parts continuing it) of one field of ``.npy`` paths."""
             paths_ = field if isinstance(field, list) else [field]
             if not paths_:
                 raise InvalidValueError("from_npy: a field needs at least one path")
-            return [load(p, mmap=mmap)._c for p in paths_]
+            first, *rest = (load(p, mmap=mmap)._c for p in paths_)
+            return name, first, rest
 
         if isinstance(paths, Mapping):
             kind, names, fields = "dict", tuple(str(k) for k in paths), list(paths.values())
@@ -333,7 +312,7 @@ class Dataset:
             kind, names, fields = "tuple", tuple(str(i) for i in range(len(paths))), list(paths)
         else:
             kind, names, fields = "single", ("0",), [paths]
-        c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
+        c = _ext.Dataset.from_tensor_slices([parts(n, f) for n, f in zip(names, fields)])
         recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), {}),)
         return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names, recipe)
 
@@ -617,7 +596,7 @@ class Dataset:
         if distributed is not None:
             if num_shards is not None or index is not None:
                 raise InvalidValueError("shard: pass either num_shards/index or distributed, not both")
-            num_shards, index = _distributed_context(distributed)
+            num_shards, index = world(distributed)
         if num_shards is None or index is None:
             raise InvalidValueError("shard: pass num_shards and index, or distributed='auto'")
         num_shards = _integer(num_shards, "shard", "num_shards", "an integer in [1, 2**63 - 1]")
@@ -651,10 +630,10 @@ class Dataset:
     def __len__(self) -> int:
         """Batches (samples when unbatched) per iteration, over every epoch (``TypeError`` if it
         repeats forever)."""
-        epochs = self._c.epochs_per_iteration
-        if epochs < 0:
+        n = self._c.iteration_length
+        if n < 0:
             raise TypeError("len() of a data set that repeats forever")
-        return self._c.batches_per_epoch * epochs
+        return n
 
     def __repr__(self) -> str:
         return (f"tb.Dataset({self._c.source_size} samples, {self._c.batches_per_epoch} "

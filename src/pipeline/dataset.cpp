@@ -271,6 +271,7 @@ dataset dataset::skip(std::int64_t n) const {
 std::int64_t dataset::source_size() const { return plan_->order.num_rows; }
 std::int64_t dataset::batches_per_epoch() const { return detail::batches_per_epoch(plan_->order); }
 std::int64_t dataset::epochs_per_iteration() const { return plan_->repeat; }
+std::int64_t dataset::iteration_length() const { return detail::iteration_length(*plan_); }
 bool dataset::batched() const { return plan_->order.batched; }
 batch_options dataset::batching() const { return plan_->order.batch; }
 shard_options dataset::sharding() const { return plan_->order.shard; }

@@ -73,3 +73,13 @@ def test_labels_of_text_sort_by_code_point(tmp_path):
     path.write_text("x,y\n1,a\n2,\n", encoding="utf-8")
     with pytest.raises(tb.InvalidValueError, match="from_csv: label column 'y' has missing values"):
         tb.Dataset.from_csv(path, label="y")
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda ds: ds.repeat(3), 15), (lambda ds: ds.repeat(3).take(4), 4), (lambda ds: ds.repeat().take(7), 7),
+])
+def test_len_counts_take_after_repeat(make, expected, tf):
+    # len() once multiplied epochs by batches per epoch and ignored take() after repeat().
+    ds = make(tb.Dataset.from_tensor_slices(np.arange(10)).batch(2))
+    assert len(ds) == expected == len(list(ds))
+    assert int(ds.to_tf_dataset().cardinality()) == expected

@@ -355,6 +355,9 @@ class dataset {
   std::int64_t batches_per_epoch() const;
   /// Epochs per iteration (-1: forever).
   std::int64_t epochs_per_iteration() const;
+  /// Batches (samples when unbatched) in one iteration: every epoch's, then `take` after `repeat`;
+  /// -1 when it repeats forever.
+  std::int64_t iteration_length() const;
   /// True once `batch` has been called.
   bool batched() const;
   /// The batch options (batch_size 1 when unbatched).

@@ -19,8 +19,8 @@ def tf_dataset(ds: Any) -> Any:
             yield from it
 
     out = tf.data.Dataset.from_generator(generate, output_signature=spec)
-    if ds._c.epochs_per_iteration >= 0:  # Keras needs the length to know where an epoch ends
-        out = out.apply(tf.data.experimental.assert_cardinality(len(ds)))
+    if ds._c.iteration_length >= 0:  # Keras needs the length to know where an epoch ends
+        out = out.apply(tf.data.experimental.assert_cardinality(ds._c.iteration_length))
     return out
 
 

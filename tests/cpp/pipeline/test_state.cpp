@@ -197,3 +197,20 @@ TEST(PrefetchOptions, ValidateRefusesNegativeBlockBytes) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(IterationLength, CountsTakeAfterRepeat) {
+  const dataset ds = index_dataset(10).batch({.batch_size = 2});
+  EXPECT_EQ(ds.iteration_length(), 5);
+  EXPECT_EQ(ds.repeat(3).iteration_length(), 15);
+  EXPECT_EQ(ds.repeat(3).take(4).iteration_length(), 4);  // once read as 15: take after repeat counts
+  EXPECT_EQ(ds.repeat().iteration_length(), -1);
+  EXPECT_EQ(ds.repeat().take(7).iteration_length(), 7);
+  auto it = ds.repeat(3).take(4).iterate({.depth = 0});
+  std::int64_t n = 0;
+  while (it->next()) ++n;
+  EXPECT_EQ(n, 4);
+}
+
+}  // namespace
