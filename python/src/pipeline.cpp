@@ -128,6 +128,7 @@ void register_pipeline(nb::module_& m) {
       .def_prop_ro("batches_per_epoch", &dataset::batches_per_epoch)
       .def_prop_ro("epochs_per_iteration", &dataset::epochs_per_iteration)
       .def_prop_ro("iteration_length", &dataset::iteration_length)
+      .def_prop_ro("epoch_step", &dataset::epoch_step)
       .def_prop_ro("batched", &dataset::batched)
       .def_prop_ro("batch_size", [](const dataset& d) { return d.batching().batch_size; })
       .def_prop_ro("drop_remainder", [](const dataset& d) { return d.batching().drop_remainder; })

@@ -271,6 +271,7 @@ dataset dataset::skip(std::int64_t n) const {
 std::int64_t dataset::source_size() const { return plan_->order.num_rows; }
 std::int64_t dataset::batches_per_epoch() const { return detail::batches_per_epoch(plan_->order); }
 std::int64_t dataset::epochs_per_iteration() const { return plan_->repeat; }
+std::int64_t dataset::epoch_step() const { return plan_->repeat < 1 ? 1 : plan_->repeat; }
 std::int64_t dataset::iteration_length() const { return detail::iteration_length(*plan_); }
 bool dataset::batched() const { return plan_->order.batched; }
 batch_options dataset::batching() const { return plan_->order.batch; }
@@ -319,7 +320,7 @@ prefetch_options dataset::resolve_prefetch(const prefetch_options& prefetch) con
 
 std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
   const prefetch_options resolved = resolve_prefetch(prefetch);
-  const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
+  const std::int64_t epochs = epoch_step();
   std::int64_t epoch = next_epoch_->load();
   while (!next_epoch_->compare_exchange_weak(epoch, detail::saturating_add(epoch, epochs))) {
   }
@@ -334,7 +335,7 @@ std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, c
 }
 
 void dataset::advance_past(const iterator_state& state) const {
-  const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
+  const std::int64_t after = detail::saturating_add(state.first_epoch, epoch_step());
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }

@@ -355,6 +355,10 @@ class dataset {
   std::int64_t batches_per_epoch() const;
   /// Epochs per iteration (-1: forever).
   std::int64_t epochs_per_iteration() const;
+  /// How far each new iteration moves the next epoch (`iterate`): the iteration's epoch count, 1
+  /// when it repeats forever or runs no epoch. Consumers that share iterations (DataLoader workers)
+  /// step their epoch by it.
+  std::int64_t epoch_step() const;
   /// Batches (samples when unbatched) in one iteration: every epoch's, then `take` after `repeat`;
   /// -1 when it repeats forever.
   std::int64_t iteration_length() const;

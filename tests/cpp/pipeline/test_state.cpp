@@ -214,3 +214,20 @@ TEST(IterationLength, CountsTakeAfterRepeat) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EpochStep, IsWhatEachNewIterationAdvances) {
+  const dataset ds = index_dataset(6).shuffle({.seed = 2}).batch({.batch_size = 3});
+  for (std::int64_t repeat : {-1, 0, 1, 3}) {
+    const dataset d = ds.repeat(repeat);
+    const std::int64_t step = d.epoch_step();
+    EXPECT_EQ(step, repeat < 1 ? 1 : repeat);
+    auto first = d.iterate({.depth = 0});
+    EXPECT_EQ(first->state().first_epoch, 0);
+    auto second = d.iterate({.depth = 0});
+    EXPECT_EQ(second->state().first_epoch, step) << "repeat " << repeat;
+  }
+}
+
+}  // namespace
