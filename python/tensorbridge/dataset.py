@@ -38,6 +38,7 @@ import numpy as np
 
 from . import _ext
 from ._args import integer as _integer
+from ._args import number as _number
 from ._convert import asarray, to_numpy
 from ._dtypes import dtype_name
 from ._tensor import Tensor
@@ -105,7 +106,8 @@ def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, wh
     C++ core (``tb::split_features_labels``: the label encoding and the missing-value rules)."""
     labels = [] if label is None else [label] if isinstance(label, str) else [str(n) for n in label]
     features, y = table._c.split_features_labels(labels, None if dtype is None else dtype_name(dtype),
-                                                 None if fill_value is None else float(fill_value), where)
+                                                 None if fill_value is None else _number(fill_value, where, "fill_value",
+                                                                                         "or None"), where)
     if y is None:
         return Dataset.from_tensor_slices(Tensor._wrap(features))
     return Dataset.from_tensor_slices((Tensor._wrap(features), Tensor._wrap(y)))
