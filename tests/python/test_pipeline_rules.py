@@ -6,6 +6,7 @@ import inspect
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import tensorbridge as tb
@@ -83,3 +84,11 @@ def test_len_counts_take_after_repeat(make, expected, tf):
     ds = make(tb.Dataset.from_tensor_slices(np.arange(10)).batch(2))
     assert len(ds) == expected == len(list(ds))
     assert int(ds.to_tf_dataset().cardinality()) == expected
+
+
+def test_fill_value_of_a_table_data_set_must_be_a_number():
+    frame = pd.DataFrame({"a": [1, 2], "b": pd.array([None, 4], dtype="Int64")})
+    with pytest.raises(tb.DTypeError, match="from_dataframe: fill_value must be a number"):
+        tb.Dataset.from_dataframe(frame, label="b", fill_value="x")
+    _, y = next(iter(tb.Dataset.from_dataframe(frame, label="b", fill_value=-1).batch(2)))
+    assert y.dtype == np.int64 and y.tolist() == [-1, 4]
