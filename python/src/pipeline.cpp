@@ -32,7 +32,7 @@ nb::object batch_tuple(std::optional<std::vector<tensor>> batch) {
 void register_pipeline(nb::module_& m) {
   m.attr("AUTOTUNE") = prefetch_options::autotune;
   const prefetch_options defaults;
-  m.attr("PREFETCH_DEFAULTS") = nb::make_tuple(defaults.depth, defaults.num_threads, defaults.block_bytes);
+  m.attr("PREFETCH_DEFAULTS") = nb::make_tuple(defaults.buffer_size, defaults.num_threads, defaults.block_bytes);
   m.def("draw_seed", &draw_seed);
   nb::class_<iterator_state>(m, "IteratorState", "Where an iteration stands (tb::iterator_state).")
       .def(nb::init<>())

@@ -57,7 +57,7 @@ iterator_state::record without(iterator_state::record r, const std::string& key)
 
 iterator_state saved_state() {
   dataset ds = index_dataset(40).shuffle({.seed = 1}).batch({.batch_size = 4});
-  auto it = ds.iterate({.depth = 0});
+  auto it = ds.iterate({.buffer_size = 0});
   it->next();
   it->next();
   return it->state();
@@ -87,7 +87,7 @@ TEST(StateRecord, HoldsTheKeysUsersSaveInOrder) {
 
 TEST(StateRecord, RoundTripsAndResumesTheSameBatches) {
   dataset ds = index_dataset(40).shuffle({.seed = 1}).batch({.batch_size = 4});
-  auto it = ds.iterate({.depth = 2});
+  auto it = ds.iterate({.buffer_size = 2});
   it->next();
   it->next();
   const iterator_state back = iterator_state::from_record(it->state().to_record());
@@ -97,7 +97,7 @@ TEST(StateRecord, RoundTripsAndResumesTheSameBatches) {
   EXPECT_EQ(back.yielded, s.yielded);
   EXPECT_EQ(back.epoch, s.epoch);
   EXPECT_EQ(back.cursor, s.cursor);
-  auto resumed = ds.resume(back, {.depth = 0});
+  auto resumed = ds.resume(back, {.buffer_size = 0});
   EXPECT_EQ((*resumed->next())[0].at<std::int64_t>({0}), (*it->next())[0].at<std::int64_t>({0}));
 }
 
@@ -207,7 +207,7 @@ TEST(IterationLength, CountsTakeAfterRepeat) {
   EXPECT_EQ(ds.repeat(3).take(4).iteration_length(), 4);  // once read as 15: take after repeat counts
   EXPECT_EQ(ds.repeat().iteration_length(), -1);
   EXPECT_EQ(ds.repeat().take(7).iteration_length(), 7);
-  auto it = ds.repeat(3).take(4).iterate({.depth = 0});
+  auto it = ds.repeat(3).take(4).iterate({.buffer_size = 0});
   std::int64_t n = 0;
   while (it->next()) ++n;
   EXPECT_EQ(n, 4);
@@ -223,9 +223,9 @@ TEST(EpochStep, IsWhatEachNewIterationAdvances) {
     const dataset d = ds.repeat(repeat);
     const std::int64_t step = d.epoch_step();
     EXPECT_EQ(step, repeat < 1 ? 1 : repeat);
-    auto first = d.iterate({.depth = 0});
+    auto first = d.iterate({.buffer_size = 0});
     EXPECT_EQ(first->state().first_epoch, 0);
-    auto second = d.iterate({.depth = 0});
+    auto second = d.iterate({.buffer_size = 0});
     EXPECT_EQ(second->state().first_epoch, step) << "repeat " << repeat;
   }
 }
