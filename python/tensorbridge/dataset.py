@@ -42,6 +42,8 @@ from ._args import number as _number
 from ._convert import asarray, to_numpy
 from ._dtypes import dtype_name
 from ._tensor import Tensor
+from .arrow import from_arrow
+from .arrow_files import mapped_fields, read_parquet
 from .csv import read_csv
 from .errors import CallbackError, InvalidValueError
 from .frameworks._batches import exporter, unpacker
@@ -368,8 +370,6 @@ class Dataset:
             (array([[1.],
                    [2.]], dtype=float32), array([1, 0]))
         """
-        from .arrow import from_arrow
-
         return _table_dataset(from_arrow(obj), label, dtype, "from_arrow", fill_value)
 
     @staticmethod
@@ -386,8 +386,6 @@ class Dataset:
             array([1, 0])
             >>> tmp.cleanup()
         """
-        from .arrow_files import read_parquet
-
         return _table_dataset(read_parquet(paths, columns=columns), label, dtype, "from_parquet", fill_value)
 
     @staticmethod
@@ -407,10 +405,8 @@ class Dataset:
             array([0, 1, 2])
             >>> tmp.cleanup()
         """
-        from .arrow_files import mapped_fields
-
-        fields = mapped_fields(paths, columns)
-        names = tuple(name for name, _ in fields)
+        fields = [(name, first, rest) for name, (first, *rest) in mapped_fields(paths, columns)]
+        names = tuple(name for name, _, _ in fields)
         recipe = (("from_arrow_files", (paths, columns), {}),)
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), "dict", names, recipe)
 
