@@ -40,6 +40,8 @@ void register_csv(nb::module_& m) {
   nb::class_<csv_options>(m, "CsvOptions", "tb::csv_options")
       .def(nb::init<>())
       .def_rw("storage", &csv_options::storage)
+      .def_ro_static("HEADER_INFER", &csv_options::header_infer)
+      .def_ro_static("HEADER_NONE", &csv_options::header_none)
       .def_prop_rw("sep", [](const csv_options& o) { return char_to_str(o.sep); },
                    [](csv_options& o, const std::string& s) { o.sep = str_to_char(s, "sep"); })
       .def_prop_rw("quotechar", [](const csv_options& o) { return char_to_str(o.quotechar); },
@@ -109,6 +111,17 @@ void register_csv(nb::module_& m) {
            nb::arg("fill_value").none())
       .def("select", [](const table& t, const std::vector<std::string>& columns) { return t.select(columns); },
            nb::arg("columns"))
+      .def("split_features_labels",
+           [](const table& t, const std::vector<std::string>& labels, std::optional<std::string> d,
+              std::optional<double> fill_value, const std::string& where) {
+             to_tensor_options o;
+             if (d) o.dtype = dtype_from_name(*d);
+             o.fill_value = fill_value;
+             nb::gil_scoped_release unlocked;
+             auto split = split_features_labels(t, labels, o, where);
+             return std::make_pair(std::move(split.features), std::move(split.labels));
+           },
+           nb::arg("labels"), nb::arg("dtype").none(), nb::arg("fill_value").none(), nb::arg("where"))
       .def("common_dtype", [](const table& t, const std::vector<std::string>& columns,
                               std::optional<double> fill_value) {
              return std::string(name(t.common_dtype(columns, fill_value)));

@@ -139,6 +139,24 @@ void register_io(nb::module_& m) {
       .def("commit", &atomic_writer::commit, release())
       .def("discard", &atomic_writer::discard);
 
+  auto kind_name = [](array_file_kind kind) {
+    switch (kind) {
+      case array_file_kind::npy: return "npy";
+      case array_file_kind::npz: return "npz";
+      case array_file_kind::other: break;
+    }
+    return "other";
+  };
+  m.def(
+      "detect_array_file", [kind_name](const std::string& path) { return kind_name(detect_array_file(path)); },
+      nb::arg("path"), release());
+  m.def(
+      "detect_array_head",
+      [kind_name](nb::bytes head) {
+        return kind_name(detect_array_file(
+            std::span<const std::byte>(reinterpret_cast<const std::byte*>(head.c_str()), head.size())));
+      },
+      nb::arg("head"));
   m.def("read_npy_header", &read_npy_header, release());
   m.def("load_npy", &load_npy, release());
   m.def("load_npy_columns", &load_npy_columns, release());

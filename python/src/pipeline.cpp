@@ -5,7 +5,9 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
 #include "bindings.hpp"
@@ -29,8 +31,13 @@ nb::object batch_tuple(std::optional<std::vector<tensor>> batch) {
 
 void register_pipeline(nb::module_& m) {
   m.attr("AUTOTUNE") = prefetch_options::autotune;
+  const prefetch_options defaults;
+  m.attr("PREFETCH_DEFAULTS") = nb::make_tuple(defaults.buffer_size, defaults.num_threads, defaults.block_bytes);
+  m.def("draw_seed", &draw_seed);
   nb::class_<iterator_state>(m, "IteratorState", "Where an iteration stands (tb::iterator_state).")
       .def(nb::init<>())
+      .def("to_record", &iterator_state::to_record)
+      .def_static("from_record", &iterator_state::from_record, nb::arg("record"))
       .def_rw("fingerprint", &iterator_state::fingerprint)
       .def_rw("seed", &iterator_state::seed)
       .def_rw("first_epoch", &iterator_state::first_epoch)
@@ -88,21 +95,20 @@ void register_pipeline(nb::module_& m) {
   nb::class_<dataset>(m, "Dataset", "A pipeline description (tb::dataset).")
       .def_static(
           "from_tensor_slices",
-          [](const std::vector<std::pair<std::string, std::vector<tensor>>>& fields) {
+          [](const std::vector<std::tuple<std::string, tensor, std::vector<tensor>>>& fields) {
             std::vector<dataset_field> f;
-            for (const auto& [name, parts] : fields) {
-              if (parts.empty()) fail(error_kind::value, "from_tensor_slices: field '", name, "' has no arrays");
-              f.push_back({name, parts[0], std::vector<tensor>(parts.begin() + 1, parts.end())});
-            }
+            for (const auto& [name, data, continued] : fields) f.push_back({name, data, continued});
             return dataset::from_tensor_slices(std::move(f));
           },
           nb::call_guard<nb::gil_scoped_release>())
       .def(
           "shuffle",
-          [](const dataset& d, bool enabled, std::uint64_t seed, bool reshuffle, std::optional<std::int64_t> buffer_size) {
-            return d.shuffle({enabled, seed, reshuffle, buffer_size});
+          [](const dataset& d, bool enabled, std::uint64_t seed, bool random_seed, bool reshuffle,
+             std::optional<std::int64_t> buffer_size) {
+            return d.shuffle({enabled, seed, random_seed, reshuffle, buffer_size});
           },
-          nb::arg("enabled"), nb::arg("seed"), nb::arg("reshuffle_each_epoch"), nb::arg("buffer_size").none())
+          nb::arg("enabled"), nb::arg("seed"), nb::arg("random_seed"), nb::arg("reshuffle_each_epoch"),
+          nb::arg("buffer_size").none())
       .def(
           "batch",
           [](const dataset& d, std::int64_t size, bool drop) { return d.batch({size, drop}); },
@@ -121,6 +127,8 @@ void register_pipeline(nb::module_& m) {
       .def_prop_ro("source_size", &dataset::source_size)
       .def_prop_ro("batches_per_epoch", &dataset::batches_per_epoch)
       .def_prop_ro("epochs_per_iteration", &dataset::epochs_per_iteration)
+      .def_prop_ro("iteration_length", &dataset::iteration_length)
+      .def_prop_ro("epoch_step", &dataset::epoch_step)
       .def_prop_ro("batched", &dataset::batched)
       .def_prop_ro("batch_size", [](const dataset& d) { return d.batching().batch_size; })
       .def_prop_ro("drop_remainder", [](const dataset& d) { return d.batching().drop_remainder; })

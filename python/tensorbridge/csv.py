@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal
@@ -39,6 +40,8 @@ PathOrText = str | os.PathLike | Any
 DTypeSpec = str | Any | Mapping[str, Any] | None
 
 _TEXT_TYPES = {"str", "string", "object", "o"}
+# tb::csv_options' defaults (the C++ core's), which read_csv's keywords default to.
+_CPP = _ext.CsvOptions()
 
 
 def _type_name(t: Any) -> str:
@@ -103,7 +106,7 @@ def _options(
     usecols: Sequence[str] | Sequence[int] | None, skiprows: int | None, comment: str | None,
     na_values: str | Sequence[str] | None, keep_default_na: bool, skip_blank_lines: bool, dtype: DTypeSpec,
     quotechar: str | None, doublequote: bool, escapechar: str | None, encoding: str | None,
-    block_size: int | None, thousands: str | None = None, decimal: str = ".", nrows: int | None = None,
+    block_size: int | None, thousands: str | None, decimal: str, nrows: int | None,
 ) -> _ext.CsvOptions:
     o = _ext.CsvOptions()
     # sep=None (pandas: let the Python engine sniff it) detects the delimiter from the first lines.
@@ -115,9 +118,9 @@ def _options(
     o.decimal = _char("decimal", decimal, none=None)
     o.doublequote = _flag("doublequote", doublequote)
     if header == "infer":
-        o.header = -2
+        o.header = _ext.CsvOptions.HEADER_INFER
     elif header is None:
-        o.header = -1
+        o.header = _ext.CsvOptions.HEADER_NONE
     elif isinstance(header, int) and not isinstance(header, bool) and header >= 0:
         o.header = header
     else:
@@ -167,7 +170,7 @@ def _options(
 def read_csv(
     filepath_or_buffer: PathOrText,
     *,
-    sep: str | None = ",",
+    sep: str | None = _CPP.sep,
     delimiter: str | None = None,
     header: int | Literal["infer"] | None = "infer",
     names: Sequence[str] | None = None,
@@ -175,15 +178,15 @@ def read_csv(
     skiprows: int | None = None,
     comment: str | None = None,
     na_values: str | Sequence[str] | None = None,
-    keep_default_na: bool = True,
-    skip_blank_lines: bool = True,
+    keep_default_na: bool = _CPP.keep_default_na,
+    skip_blank_lines: bool = _CPP.skip_blank_lines,
     dtype: DTypeSpec = None,
-    quotechar: str | None = '"',
-    doublequote: bool = True,
+    quotechar: str | None = _CPP.quotechar,
+    doublequote: bool = _CPP.doublequote,
     escapechar: str | None = None,
-    encoding: str | None = "utf-8",
+    encoding: str | None = _CPP.encoding,
     thousands: str | None = None,
-    decimal: str = ".",
+    decimal: str = _CPP.decimal,
     nrows: int | None = None,
     block_size: int | None = None,
     compression: str | None = "infer",
@@ -351,9 +354,8 @@ def _with_defaults(where: str, options: dict[str, Any]) -> dict[str, Any]:
     return {**_DEFAULTS, **options}
 
 
+# read_csv's keywords and their defaults (its signature's), but for the input and compression.
 _DEFAULTS: dict[str, Any] = {
-    "sep": ",", "delimiter": None, "header": "infer", "names": None, "usecols": None, "skiprows": None,
-    "comment": None, "na_values": None, "keep_default_na": True, "skip_blank_lines": True, "dtype": None,
-    "quotechar": '"', "doublequote": True, "escapechar": None, "encoding": "utf-8", "block_size": None,
-    "thousands": None, "decimal": ".", "nrows": None,
+    name: p.default for name, p in inspect.signature(read_csv).parameters.items()
+    if name not in ("filepath_or_buffer", "compression")
 }

@@ -30,92 +30,37 @@ ops that precede them.
 from __future__ import annotations
 
 import itertools
-import secrets
-import sys
+import mmap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from . import _ext, image_dataset
-from ._args import INT64_MAX as _INT64_MAX
 from ._args import integer as _integer
+from ._args import number as _number
+from ._convert import asarray, to_numpy
+from ._dtypes import dtype_name
+from ._tensor import Tensor
+from .arrow import from_arrow
+from .arrow_files import mapped_fields, read_parquet
+from .csv import read_csv
 from .errors import CallbackError, InvalidValueError
+from .frameworks._batches import exporter, unpacker
+from .frameworks._distributed import world
+from .frameworks._tf_data import tf_dataset
+from .frameworks._torch_data import iterable_dataset
+from .io import load
 from .ops import Op
+from .storage import is_remote_path
+from .table import from_dataframe
 
 __all__ = ["AUTOTUNE", "Dataset", "DatasetIterator"]
 
-_STATE_KEYS = ("seed", "epoch", "cursor", "first_epoch", "yielded", "num_shards", "shard_index")
-_STATE_VERSION = 1
-_BLOCK_BYTES = 1 << 18  # batches per block: about 256 KiB of output (tb::prefetch_options)
+# The depth, threads and block bytes of tb::prefetch_options' defaults (the C++ core's).
+_DEPTH, _, _BLOCK_BYTES = _ext.PREFETCH_DEFAULTS
 #: Lets :meth:`Dataset.prefetch` choose its depth and thread count (the value of ``tf.data.AUTOTUNE``).
 AUTOTUNE: int = _ext.AUTOTUNE
-
-
-class _ZeroCopyPlan:
-    """Stands in for an export plan: pipeline batches are always contiguous, aligned, writable
-    and native, so every framework aliases them."""
-
-    zero_copy = True
-
-
-_PLAN = _ZeroCopyPlan()
-
-
-def _exporter(framework: str) -> Callable[[Any], Any]:
-    """The cheapest zero-copy conversion of an extension tensor into ``framework``'s array."""
-    from . import frameworks
-
-    if framework == "tb":
-        from ._tensor import Tensor
-
-        return Tensor._wrap
-    if framework in ("numpy", "torch"):
-        export = frameworks.target(framework).export
-        return lambda t: export(t, _PLAN)
-    # TensorFlow and JAX may need to narrow dtypes (JAX without 64-bit mode): the general path.
-    from ._convert import to_jax, to_tf
-    from ._tensor import Tensor
-
-    convert = to_tf if framework == "tensorflow" else to_jax
-    return lambda t: convert(Tensor._wrap(t))
-
-
-def _unpacker(framework: str, export: Callable[[Any], Any]) -> Callable[[Any], Sequence[tuple[Any, ...]]]:
-    """How a block of batches becomes one tuple of arrays per batch: NumPy and torch export each
-    field once and take views of it (cheaper than one export per batch); the others export each
-    batch when it is asked for."""
-    if framework == "torch":
-        def torch_views(block: Any) -> Sequence[tuple[Any, ...]]:
-            fields = [export(t) for t in block.fields]
-            if block.batched:
-                sizes = block.sizes
-                return list(zip(*[f.split(sizes) for f in fields]))
-            return list(zip(*[f.unbind(0) for f in fields]))
-        return torch_views
-    if framework == "numpy":
-        def numpy_views(block: Any) -> Sequence[tuple[Any, ...]]:
-            fields = [export(t) for t in block.fields]
-            if block.batched:
-                bounds = list(itertools.accumulate(block.sizes, initial=0))
-                spans = list(zip(bounds, bounds[1:]))
-                return list(zip(*[[f[a:b] for a, b in spans] for f in fields]))
-            return list(zip(*[[f[i, ...] for i in range(len(f))] for f in fields]))
-        return numpy_views
-    return lambda block: _EachBatch(block, export)
-
-
-class _EachBatch(Sequence[tuple[Any, ...]]):
-    """The batches of a block, each exported when it is first asked for."""
-
-    __slots__ = ("_block", "_export")
-
-    def __init__(self, block: Any, export: Callable[[Any], Any]) -> None:
-        self._block, self._export = block, export
-
-    def __len__(self) -> int:
-        return self._block.count()
-
-    def __getitem__(self, i: Any) -> Any:
-        return tuple(map(self._export, self._block.batch(i)))
 
 
 def _python_slices(data: list[Any], where: str) -> Any:
@@ -123,10 +68,6 @@ def _python_slices(data: list[Any], where: str) -> Any:
     reads it: Python ints int32 (int64 when a value needs it), Python floats float32, bools bool,
     NumPy scalars their own dtype. A list holding arrays is refused: tf.data would stack it, where
     older code meant one field per array."""
-    import numpy as np
-
-    from ._convert import asarray
-
     flat = list(_flatten(data))
     if any(not isinstance(v, (bool, int, float, complex, np.generic)) for v in flat):
         raise InvalidValueError(
@@ -164,35 +105,15 @@ def _flatten(data: Any) -> Iterator[Any]:
 
 def _table_dataset(table: Any, label: str | Sequence[str] | None, dtype: Any, where: str,
                    fill_value: float | None = None) -> Dataset:
-    """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`; missing values
-    follow :meth:`tensorbridge.Table.to_tensor` (NaN in float output, else ``fill_value`` or an error)."""
-    import numpy as np
-
-    from ._tensor import Tensor
-    from .table import Categorical
-
-    labels = [] if label is None else [label] if isinstance(label, str) else list(label)
-    for name in labels:
-        if name not in table.columns:
-            raise InvalidValueError(f"{where}: no label column {name!r}; the columns are {table.columns}")
-    features = [c for c in table.columns if c not in labels]
-    if not features:
-        raise InvalidValueError(f"{where}: every column is a label; leave at least one feature column")
-    x = table.to_tensor(features, dtype, fill_value=fill_value)
-    if not labels:
-        return Dataset.from_tensor_slices(x)
-    if len(labels) > 1:
-        return Dataset.from_tensor_slices((x, table.to_tensor(labels, dtype, fill_value=fill_value)))
-    y = table[labels[0]]
-    if isinstance(y, Tensor) and table.mask(labels[0]) is not None:  # keeps its dtype: fill or refuse
-        y = table.to_tensor(labels, y.dtype, fill_value=fill_value).numpy()[:, 0]
-    elif isinstance(y, Categorical):
-        y = y.codes
-    elif isinstance(y, list):
-        if any(v is None for v in y):
-            raise InvalidValueError(f"{where}: label column {labels[0]!r} has missing values; drop or fill those rows")
-        y = np.unique(np.asarray(y, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
-    return Dataset.from_tensor_slices((x, y))
+    """``(features, labels)`` (or features alone) from a :class:`tensorbridge.Table`, split by the
+    C++ core (``tb::split_features_labels``: the label encoding and the missing-value rules)."""
+    labels = [] if label is None else [label] if isinstance(label, str) else [str(n) for n in label]
+    features, y = table._c.split_features_labels(labels, None if dtype is None else dtype_name(dtype),
+                                                 None if fill_value is None else _number(fill_value, where, "fill_value",
+                                                                                         "or None"), where)
+    if y is None:
+        return Dataset.from_tensor_slices(Tensor._wrap(features))
+    return Dataset.from_tensor_slices((Tensor._wrap(features), Tensor._wrap(y)))
 
 
 class _MappedFile:
@@ -203,8 +124,6 @@ class _MappedFile:
         self.args = (a.filename, a.dtype, a.offset, a.shape, order)
 
     def open(self) -> Any:
-        import numpy as np
-
         filename, dtype, offset, shape, order = self.args
         return np.memmap(filename, dtype=dtype, mode="r", offset=offset, shape=shape, order=order)
 
@@ -212,10 +131,6 @@ class _MappedFile:
 def _portable(data: Any) -> Any:
     """A ``from_tensor_slices`` argument in a form to pickle: NumPy arrays as they are, whole
     ``np.memmap`` files by name, other arrays (torch, TensorFlow, JAX, ``tb.Tensor``) as NumPy."""
-    import mmap
-
-    import numpy as np
-
     if isinstance(data, Mapping):
         return {k: _portable(v) for k, v in data.items()}
     if isinstance(data, (tuple, list)):
@@ -224,8 +139,6 @@ def _portable(data: Any) -> Any:
         return _MappedFile(data)  # the whole mapping: offset and shape describe it exactly
     if isinstance(data, (np.ndarray, np.generic, bool, int, float, complex)):
         return data
-    from ._convert import to_numpy
-
     return to_numpy(data)
 
 
@@ -238,8 +151,7 @@ def _opened(data: Any) -> Any:
     return data.open() if isinstance(data, _MappedFile) else data
 
 
-def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages: tuple[Any, ...],
-             seed_given: bool) -> Dataset:
+def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages: tuple[Any, ...]) -> Dataset:
     """Unpickles a data set: its source call, then each stage again."""
     if source not in ("from_tensor_slices", "from_npy", "from_arrow_files", "from_files", "from_image_folder"):
         raise InvalidValueError(f"cannot unpickle a data set made by {source!r}")
@@ -248,7 +160,6 @@ def _rebuild(source: str, args: tuple[Any, ...], kwargs: dict[str, Any], stages:
     ds = getattr(Dataset, source)(*args, **kwargs)
     for name, a, kw in stages:
         ds = getattr(ds, name)(*a, **kw)
-    ds._seed_given = seed_given
     return ds
 
 
@@ -259,34 +170,9 @@ def _name(fn: Any) -> str:
 
 def _seed_slices(block: Any) -> list[Any]:
     """The per-sample seeds of each batch of a block, as NumPy uint64 arrays."""
-    from ._tensor import Tensor
-
     seeds = Tensor._wrap(block.seeds).numpy()
     bounds = list(itertools.accumulate(block.sizes, initial=0))
-    return [seeds[a:b] for a, b in zip(bounds, bounds[1:])]
-
-
-def _distributed_context(distributed: Any) -> tuple[int, int]:
-    """(world size, rank) from torch.distributed, a tf.distribute.InputContext, or JAX."""
-    if hasattr(distributed, "num_input_pipelines") and hasattr(distributed, "input_pipeline_id"):
-        return int(distributed.num_input_pipelines), int(distributed.input_pipeline_id)
-    if distributed not in ("auto", "torch", "jax"):
-        raise InvalidValueError(
-            f"shard(distributed={distributed!r}): expected 'auto', 'torch', 'jax' or a "
-            "tf.distribute.InputContext"
-        )
-    if distributed in ("auto", "torch") and "torch.distributed" in sys.modules:
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            return dist.get_world_size(), dist.get_rank()
-    if distributed in ("auto", "jax") and "jax" in sys.modules:
-        import jax
-
-        return jax.process_count(), jax.process_index()
-    if distributed != "auto":
-        raise InvalidValueError(f"shard(distributed={distributed!r}): that framework's distributed runtime is not initialised")
-    return 1, 0
+    return [seeds[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 class Dataset:
@@ -310,7 +196,7 @@ class Dataset:
         (1, 2) [2]
     """
 
-    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_seed_given", "_recipe", "_images", "__weakref__")
+    __slots__ = ("_c", "_kind", "_names", "_steps", "_prefetch", "_recipe", "_images", "__weakref__")
 
     def __init__(self) -> None:
         """Data sets come from :meth:`from_tensor_slices`, :meth:`from_npy`, :meth:`from_csv` or
@@ -320,15 +206,13 @@ class Dataset:
 
     @classmethod
     def _make(cls, c: _ext.Dataset, kind: str, names: tuple[str, ...], recipe: tuple[Any, ...],
-              steps: tuple[Any, ...] = (), prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES),
-              seed_given: bool = True) -> Dataset:
+              steps: tuple[Any, ...] = (), prefetch: tuple[int, int, int] = (0, 0, _BLOCK_BYTES)) -> Dataset:
         self = object.__new__(cls)
         self._c = c
         self._kind = kind  # "single", "tuple" or "dict": the structure of each element
         self._names = names
         self._steps = steps  # (fn_or_Op, field indices or None, seeded) applied in Python after the C++ batch
         self._prefetch = prefetch
-        self._seed_given = seed_given
         # How to build this data set again in another process: the source call, then each stage's
         # (method, args, kwargs) with its arguments resolved (the seed drawn, the shard chosen).
         self._recipe = recipe
@@ -336,7 +220,7 @@ class Dataset:
         return self
 
     def _with(self, c: _ext.Dataset | None = None, *, call: tuple[Any, ...], **kw: Any) -> Dataset:
-        args = {"steps": self._steps, "prefetch": self._prefetch, "seed_given": self._seed_given, **kw}
+        args = {"steps": self._steps, "prefetch": self._prefetch, **kw}
         ds = Dataset._make(self._c if c is None else c, self._kind, self._names, (*self._recipe, call), **args)
         ds._images = self._images
         return ds
@@ -355,7 +239,7 @@ class Dataset:
         (source, args, kwargs), *stages = self._recipe
         if source == "from_tensor_slices":
             args = (_portable(args[0]),)
-        return (_rebuild, (source, args, kwargs, tuple(stages), self._seed_given))
+        return (_rebuild, (source, args, kwargs, tuple(stages)))
 
     # ----------------------------------------------------------------------------- sources
     @staticmethod
@@ -377,8 +261,6 @@ class Dataset:
             >>> next(iter(ds.batch(2)))["y"]
             array([0, 1])
         """
-        from ._convert import asarray
-
         if hasattr(data, "_slices"):  # a tb.Table: a dict of its columns, as tf.data's dict(df)
             data = data._slices()
         if isinstance(data, Mapping):
@@ -388,7 +270,7 @@ class Dataset:
         else:
             kind, names, arrays = "single", ("0",), [data]
         arrays = [_python_slices(a, "from_tensor_slices") if isinstance(a, list) else a for a in arrays]
-        fields = [(n, [asarray(a)._c]) for n, a in zip(names, arrays)]
+        fields = [(n, asarray(a)._c, []) for n, a in zip(names, arrays)]
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), kind, names, (("from_tensor_slices", (data,), {}),))
 
     @staticmethod
@@ -429,14 +311,14 @@ class Dataset:
             [[0, 1, 2], [3, 4, 5], [6]]
             >>> tmp.cleanup()
         """
-        from .io import load
-        from .storage import is_remote_path
-
-        def parts(field: Any) -> list[Any]:
+        def parts(name: str, field: Any) -> tuple[str, Any, list[Any]]:
+            """(name, first part, the parts continuing it) of one field of ``.npy`` paths."""
             paths_ = field if isinstance(field, list) else [field]
             if not paths_:
                 raise InvalidValueError("from_npy: a field needs at least one path")
-            return [load(p, mmap=mmap and not is_remote_path(p), storage_options=storage_options)._c for p in paths_]
+            first, *rest = (load(p, mmap=mmap and not is_remote_path(p), storage_options=storage_options)._c
+                            for p in paths_)
+            return name, first, rest
 
         if isinstance(paths, Mapping):
             kind, names, fields = "dict", tuple(str(k) for k in paths), list(paths.values())
@@ -444,7 +326,7 @@ class Dataset:
             kind, names, fields = "tuple", tuple(str(i) for i in range(len(paths))), list(paths)
         else:
             kind, names, fields = "single", ("0",), [paths]
-        c = _ext.Dataset.from_tensor_slices([(n, parts(f)) for n, f in zip(names, fields)])
+        c = _ext.Dataset.from_tensor_slices([parts(n, f) for n, f in zip(names, fields)])
         extra = {"storage_options": dict(storage_options)} if storage_options is not None else {}
         recipe = (("from_npy", (paths, bool(mmap), bool(keep_resident)), extra),)
         return Dataset._make(c.keep_resident(bool(keep_resident)), kind, names, recipe)
@@ -545,8 +427,6 @@ class Dataset:
                    [3., 4.],
                    [5., 6.]], dtype=float32), array([0, 1, 0]))
         """
-        from .csv import read_csv
-
         return _table_dataset(read_csv(path, **read_csv_options), label, dtype, "from_csv", fill_value)
 
     @staticmethod
@@ -562,8 +442,6 @@ class Dataset:
             (array([[31.  ,  1.75],
                    [45.  ,  1.62]], dtype=float32), array([1, 0]))
         """
-        from .table import from_dataframe
-
         return _table_dataset(from_dataframe(df), label, dtype, "from_dataframe", fill_value)
 
     @staticmethod
@@ -578,8 +456,6 @@ class Dataset:
             (array([[1.],
                    [2.]], dtype=float32), array([1, 0]))
         """
-        from .arrow import from_arrow
-
         return _table_dataset(from_arrow(obj), label, dtype, "from_arrow", fill_value)
 
     @staticmethod
@@ -596,8 +472,6 @@ class Dataset:
             array([1, 0])
             >>> tmp.cleanup()
         """
-        from .arrow_files import read_parquet
-
         return _table_dataset(read_parquet(paths, columns=columns), label, dtype, "from_parquet", fill_value)
 
     @staticmethod
@@ -617,10 +491,8 @@ class Dataset:
             array([0, 1, 2])
             >>> tmp.cleanup()
         """
-        from .arrow_files import mapped_fields
-
-        fields = mapped_fields(paths, columns)
-        names = tuple(name for name, _ in fields)
+        fields = [(name, first, rest) for name, (first, *rest) in mapped_fields(paths, columns)]
+        names = tuple(name for name, _, _ in fields)
         recipe = (("from_arrow_files", (paths, columns), {}),)
         return Dataset._make(_ext.Dataset.from_tensor_slices(fields), "dict", names, recipe)
 
@@ -640,17 +512,17 @@ class Dataset:
             >>> [b.tolist() for b in ds.repeat(2)]              # a new order in the second epoch
             [[4, 0, 3], [5, 2, 1], [3, 2, 1], [5, 0, 4]]
         """
-        if seed is None and self._c.num_shards > 1:
-            raise InvalidValueError("shuffle(seed=None) on a sharded data set: pass an explicit seed so that "
-                                    "every rank draws the same order")
-        if seed is None:
-            s = secrets.randbits(63)
-        else:
-            s = _integer(seed, "shuffle", "seed", "an integer in [0, 2**64 - 1]", 0, 2**64 - 1)
+        s = _ext.draw_seed() if seed is None else _integer(seed, "shuffle", "seed", "an integer in [0, 2**64 - 1]",
+                                                               0, 2**64 - 1)
         if buffer_size is not None:
             buffer_size = _integer(buffer_size, "shuffle", "buffer_size", "an integer in [1, 2**63 - 1], or None")
-        c = self._c.shuffle(True, s, bool(reshuffle_each_epoch), buffer_size)
-        return self._with(c, seed_given=seed is not None, call=("shuffle", (s, buffer_size, bool(reshuffle_each_epoch)), {}))
+        return self._shuffle(s, buffer_size, bool(reshuffle_each_epoch), seed is None)
+
+    def _shuffle(self, seed: int, buffer_size: int | None, reshuffle_each_epoch: bool, random_seed: bool) -> Dataset:
+        """:meth:`shuffle` with its seed resolved (``random_seed``: drawn, not given); what an
+        unpickled data set replays, so that it keeps the drawn seed and the refusals it implies."""
+        c = self._c.shuffle(True, seed, random_seed, reshuffle_each_epoch, buffer_size)
+        return self._with(c, call=("_shuffle", (seed, buffer_size, reshuffle_each_epoch, random_seed), {}))
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
         """Groups samples into batches of ``batch_size`` (the last one shorter unless
@@ -720,7 +592,7 @@ class Dataset:
         fields = None if on is None else self._field_indices(on)
         return self._with(steps=(*self._steps, (fn, fields, bool(seeded))), call=("map", (fn, on), {"seeded": seeded}))
 
-    def prefetch(self, buffer_size: int = 2, num_threads: int | None = None, *,
+    def prefetch(self, buffer_size: int = _DEPTH, num_threads: int | None = None, *,
                  block_bytes: int = _BLOCK_BYTES) -> Dataset:
         """Produces up to ``buffer_size`` blocks of batches ahead on ``num_threads`` C++ threads
         (default: min(buffer_size, tb thread count), at most 1024). ``buffer_size=0`` makes them in
@@ -808,14 +680,11 @@ class Dataset:
         if distributed is not None:
             if num_shards is not None or index is not None:
                 raise InvalidValueError("shard: pass either num_shards/index or distributed, not both")
-            num_shards, index = _distributed_context(distributed)
+            num_shards, index = world(distributed)
         if num_shards is None or index is None:
             raise InvalidValueError("shard: pass num_shards and index, or distributed='auto'")
         num_shards = _integer(num_shards, "shard", "num_shards", "an integer in [1, 2**63 - 1]")
         index = _integer(index, "shard", "index", "an integer in [0, num_shards - 1]")
-        if num_shards > 1 and not self._seed_given:
-            raise InvalidValueError("shard() after shuffle(seed=None): pass an explicit seed to shuffle() so that "
-                                    "every rank draws the same order")
         return self._with(self._c.shard(num_shards, index, padding), call=("shard", (num_shards, index), {"padding": padding}))
 
     # ----------------------------------------------------------------------------- facts
@@ -845,10 +714,10 @@ class Dataset:
     def __len__(self) -> int:
         """Batches (samples when unbatched) per iteration, over every epoch (``TypeError`` if it
         repeats forever)."""
-        epochs = self._c.epochs_per_iteration
-        if epochs < 0:
+        n = self._c.iteration_length
+        if n < 0:
             raise TypeError("len() of a data set that repeats forever")
-        return self._c.batches_per_epoch * epochs
+        return n
 
     def __repr__(self) -> str:
         return (f"tb.Dataset({self._c.source_size} samples, {self._c.batches_per_epoch} "
@@ -874,26 +743,16 @@ class Dataset:
         ``index``, ``index + count``... (one DataLoader worker's share)."""
         return DatasetIterator(self, self._c.iterate_part(epoch, count, index, *self._prefetch), framework)
 
-    def _state_from_dict(self, state: Mapping[str, Any]) -> _ext.IteratorState:
-        if not isinstance(state, Mapping) or state.get("version") != _STATE_VERSION or "fingerprint" not in state:
-            raise InvalidValueError("state must be a dict returned by iterator.state() (version "
-                                    f"{_STATE_VERSION}); got {state!r}")
-        missing = [key for key in _STATE_KEYS if key not in state]
-        if missing:
-            raise InvalidValueError(f"state is missing {missing}; pass the dict that iterator.state() returned")
-        s = _ext.IteratorState()
-        try:
-            s.fingerprint = int(state["fingerprint"], 16)
-        except (TypeError, ValueError):
-            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got "
-                                    f"{state['fingerprint']!r}") from None
-        if not 0 <= s.fingerprint < 2**64:
-            raise InvalidValueError(f"the state's 'fingerprint' must be 16 hexadecimal digits, got {state['fingerprint']!r}")
-        for key in _STATE_KEYS:
-            low, high = (0, 2**64 - 1) if key == "seed" else (-(2**63), _INT64_MAX)
-            setattr(s, key, _integer(state[key], "resume", f"the state's {key!r}", f"an integer in [{low}, {high}]",
-                                     low, high))
-        return s
+    @staticmethod
+    def _state_from_dict(state: Mapping[str, Any]) -> _ext.IteratorState:
+        """A saved state dict as the C++ state (``tb::iterator_state::from_record`` reads it)."""
+        if not isinstance(state, Mapping):
+            raise InvalidValueError(f"state must be a dict returned by iterator.state(); got {state!r}")
+        record = [(str(key), value if isinstance(value, str) else
+                   _integer(value, "resume", f"the state's {key!r}", "an integer in [-2**63, 2**64 - 1]",
+                            -(2**63), 2**64 - 1))
+                  for key, value in state.items()]
+        return _ext.IteratorState.from_record(record)
 
     def as_numpy(self, state: Mapping[str, Any] | None = None) -> DatasetIterator:
         """An iterator of NumPy batches (zero-copy); ``state`` resumes a saved iteration.
@@ -963,37 +822,15 @@ class Dataset:
             >>> tds.element_spec, [b.numpy().tolist() for b in tds]
             (TensorSpec(shape=(None,), dtype=tf.int64, name=None), [[0, 1], [2, 3]])
         """
-        from .frameworks.tf import require
+        return tf_dataset(self)
 
-        tf = require("tensorflow")
-        spec = self._tf_signature(tf)
-
-        def generate() -> Iterator[Any]:
-            with self.as_numpy() as it:
-                yield from it
-
-        out = tf.data.Dataset.from_generator(generate, output_signature=spec)
-        if self._c.epochs_per_iteration >= 0:  # Keras needs the length to know where an epoch ends
-            out = out.apply(tf.data.experimental.assert_cardinality(len(self)))
-        return out
-
-    def _tf_signature(self, tf: Any) -> Any:
-        batch = None
-        if self._c.batched and self._c.drop_remainder:
-            batch = self._c.batch_size
-        if not self._steps:
-            specs = [tf.TensorSpec(shape=((batch,) if self._c.batched else ()) + tuple(s), dtype=d)
-                     for _, d, s in self._c.element_spec]
-            return self._structure(specs)
-        # Python callables decide their own output: run them once on the first batch of epoch 0.
+    def _first_batch(self) -> Any:
+        """The first batch of epoch 0 in NumPy, Python callables applied (what they output)."""
         probe = DatasetIterator(self, self._c.resume(self._c.initial_state(0), 0, 0, 0), "numpy")
         try:
-            first = next(probe)
+            return next(probe)
         finally:
             probe.close()
-        leaves = first if self._kind == "tuple" else (first.values() if self._kind == "dict" else [first])
-        specs = [tf.TensorSpec(shape=(batch,) + tuple(x.shape[1:]), dtype=x.dtype) for x in leaves]
-        return self._structure(specs)
 
     def to_torch(self) -> Any:
         """A ``torch.utils.data.IterableDataset`` yielding torch batches; use it with
@@ -1014,8 +851,6 @@ class Dataset:
             >>> len(loader), list(loader)
             (2, [tensor([0, 1]), tensor([2, 3])])
         """
-        from .frameworks._torch_data import iterable_dataset
-
         return iterable_dataset(self)
 
 
@@ -1039,8 +874,8 @@ class DatasetIterator:
         """Internal: iterators come from :meth:`Dataset.as_numpy`, :meth:`Dataset.as_torch`..."""
         self._ds = ds
         self._it = it
-        self._export = _exporter(framework)
-        self._unpack = _unpacker(framework, self._export)
+        self._export = exporter(framework)
+        self._unpack = unpacker(framework, self._export)
         self._steps = ds._steps
         self._seeded = any(seeded or (isinstance(fn, Op) and fn.is_random) for fn, _, seeded in self._steps)
         self._kind = ds._kind
@@ -1157,11 +992,7 @@ class DatasetIterator:
             >>> next(it), next(ds.as_numpy(state=state))      # the same next batch
             (array([1, 2]), array([1, 2]))
         """
-        s = self._it.state_at(self._position)
-        out: dict[str, Any] = {"version": _STATE_VERSION, "fingerprint": format(s.fingerprint, "016x")}
-        for key in _STATE_KEYS:
-            out[key] = getattr(s, key)
-        return out
+        return dict(self._it.state_at(self._position).to_record())
 
     def __len__(self) -> int:
         """Batches left (``TypeError`` if the iteration repeats forever)."""

@@ -47,8 +47,11 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Union
 
+import numpy as np
+
 from . import _ext
 from ._convert import asarray
+from ._dtypes import dtype_name
 from ._paths import file_object_name, fspath, is_file_object
 from ._tensor import Tensor
 from .errors import DTypeError, InvalidValueError
@@ -70,6 +73,9 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+# tb::npy_load_options' defaults (the C++ core's), which load's keywords default to.
+_LOAD = _ext.NpyLoadOptions()
+_MAX_HEADER_SIZE: int = _LOAD.max_header_size
 
 
 def _load_options(
@@ -105,12 +111,12 @@ def _unwrap(cols: list[_ext.NamedColumn]) -> Tensor | dict[str, Tensor]:
 def load(
     path: PathLike | Any,
     *,
-    mmap: bool = False,
-    copy_on_write: bool = False,
-    keep_byte_order: bool = False,
-    void2_as_bfloat16: bool = False,
-    max_header_size: int = 1 << 20,
-    verify_crc: bool = True,
+    mmap: bool = _LOAD.mmap,
+    copy_on_write: bool = _LOAD.copy_on_write,
+    keep_byte_order: bool = _LOAD.keep_byte_order,
+    void2_as_bfloat16: bool = _LOAD.void2_as_bfloat16,
+    max_header_size: int = _MAX_HEADER_SIZE,
+    verify_crc: bool = _LOAD.verify_crc,
     storage_options: Mapping[str, Any] | None = None,
 ) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
@@ -183,7 +189,7 @@ def load(
 
 
 def read_npy_header(
-    path: PathLike, *, void2_as_bfloat16: bool = False, max_header_size: int = 1 << 20,
+    path: PathLike, *, void2_as_bfloat16: bool = _LOAD.void2_as_bfloat16, max_header_size: int = _MAX_HEADER_SIZE,
     storage_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """The parsed header of a ``.npy`` file, without reading the data.
@@ -399,12 +405,12 @@ class NpzFile(Mapping[str, Any]):
     def __init__(self, path: PathLike, **options: Any) -> None:
         """Opens the archive at ``path``; ``options`` are :func:`load`'s (``mmap``, ...)."""
         o = _load_options(
-            options.pop("mmap", False),
-            options.pop("copy_on_write", False),
-            options.pop("keep_byte_order", False),
-            options.pop("void2_as_bfloat16", False),
-            options.pop("max_header_size", 1 << 20),
-            options.pop("verify_crc", True),
+            options.pop("mmap", _LOAD.mmap),
+            options.pop("copy_on_write", _LOAD.copy_on_write),
+            options.pop("keep_byte_order", _LOAD.keep_byte_order),
+            options.pop("void2_as_bfloat16", _LOAD.void2_as_bfloat16),
+            options.pop("max_header_size", _MAX_HEADER_SIZE),
+            options.pop("verify_crc", _LOAD.verify_crc),
         )
         if options:
             raise DTypeError(f"NpzFile: unexpected options {sorted(options)}; it takes load's options (mmap, "
@@ -518,8 +524,6 @@ class _RecordBytes:
 
 
 def _field_dtype(base: Any, name: str) -> str:
-    from ._dtypes import dtype_name
-
     if base.fields is not None:
         raise DTypeError(f"field {name!r} is itself a structured type; flatten the record type first")
     try:
@@ -546,8 +550,6 @@ def from_structured(arr: Any) -> dict[str, Tensor]:
         >>> cols["value"].numpy()
         array([2.5, 3.5])
     """
-    import numpy as np
-
     arr = np.asarray(arr)
     if arr.dtype.names is None:
         raise DTypeError(f"expected a structured (record) array, got dtype {arr.dtype}")

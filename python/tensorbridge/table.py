@@ -21,9 +21,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from . import _ext
+from ._convert import asarray, to_jax, to_numpy, to_tf, to_torch
+from ._dtypes import dtype_name
 from ._tensor import Tensor
-from .errors import DTypeError, InvalidValueError
+from .errors import DTypeError, InvalidValueError, SharingError
 
 __all__ = ["Categorical", "Table", "from_dataframe"]
 
@@ -240,8 +244,6 @@ class Table:
             >>> t.to_tensor(["age", "height"], dtype="float32").dtype
             'float32'
         """
-        from ._dtypes import dtype_name
-
         if not isinstance(casting, str):
             raise DTypeError(f"to_tensor: casting must be a string such as 'same_kind', not {casting!r}")
         if fill_value is not None and (isinstance(fill_value, bool) or not isinstance(fill_value, (int, float))):
@@ -281,8 +283,6 @@ class Table:
         if first is not None and t.data_ptr == first.data_ptr and t.data_ptr != 0:
             return t, "", common  # a table read as one matrix: that matrix itself
         if not allow_copy:
-            from .errors import SharingError
-
             raise SharingError("copy=False, but the columns of a table must be gathered into one tensor (a copy)")
         return t, f"the {len(self._names)} columns are gathered into one tensor", common
 
@@ -335,10 +335,6 @@ class Table:
             >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_numpy()
             {'age': array([31, 45]), 'height': array([1.75, 1.62]), 'city': array(['Oslo', None], dtype=object)}
         """
-        import numpy as np
-
-        from ._convert import to_numpy
-
         return self._export(to_numpy, columns, lambda _name, col: np.array(col, dtype=object))
 
     def to_torch(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
@@ -351,8 +347,6 @@ class Table:
             >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_torch(["age"])
             {'age': tensor([31, 45])}
         """
-        from ._convert import to_torch
-
         return self._export(to_torch, columns, _no_strings("torch"))
 
     def to_tf(self, columns: Sequence[str] | None = None) -> dict[str, Any]:
@@ -363,8 +357,6 @@ class Table:
             >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_tf(["city"])
             {'city': <tf.Tensor: shape=(2,), dtype=string, numpy=array([b'Oslo', b''], dtype=object)>}
         """
-        from ._convert import to_tf
-
         def text(_name: str, col: list) -> Any:
             import tensorflow as tf
 
@@ -382,8 +374,6 @@ class Table:
             >>> tb.read_csv(io.StringIO("age,height,city\\n31,1.75,Oslo\\n45,1.62,\\n")).to_jax(["age"])
             {'age': Array([31, 45], dtype=int32)}
         """
-        from ._convert import to_jax
-
         return self._export(to_jax, columns, _no_strings("jax"))
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
@@ -414,8 +404,6 @@ class Table:
 
 
 def _missing_rows(valid: _ext.Tensor) -> list[int]:
-    import numpy as np
-
     return np.flatnonzero(~np.from_dlpack(Tensor._wrap(valid))).tolist()
 
 
@@ -455,10 +443,7 @@ def from_dataframe(df: Any) -> Table:
         array([[1.5, 1. ],
                [2.5, nan]])
     """
-    import numpy as np
     import pandas as pd
-
-    from ._convert import asarray
 
     native = _ext.Table()
     for label in df.columns:

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
-#include <iomanip>
 #include <set>
-#include <sstream>
 
 #include "pipeline/image_ops_internal.hpp"
 #include "pipeline/pipeline_internal.hpp"
@@ -190,10 +188,14 @@ dataset dataset::shuffle(const shuffle_options& options) const {
     fail(error_kind::value, "shuffle() after ", plan_->order.batched ? "batch()" : "repeat()",
          " is not supported: call shuffle() first; it shuffles samples globally, in every epoch");
   if (plan_->order.shuffled) fail(error_kind::value, "shuffle() called twice; one global shuffle is already exact");
+  if (options.random_seed && plan_->order.shard.num_shards > 1)
+    fail(error_kind::value, "shuffle(seed=None) on a sharded data set: pass an explicit seed so that every rank draws "
+         "the same order");
   auto plan = std::make_shared<dataset_plan>(*plan_);
   plan->order.shuffled = options.enabled;
   plan->order.reshuffle_each_epoch = options.reshuffle_each_epoch;
   plan->seed = options.seed;
+  plan->random_seed = options.random_seed;
   return dataset(std::move(plan));
 }
 
@@ -244,6 +246,9 @@ dataset dataset::shard(const shard_options& options) const {
   if (plan_->order.batched || plan_->repeated)
     fail(error_kind::value, "shard() after ", plan_->order.batched ? "batch()" : "repeat()",
          " is not supported: call shard() before batch() (it shards samples, so every rank gets whole batches)");
+  if (options.num_shards > 1 && plan_->random_seed)
+    fail(error_kind::value, "shard() after shuffle(seed=None): pass an explicit seed to shuffle() so that every rank "
+         "draws the same order");
   auto plan = std::make_shared<dataset_plan>(*plan_);
   plan->sharded = true;
   plan->order.shard = options;
@@ -290,11 +295,16 @@ dataset dataset::skip(std::int64_t n) const {
 std::int64_t dataset::source_size() const { return plan_->order.num_rows; }
 std::int64_t dataset::batches_per_epoch() const { return detail::batches_per_epoch(plan_->order); }
 std::int64_t dataset::epochs_per_iteration() const { return plan_->repeat; }
+std::int64_t dataset::epoch_step() const { return plan_->repeat < 1 ? 1 : plan_->repeat; }
+std::int64_t dataset::iteration_length() const { return detail::iteration_length(*plan_); }
 bool dataset::batched() const { return plan_->order.batched; }
 batch_options dataset::batching() const { return plan_->order.batch; }
 shard_options dataset::sharding() const { return plan_->order.shard; }
 shuffle_options dataset::shuffling() const {
-  return {.enabled = plan_->order.shuffled, .seed = plan_->seed, .reshuffle_each_epoch = plan_->order.reshuffle_each_epoch};
+  return {.enabled = plan_->order.shuffled,
+          .seed = plan_->seed,
+          .random_seed = plan_->random_seed,
+          .reshuffle_each_epoch = plan_->order.reshuffle_each_epoch};
 }
 std::vector<field_spec> dataset::element_spec() const { return plan_->specs; }
 
@@ -334,7 +344,7 @@ prefetch_options dataset::resolve_prefetch(const prefetch_options& prefetch) con
 
 std::unique_ptr<dataset_iterator> dataset::iterate(const prefetch_options& prefetch) const {
   const prefetch_options resolved = resolve_prefetch(prefetch);
-  const std::int64_t epochs = plan_->repeat < 1 ? 1 : plan_->repeat;
+  const std::int64_t epochs = epoch_step();
   std::int64_t epoch = next_epoch_->load();
   while (!next_epoch_->compare_exchange_weak(epoch, detail::saturating_add(epoch, epochs))) {
   }
@@ -349,7 +359,7 @@ std::unique_ptr<dataset_iterator> dataset::resume(const iterator_state& state, c
 }
 
 void dataset::advance_past(const iterator_state& state) const {
-  const std::int64_t after = detail::saturating_add(state.first_epoch, plan_->repeat < 1 ? 1 : plan_->repeat);
+  const std::int64_t after = detail::saturating_add(state.first_epoch, epoch_step());
   std::int64_t cur = next_epoch_->load();
   while (cur < after && !next_epoch_->compare_exchange_weak(cur, after)) {
   }
@@ -371,13 +381,8 @@ void dataset::check_state(const iterator_state& state) const {
          std::forward<decltype(expected)>(expected)...,
          "; restore the state that iterator.state() returned for this data set, unchanged");
   };
-  const auto hex = [](std::uint64_t v) {
-    std::ostringstream out;
-    out << std::hex << std::setw(16) << std::setfill('0') << v;
-    return out.str();
-  };
   if (state.fingerprint != fingerprint())
-    refuse("fingerprint", hex(state.fingerprint), hex(fingerprint()),
+    refuse("fingerprint", format_fingerprint(state.fingerprint), format_fingerprint(fingerprint()),
            ": the state was saved from another data set or pipeline; use the same arrays with the same "
            "shuffle/batch/shard/repeat options");
   if (state.seed != plan_->seed)

@@ -26,6 +26,7 @@ struct dataset_plan {
   std::vector<field_spec> specs;      // per-sample output after the maps
   order_spec order;
   std::uint64_t seed = 0;
+  bool random_seed = false;           // the seed was drawn at random: sharding is refused
   std::vector<map_step> maps;
   bool sharded = false;
   bool repeated = false;

@@ -197,6 +197,21 @@ void save_npz(const std::string& path, std::span<const std::pair<std::string, te
 void save_npz_to(const byte_sink& sink, std::span<const std::pair<std::string, tensor>> arrays,
                  const npz_save_options& options = {});
 
+/// What a file is by its first bytes, as `np.load` tells them apart.
+enum class array_file_kind {
+  npy,    ///< starts with the `.npy` magic `\x93NUMPY`
+  npz,    ///< a zip archive (a local file header, or the end record of an empty one)
+  other,  ///< neither
+};
+
+/// The kind of the file whose first bytes are `head` (6 bytes suffice; fewer give `other`
+/// unless they already show a zip).
+array_file_kind detect_array_file(std::span<const std::byte> head);
+
+/// The kind of the file at `path`, from its first 6 bytes (a FIFO or pipe is read whole first, so
+/// it cannot be read again). Throws `tb::error` (io) if it cannot be opened or read.
+array_file_kind detect_array_file(const std::string& path);
+
 /// What a `.npy` or `.npz` file holds, told apart by content as `np.load` does.
 struct npy_or_npz {
   /// For a `.npy`: its columns (see `load_npy_columns`; a plain array is one column named "").

@@ -124,6 +124,28 @@ class table {
   std::optional<tensor> matrix_;
 };
 
+/// A table split for training: the feature columns as one matrix, and the label column(s).
+struct features_and_labels {
+  tensor features;              ///< shape (num_rows, number of feature columns)
+  std::optional<tensor> labels;  ///< shape (num_rows,) for one label column, (num_rows, k) for k; none without labels
+};
+
+/// Splits `t` into features (every column not in `labels`, as `to_tensor(features, options)`) and
+/// labels, as `Dataset.from_csv` / `from_dataframe` serve them:
+///
+/// - One label column: numbers keep their dtype (the column itself when nothing is missing; missing
+///   values take `options.fill_value`, else an error naming the row); a categorical column gives
+///   its int32 codes; a strings column gives int64 codes of its sorted distinct values (as
+///   scikit-learn's `LabelEncoder`), and a missing string there is an error (value).
+/// - Several label columns: `to_tensor(labels, options)`.
+/// - No label columns: only features.
+///
+/// Throws `tb::error` (value), prefixed by `where`, for a label that is not a column or when no
+/// feature column is left; `to_tensor`'s errors otherwise.
+features_and_labels split_features_labels(const table& t, std::span<const std::string> labels,
+                                          const to_tensor_options& options = {},
+                                          std::string_view where = "split_features_labels");
+
 /// Turns a strings column into a categorical one: int32 codes into the sorted distinct values
 /// (missing values get code -1, as in pandas).
 column to_categorical(const column& strings);

@@ -24,6 +24,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "tensorbridge/core/tensor.hpp"
@@ -67,6 +69,10 @@ struct field_spec {
 struct shuffle_options {
   bool enabled = true;                ///< false: keep the source order
   std::uint64_t seed = 0;             ///< the order is a function of (seed, epoch) only
+  /// `seed` was drawn at random (`draw_seed`) rather than chosen, so other processes do not know
+  /// it: such a data set refuses `shard` into more than one part, and a sharded one refuses such a
+  /// shuffle (every rank would shuffle in another order).
+  bool random_seed = false;
   bool reshuffle_each_epoch = true;   ///< false: the same order in every epoch
   /// tf.data's window size, accepted for compatibility; random-access sources are always shuffled
   /// globally. Nothing means "not given"; a given size must be at least 1.
@@ -74,6 +80,10 @@ struct shuffle_options {
   /// Throws `tb::error` (value) for a buffer size below 1.
   void validate() const;
 };
+
+/// A seed drawn at random from `std::random_device` (63 bits), for `shuffle_options::seed` when
+/// the caller names none (set `shuffle_options::random_seed` with it).
+std::uint64_t draw_seed();
 
 /// Options of `dataset::batch`.
 struct batch_options {
@@ -133,7 +143,7 @@ struct prefetch_options {
   /// Target size of a block in output bytes; 0 makes every block one batch.
   std::int64_t block_bytes = std::int64_t{1} << 18;
   /// Throws `tb::error` (value) for negative values other than `autotune` in `buffer_size` and
-  /// `num_threads`, or too many threads, naming the field.
+  /// `num_threads`, too many threads, or a negative `block_bytes`, naming the field.
   void validate() const;
   /// These options with every `autotune` field chosen, for blocks of `block_size` output bytes
   /// (the bytes of the batches in one block):
@@ -241,7 +251,13 @@ struct batch_block {
 /// - The batch delivered next is number `yielded` of the iteration that started at
 ///   `first_epoch`: epoch `first_epoch + yielded / batches_per_epoch`, cursor
 ///   `yielded % batches_per_epoch`.
+///
+/// - Saved as a `state_record` (`to_record` / `from_record`): the small key/value form users keep
+///   (Python's `iterator.state()` dict), versioned by `record_version`.
 struct iterator_state {
+  /// The version of the saved form that `to_record` writes and `from_record` accepts.
+  static constexpr std::int64_t record_version = 1;
+
   std::uint64_t fingerprint = 0;  ///< identifies the data set and pipeline the state belongs to
   std::uint64_t seed = 0;         ///< the shuffle seed
   std::int64_t first_epoch = 0;   ///< the epoch the iteration started at
@@ -250,7 +266,26 @@ struct iterator_state {
   std::int64_t cursor = 0;        ///< batches of that epoch already delivered (derived)
   std::int64_t num_shards = 1;    ///< the shard count of the pipeline
   std::int64_t shard_index = 0;   ///< the rank the state was saved on
+
+  /// One value of the saved form: a signed or unsigned integer, or text.
+  using record_value = std::variant<std::int64_t, std::uint64_t, std::string>;
+  /// The saved form: (key, value) pairs. `to_record` writes, in this order: "version"
+  /// (`record_version`), "fingerprint" (16 lowercase hexadecimal digits, see `format_fingerprint`),
+  /// then "seed", "epoch", "cursor", "first_epoch", "yielded", "num_shards", "shard_index".
+  using record = std::vector<std::pair<std::string, record_value>>;
+
+  /// This state in its saved form.
+  record to_record() const;
+  /// Reads a saved form back; keys it does not know are ignored. Throws `tb::error` (value) for a
+  /// missing or other version, missing keys (naming them), a fingerprint that is not 1 to 16
+  /// hexadecimal digits, or an integer outside its field's type (seed: [0, 2**64 - 1], the
+  /// others int64), naming the key; (type) for text where an integer belongs. Whether the state
+  /// fits a data set is `dataset::check_state`'s question.
+  static iterator_state from_record(const record& saved);
 };
+
+/// A fingerprint as 16 lowercase hexadecimal digits (how saved states and messages show it).
+std::string format_fingerprint(std::uint64_t fingerprint);
 
 namespace detail {
 struct dataset_plan;
@@ -322,13 +357,15 @@ class dataset {
   static dataset from_files(std::vector<std::string> paths, std::optional<tensor> labels = std::nullopt,
                             const image_decode_options& options = {}, bool dct_scaling = true);
 
-  /// Shuffles samples globally each epoch. Only before `batch`.
+  /// Shuffles samples globally each epoch. Only before `batch`. A `random_seed` on a data set
+  /// sharded into more than one part throws `tb::error` (value): the ranks must share the seed.
   dataset shuffle(const shuffle_options& options) const;
   /// Groups samples into batches.
   dataset batch(const batch_options& options) const;
   /// Applies a native op to the fields at indices `on` (empty: every field), as `map(op, on=...)` in Python.
   dataset map(const map_op& op, std::vector<std::int64_t> on = {}) const;
-  /// Keeps this rank's part of each epoch. Only before `batch`.
+  /// Keeps this rank's part of each epoch. Only before `batch`. More than one shard of a data set
+  /// shuffled with a `random_seed` throws `tb::error` (value): the ranks must share the seed.
   dataset shard(const shard_options& options) const;
   /// Runs `count` epochs per iteration (-1: forever).
   dataset repeat(std::int64_t count = -1) const;
@@ -357,6 +394,13 @@ class dataset {
   std::int64_t batches_per_epoch() const;
   /// Epochs per iteration (-1: forever).
   std::int64_t epochs_per_iteration() const;
+  /// How far each new iteration moves the next epoch (`iterate`): the iteration's epoch count, 1
+  /// when it repeats forever or runs no epoch. Consumers that share iterations (DataLoader workers)
+  /// step their epoch by it.
+  std::int64_t epoch_step() const;
+  /// Batches (samples when unbatched) in one iteration: every epoch's, then `take` after `repeat`;
+  /// -1 when it repeats forever.
+  std::int64_t iteration_length() const;
   /// True once `batch` has been called.
   bool batched() const;
   /// The batch options (batch_size 1 when unbatched).

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import tensorbridge as tb
+from tensorbridge._ext import detect_array_head
 
+from ..errors import UsageError
 from . import frameworks
 from .args import content_suffix, csv_sep, dtype_arg, sep_arg
-from ..errors import UsageError
 from .messages import one_line
 from .progress import Progress
 from .remote import RemotePath, read_head
@@ -186,10 +187,10 @@ def _csv(path: Path, dtype: str | None, show: bool, sep: str | None = None) -> l
 def inspect_file(path: Path, dtype: str | None = None, show_progress: bool = False,
                  sep: str | None = None) -> dict[str, Any]:
     """The report of one file: its kind, size and one entry per array/member/column."""
-    magic = read_head(path, 6)
-    if magic == b"\x93NUMPY":
+    content = detect_array_head(read_head(path, 6))  # "npy", "npz" or "other", by the first bytes
+    if content == "npy":
         kind, arrays = "npy", _npy(path, dtype, show_progress)
-    elif magic.startswith(b"PK"):
+    elif content == "npz":
         kind, arrays = "npz", _npz(path, dtype, show_progress)
     elif content_suffix(path) in (".csv", ".txt", ".tsv"):
         kind, arrays = "csv", _csv(path, dtype, show_progress, sep)

@@ -18,6 +18,9 @@ Every adapter module defines:
   checked for overflow. An adapter that narrows also defines ``narrowing_error(from_dtype,
   to_dtype, error) -> Exception``: the error to raise when the data does not survive it.
 - ``export(ext_tensor, plan) -> native``: hands a planned tensor to the framework without copying.
+- ``block_batches(block, export) -> Sequence[tuple]``: the batches of a pipeline block
+  (``_ext.BatchBlock``) as tuples of the framework's arrays, ``export`` turning one extension
+  tensor into one array (NumPy and torch export each field once and take views of it).
 - ``share_native(obj) -> native | None``: the framework's own zero-copy call (``torch.from_numpy``,
   ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only
   makes the common case cheaper; the result is what ``export`` would give.

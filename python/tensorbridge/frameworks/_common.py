@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -106,3 +107,19 @@ def python_values_refused(who: str, values: Any, holds: str, error: Exception) -
     if _out_of_range(values, holds) is not None:
         return python_int_overflow(who, values, holds)
     return DTypeError(f"{who} cannot make a tensor of these Python values: {error}")
+
+
+class EachBatch(Sequence[tuple[Any, ...]]):
+    """The batches of a pipeline block (``_ext.BatchBlock``), each exported when it is first
+    asked for: how adapters without cheap views of a whole field hand a block out."""
+
+    __slots__ = ("_block", "_export")
+
+    def __init__(self, block: Any, export: Callable[[Any], Any]) -> None:
+        self._block, self._export = block, export
+
+    def __len__(self) -> int:
+        return self._block.count()
+
+    def __getitem__(self, i: Any) -> Any:
+        return tuple(map(self._export, self._block.batch(i)))

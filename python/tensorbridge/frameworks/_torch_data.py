@@ -53,7 +53,7 @@ def _iterable_class() -> type:
             # robin over workers then gives the single-process stream. The
             # workers agree on the epoch through the seed the DataLoader draws for each iteration
             # (info.seed is that seed + the worker id); a fresh worker process knows no other.
-            epochs = max(1, ds._c.epochs_per_iteration)
+            epochs = ds._c.epoch_step
             epoch = (info.seed - info.id) % 2**62 + self._iterations * epochs
             self._iterations += 1
             return ds._iterate_part("torch", epoch, info.id, info.num_workers)

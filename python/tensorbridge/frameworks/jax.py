@@ -4,6 +4,7 @@ narrowing checked for overflow."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 from .. import _ext
 from .._dtypes import DTYPES
 from ..errors import DTypeError
-from ._common import DLPackOffer, python_values_refused, require
+from ._common import DLPackOffer, EachBatch, python_values_refused, require
 
 NAME = "jax"
 
@@ -121,3 +122,8 @@ def export(t: Any, plan: Any) -> Any:
             f"dtype={_NARROW[t.dtype]!r}, or enable them with {_ENABLE_X64}"
         )
     return _from_dlpack(DLPackOffer(t))
+
+
+def block_batches(block: Any, export: Callable[[Any], Any]) -> Sequence[tuple[Any, ...]]:
+    """The batches of a pipeline block (``_ext.BatchBlock``), each exported when asked for."""
+    return EachBatch(block, export)

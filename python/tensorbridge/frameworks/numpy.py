@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -132,3 +134,14 @@ def export(t: Any, plan: Any) -> np.ndarray:
     if t.dtype == "bfloat16":
         return np.from_dlpack(DLPackOffer(t.view("uint16"))).view(_bfloat16())
     return np.from_dlpack(DLPackOffer(t))
+
+
+def block_batches(block: Any, export: Callable[[Any], Any]) -> Sequence[tuple[Any, ...]]:
+    """The batches of a pipeline block (``_ext.BatchBlock``) as tuples of arrays: each field
+    exported once, every batch a view of it (cheaper than one export per batch)."""
+    fields = [export(t) for t in block.fields]
+    if block.batched:
+        bounds = list(itertools.accumulate(block.sizes, initial=0))
+        spans = list(itertools.pairwise(bounds))
+        return list(zip(*[[f[a:b] for a, b in spans] for f in fields]))
+    return list(zip(*[[f[i, ...] for i in range(len(f))] for f in fields]))

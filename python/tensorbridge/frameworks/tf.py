@@ -3,13 +3,14 @@ imported read-only and may alias read-only memory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from .. import _ext
-from ._common import python_values_refused, require
+from ._common import EachBatch, python_values_refused, require
 
 NAME = "tensorflow"
 
@@ -72,3 +73,8 @@ def _from_dlpack(capsule: Any) -> Any:
     global _from_dlpack
     _from_dlpack = require("tensorflow").experimental.dlpack.from_dlpack
     return _from_dlpack(capsule)
+
+
+def block_batches(block: Any, export: Callable[[Any], Any]) -> Sequence[tuple[Any, ...]]:
+    """The batches of a pipeline block (``_ext.BatchBlock``), each exported when asked for."""
+    return EachBatch(block, export)

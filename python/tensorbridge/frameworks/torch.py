@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -125,3 +125,13 @@ def write_into(out: Any, write: Callable[[Any], None]) -> None:
 def export(t: Any, plan: Any) -> Any:
     # The plan never hands torch read-only memory (a read-only file map comes as a private map).
     return require("torch").from_dlpack(_ext.to_capsule(t, True, is_copied=not plan.zero_copy))
+
+
+def block_batches(block: Any, export: Callable[[Any], Any]) -> Sequence[tuple[Any, ...]]:
+    """The batches of a pipeline block (``_ext.BatchBlock``) as tuples of tensors: each field
+    exported once and split (cheaper than one export per batch)."""
+    fields = [export(t) for t in block.fields]
+    if block.batched:
+        sizes = block.sizes
+        return list(zip(*[f.split(sizes) for f in fields]))
+    return list(zip(*[f.unbind(0) for f in fields]))

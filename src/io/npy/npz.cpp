@@ -186,8 +186,6 @@ void write_npz(int fd, const std::string& where, std::span<const std::pair<std::
   zip.finish();
 }
 
-// The first bytes say what a file is: .npy starts with \x93NUMPY, a zip with a local header (or,
-// empty, with the end record).
 npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& options) {
   options.validate();
   const std::string where = file.path();
@@ -197,11 +195,12 @@ npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& opt
   detail::pread_exact(file.fd(), magic, n, 0, where);
   const std::string_view head(reinterpret_cast<const char*>(magic), n);
   npy_or_npz out;
-  if (head.starts_with("PK\x03\x04") || head.starts_with("PK\x05\x06")) {
+  const array_file_kind kind = detect_array_file(std::span<const std::byte>(magic, n));
+  if (kind == array_file_kind::npz) {
     out.archive.emplace(std::move(file), options);
     return out;
   }
-  if (head != std::string_view("\x93NUMPY", 6)) {
+  if (kind != array_file_kind::npy) {
     std::string shown;
     for (char c : head) shown += (c >= 32 && c < 127) ? std::string(1, c) : detail::cat("\\x", std::hex, (c & 0xff) < 16 ? "0" : "", c & 0xff);
     fail(error_kind::format, where, ": neither a .npy file (magic \\x93NUMPY) nor an .npz archive (zip); it starts with \"",
@@ -233,6 +232,23 @@ void save_npz_to(const byte_sink& sink, std::span<const std::pair<std::string, t
   auto staged = detail::file_handle::anonymous("<npz in memory>");
   write_npz(staged.fd(), staged.path(), arrays, options);
   detail::copy_file_to(staged, sink);
+}
+
+// The first bytes say what a file is: .npy starts with \x93NUMPY, a zip with a local header (or,
+// empty, with the end record).
+array_file_kind detect_array_file(std::span<const std::byte> head) {
+  const std::string_view text(reinterpret_cast<const char*>(head.data()), head.size());
+  if (text.starts_with("PK\x03\x04") || text.starts_with("PK\x05\x06")) return array_file_kind::npz;
+  if (text.starts_with(std::string_view("\x93NUMPY", 6))) return array_file_kind::npy;
+  return array_file_kind::other;
+}
+
+array_file_kind detect_array_file(const std::string& path) {
+  const detail::file_handle file = detail::file_handle::open_read(path);
+  std::byte magic[6] = {};
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(file.size(), sizeof magic));
+  detail::pread_exact(file.fd(), magic, n, 0, file.path());
+  return detect_array_file(std::span<const std::byte>(magic, n));
 }
 
 npy_or_npz load_npy_or_npz(const std::string& path, const npy_load_options& options) {
