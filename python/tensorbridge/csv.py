@@ -354,8 +354,9 @@ def _with_defaults(where: str, options: dict[str, Any]) -> dict[str, Any]:
     return {**_DEFAULTS, **options}
 
 
-# read_csv's keywords and their defaults (its signature's), but for the input and compression.
+# read_csv's keywords and their defaults (its signature's), but for the input, compression and
+# storage_options (each function takes those two out first).
 _DEFAULTS: dict[str, Any] = {
     name: p.default for name, p in inspect.signature(read_csv).parameters.items()
-    if name not in ("filepath_or_buffer", "compression")
+    if name not in ("filepath_or_buffer", "compression", "storage_options")
 }

@@ -28,12 +28,13 @@ def weed_binary() -> str | None:
     return here if os.path.exists(here) else shutil.which("weed")
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL when the process that started it dies, so a test run
-    killed abruptly leaves no server behind (Linux prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+def _die_with_parent() -> list[str]:
+    """The command prefix that makes the server get SIGKILL when the process that started it dies,
+    so a test run killed abruptly leaves no server behind (PR_SET_PDEATHSIG, set by util-linux's
+    setpriv before it execs the server). Not a preexec_fn: that makes subprocess call os.fork,
+    whose fork hooks warn in a process that has imported JAX."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL"] if setpriv else []
 
 
 def _free_ports(n: int) -> list[int]:
@@ -109,13 +110,12 @@ def start_s3_server(timeout: float = 60.0) -> S3Server:
     master, volume, filer, s3, grpc_m, grpc_v, grpc_f, grpc_s = _free_ports(8)
     log = open(os.path.join(folder, "weed.log"), "wb")  # noqa: SIM115 (open for the server's life; closed by stop())
     process = subprocess.Popen(
-        [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
+        [*_die_with_parent(), weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={data}",
          f"-master.port={master}", f"-master.port.grpc={grpc_m}", f"-volume.port={volume}",
          f"-volume.port.grpc={grpc_v}", f"-filer.port={filer}", f"-filer.port.grpc={grpc_f}",
          "-volume.max=0", "-master.volumeSizeLimitMB=1024", "-master.telemetry=false", "-s3", f"-s3.port={s3}",
          f"-s3.port.grpc={grpc_s}", "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 (only prctl: no lock a thread could hold)
     )
     server = S3Server(f"http://127.0.0.1:{s3}", KEY, SECRET, process, folder, log)
     deadline = time.monotonic() + timeout
