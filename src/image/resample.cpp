@@ -134,7 +134,9 @@ template <int C>
 
 // Compiled for AVX2 too (picked at load time): the 32-bit multiply-adds of both passes vectorise
 // there, and bit-exactness does not depend on the instruction set (integer arithmetic).
-#if defined(__x86_64__) && !defined(__clang__)
+// Not under ThreadSanitizer: the clones' resolver runs while the dynamic loader relocates, before
+// the TSan runtime exists, and its instrumented entry crashes every test binary at start-up.
+#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 void resample(const std::uint8_t* src, std::int64_t src_stride, std::int64_t channels, const resample_axis& x,
