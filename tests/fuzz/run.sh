@@ -83,7 +83,7 @@ elif [ "$mode" = check ]; then
 fi
 finds=()
 for t in "${targets[@]}"; do
-  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lbz2 -llzma -lzstd -ljpeg -lspng -lwebpdemux -lwebp -lpthread -o "$dir/$t"; then
+  if ! clang++ "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$t.cpp" "$dir/libreaders.a" -lz -lbz2 -llzma -lzstd -ljpeg -lspng -lwebpdemux -lwebp -lcurl -lpthread -o "$dir/$t"; then
     failed+=("link:$t")
     continue
   fi
