@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "io_test_support.hpp"
 #include "tensorbridge/core/error.hpp"
 #include "tensorbridge/io/table.hpp"
 
 namespace {
+
+using tb::testing_files::error_of;
 
 template <class T>
 tb::tensor vec(std::vector<T> v, tb::dtype d) {
@@ -34,17 +37,6 @@ tb::table iris_like() {
                 .values = vec<std::int32_t>({1, -1, 0, 1}, tb::dtype::int32), .strings = {"a", "b"},
                 .valid = mask({true, false, true, true})});
   return t;
-}
-
-template <class F>
-std::string error_of(F&& f, tb::error_kind* kind = nullptr) {
-  try {
-    f();
-  } catch (const tb::error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "no error";
 }
 
 template <class T>

@@ -8,10 +8,13 @@
 #include <string>
 #include <variant>
 
+#include "io_test_support.hpp"
 #include "tensorbridge/core/error.hpp"
 #include "tensorbridge/pipeline/dataset.hpp"
 
 namespace {
+
+using tb::testing_files::error_of;
 
 using tb::dataset;
 using tb::iterator_state;
@@ -21,18 +24,6 @@ dataset index_dataset(std::int64_t n) {
   auto* p = static_cast<std::int64_t*>(t.data());
   std::iota(p, p + n, 0);
   return dataset::from_tensor_slices({{"i", t}});
-}
-
-// The message of the tb::error that `f` throws ("no error" if none), and its kind.
-template <class F>
-std::string error_of(F&& f, tb::error_kind* kind = nullptr) {
-  try {
-    f();
-  } catch (const tb::error& e) {
-    if (kind) *kind = e.kind();
-    return e.what();
-  }
-  return "no error";
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
