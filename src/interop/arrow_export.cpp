@@ -17,20 +17,6 @@ struct schema_private {
   arrow_schema* dictionary = nullptr;
 };
 
-void release_schema(arrow_schema* s) {
-  auto* p = static_cast<schema_private*>(s->private_data);
-  for (arrow_schema* c : p->children) {
-    if (c->release) c->release(c);
-    delete c;
-  }
-  if (p->dictionary) {
-    if (p->dictionary->release) p->dictionary->release(p->dictionary);
-    delete p->dictionary;
-  }
-  delete p;
-  s->release = nullptr;
-}
-
 struct array_private {
   std::vector<const void*> buffers;
   std::vector<arrow_array*> children;
@@ -39,9 +25,12 @@ struct array_private {
   std::deque<std::string> bytes;  // bitmaps and strings built for this export (a deque: stable addresses)
 };
 
-void release_array(arrow_array* a) {
-  auto* p = static_cast<array_private*>(a->private_data);
-  for (arrow_array* c : p->children) {
+// Releases a node this file exported: its children and dictionary first (unless a consumer moved
+// them out and released them already), then what its private data owns.
+template <class Node, class Private>
+void release_node(Node* n) {
+  auto* p = static_cast<Private*>(n->private_data);
+  for (Node* c : p->children) {
     if (c->release) c->release(c);
     delete c;
   }
@@ -50,8 +39,11 @@ void release_array(arrow_array* a) {
     delete p->dictionary;
   }
   delete p;
-  a->release = nullptr;
+  n->release = nullptr;
 }
+
+void release_schema(arrow_schema* s) { release_node<arrow_schema, schema_private>(s); }
+void release_array(arrow_array* a) { release_node<arrow_array, array_private>(a); }
 
 // Arrow's binary metadata: int32 count, then length-prefixed keys and values.
 std::string encode_metadata(const std::vector<std::pair<std::string, std::string>>& pairs) {
