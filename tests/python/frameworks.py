@@ -1,5 +1,6 @@
 """Each framework's own ways, used by tests as the reference: make a native array from NumPy,
-read one back into NumPy, and find the address of its memory."""
+read one back into NumPy, and find the address of its memory; and the resident memory of mapped
+files, which tests of memory-mapped sources bound."""
 
 from __future__ import annotations
 
@@ -118,3 +119,13 @@ def assert_same_values(out: Any, expected: np.ndarray) -> None:
     if expected.dtype == np_dtype("bfloat16"):
         got, expected = got.view(np.uint16), expected.view(np.uint16)
     np.testing.assert_array_equal(got, expected)
+
+
+def rss_file() -> int:
+    """This process's file-backed resident memory in bytes (RssFile in /proc/self/status): what
+    mapped files cost in RAM, for the tests that bound it."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("RssFile:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no RssFile in /proc/self/status")

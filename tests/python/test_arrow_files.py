@@ -10,17 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
-
-
-def _rss_file() -> int:
-    """This process's file-backed resident memory in bytes (RssFile in /proc/self/status)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssFile:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no RssFile in /proc/self/status")
+from frameworks import rss_file
 
 
 def _write_ipc(pa, path: Path, table, stream: bool = False, chunk: int | None = None) -> None:
@@ -126,7 +117,7 @@ def test_shuffled_epoch_over_mapped_arrow_files_keeps_rss_at_the_batches(pa, tmp
         del table, feats
     ds = tb.Dataset.from_arrow_files([str(p) for p in paths]).shuffle(seed=0).batch(64).prefetch(2)
     seen = np.zeros(ROWS, dtype=np.int64)
-    start = _rss_file()
+    start = rss_file()
     peak = 0
     first = None
     for i, b in enumerate(ds):
@@ -134,10 +125,10 @@ def test_shuffled_epoch_over_mapped_arrow_files_keeps_rss_at_the_batches(pa, tmp
         assert (b["x"] == b["id"][:, None].astype(np.float32)).all()
         seen[b["id"]] += 1
         if i % 8 == 0:
-            peak = max(peak, _rss_file() - start)
+            peak = max(peak, rss_file() - start)
     assert (seen == 1).all(), "every sample exactly once"
     file_bytes = ROWS * WIDTH * 4
-    assert max(peak, _rss_file() - start) < file_bytes // 16
+    assert max(peak, rss_file() - start) < file_bytes // 16
     again = pickle.loads(pickle.dumps(ds))
     assert next(iter(again))["id"].tolist() == first  # the same files, the same order
 

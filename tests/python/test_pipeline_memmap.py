@@ -8,20 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import tensorbridge as tb
+from frameworks import rss_file
 
 ROWS, WIDTH = 65536, 1024  # 256 MiB of float32, 4 KiB rows
 FILE_BYTES = ROWS * WIDTH * 4
 
-
-def _rss_file() -> int:
-    """This process's file-backed resident memory in bytes (RssFile in /proc/self/status)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("RssFile:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no RssFile in /proc/self/status")
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +34,15 @@ def _epoch_peak_rss_growth(paths: tuple[Path, Path], keep_resident: bool) -> int
     ds = (tb.Dataset.from_npy((str(paths[0]), str(paths[1])), keep_resident=keep_resident)
           .shuffle(seed=0).batch(64).prefetch(2))
     seen = np.zeros(ROWS, dtype=np.int64)
-    start = _rss_file()
+    start = rss_file()
     peak = 0
     for i, (xb, yb) in enumerate(ds.as_numpy()):
         assert (xb == yb[:, None].astype(np.float32)).all()
         seen[yb] += 1  # a permutation: no index twice within a batch
         if i % 8 == 0:
-            peak = max(peak, _rss_file() - start)
+            peak = max(peak, rss_file() - start)
     assert (seen == 1).all(), "every sample exactly once"
-    return max(peak, _rss_file() - start)
+    return max(peak, rss_file() - start)
 
 
 def test_positioned_reads_stream_a_memmapped_npy_without_mapping_it_in(big_npy: tuple[Path, Path]) -> None:
