@@ -24,6 +24,9 @@ bit-equal to tensorbridge's before it is timed; the method is ``_harness.measure
     .venv/bin/python bench/bench_cast.py              # 64 MiB sources
     .venv/bin/python bench/bench_cast.py --mib 1024   # 1 GiB sources (needs ~4 GiB of RAM)
 
+Besides the large sources, a cast of each pair at a batch's size (``--batch-mib``, 4 MiB: it stays
+in cache, so thread start-up and per-call costs show) into a reused output.
+
 Writes bench/results/bench_cast.json. Never asserts timings.
 """
 
@@ -131,12 +134,14 @@ def measure_into(fw: dict[str, Any], x: np.ndarray, dst_name: str, traffic: int)
     }
 
 
-def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[str, Any]]:
-    """The rows of one (source array, target dtype): three jobs, each measured in its own rounds."""
+def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str, size: str = "",
+                 into_only: bool = False) -> list[dict[str, Any]]:
+    """The rows of one (source array, target dtype): three jobs, each measured in its own rounds
+    (only the cast into a reused output with ``into_only``); ``size`` is added to the case name."""
     torch, tf, jax, jnp = fw["torch"], fw["tf"], fw["jax"], fw["jnp"]
     dst_dt = np_dtype(dst_name)
     traffic = x.size * (x.dtype.itemsize + dst_dt.itemsize)  # logical bytes read + written
-    case = f"{x.dtype.name}->{dst_name}, {'contiguous' if x.flags.c_contiguous else 'strided'}"
+    case = f"{x.dtype.name}->{dst_name}, {'contiguous' if x.flags.c_contiguous else 'strided'}{size}"
     rows: list[dict[str, Any]] = []
 
     tx = tb.asarray(x)
@@ -152,6 +157,8 @@ def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[
     tt = torch.from_numpy(x)
     t_dt = getattr(torch, dst_name)
     add("into a reused output", *measure_into(fw, x, dst_name, traffic))
+    if into_only:
+        return rows
 
     # a fresh output per call: anchors as their users call them
     tf_dt, j_dt = getattr(tf, dst_name), getattr(jnp, dst_name)
@@ -182,6 +189,9 @@ def measure_pair(fw: dict[str, Any], x: np.ndarray, dst_name: str) -> list[dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mib", type=float, default=64, help="source size in MiB (default 64)")
+    parser.add_argument("--batch-mib", type=float, default=4,
+                        help="also cast contiguous sources of this size (a batch that stays in cache) into a "
+                             "reused output (default 4; 0: skip)")
     parser.add_argument("--pairs", default=None, help="comma-separated SRC->DST pairs (default: all six)")
     args = parser.parse_args()
     fw = frameworks()
@@ -196,6 +206,9 @@ def main() -> None:
             x = source(src_name, nbytes, strided, rng)
             rows += measure_pair(fw, x, dst_name)
             del x
+        if args.batch_mib > 0:  # where thread start-up costs show: a few MiB take tens of microseconds
+            x = source(src_name, int(args.batch_mib * (1 << 20)), False, rng)
+            rows += measure_pair(fw, x, dst_name, size=f", {args.batch_mib:g} MiB", into_only=True)
     _harness.print_rows(
         f"Casts of {args.mib:g} MiB sources, tb threads={tb.num_threads()}, torch threads="
         f"{fw['torch'].get_num_threads()}, target={_ext.active_cast_target()} (ratio = anchor time / tb time)", rows)

@@ -36,7 +36,7 @@ TINY_ARGS: dict[str, list[str]] = {
     "bench_arrow": ["--import-sizes", "1000", "--rows", "2000", "--cols", "5", "--parquet-mib", "0.1",
                     "--arrow-mib", "0.5", "--batches", "4"],
     "bench_convert": ["--big-mib", "1"],
-    "bench_cast": ["--mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
+    "bench_cast": ["--mib", "0.0625", "--batch-mib", "0.0625", "--pairs", "float64->float32,float32->bfloat16"],
     "bench_io_csv": ["--rows", "2000", "--cols", "8", "--loadtxt-rows", "500"],
     "bench_io_npy": ["--size", "2", "--npz-size", "0.25"],
     "bench_images": ["--images", "24", "--batch", "4", "--decode-files", "4"],
