@@ -397,19 +397,24 @@ void stream_copy(std::byte* dst, const std::byte* src, std::size_t n) { std::mem
 void stream_fence() {}
 #endif
 
-// Converts one run. Contiguous runs go straight to the kernel; strided ones are gathered into an
+// Converts one run. Contiguous runs go straight to the kernel, and so do runs of every second
+// element where the pair has a fused kernel for them; other strided runs are gathered into an
 // L1-resident block (with the vectorised gather of the active instruction set, so no pair falls
 // to a per-element loop), converted by the contiguous kernel, and scattered, so the copy and the
-// cast remain one pass. With `stream`, dense output goes through an L1 block and non-temporal
+// cast remain one pass over memory. With `stream`, dense output goes through an L1 block and non-temporal
 // stores.
-void cast_run(detail::cast_kernel kernel, detail::gather_kernel gather, std::size_t src_size, std::size_t dst_size,
-              const std::byte* s, std::int64_t src_step, std::byte* d, std::int64_t dst_step, std::int64_t n,
-              bool stream) {
+void cast_run(detail::cast_kernel kernel, detail::cast_kernel every_other, detail::gather_kernel gather,
+              std::size_t src_size, std::size_t dst_size, const std::byte* s, std::int64_t src_step, std::byte* d,
+              std::int64_t dst_step, std::int64_t n, bool stream) {
   fp_env_guard guard;
-  const bool src_dense = src_step == static_cast<std::int64_t>(src_size);
+  bool gather_first = src_step != static_cast<std::int64_t>(src_size);
   const bool dst_dense = dst_step == static_cast<std::int64_t>(dst_size);
   stream = stream && dst_dense;
-  if (src_dense && dst_dense && !stream) {
+  if (every_other && src_step == 2 * static_cast<std::int64_t>(src_size)) {  // x[..., ::2]: one fused pass
+    kernel = every_other;
+    gather_first = false;
+  }
+  if (!gather_first && dst_dense && !stream) {
     kernel(s, d, n);
     return;
   }
@@ -418,7 +423,7 @@ void cast_run(detail::cast_kernel kernel, detail::gather_kernel gather, std::siz
   for (std::int64_t i = 0; i < n; i += block_elems) {
     const std::int64_t m = std::min(block_elems, n - i);
     const std::byte* from = s + i * src_step;
-    if (!src_dense) {
+    if (gather_first) {
       gather(from, src_step, src_block, m);
       from = src_block;
     }
@@ -487,14 +492,15 @@ void cast_into(const tensor& src, const tensor& dst, const cast_options& options
   }
   const detail::cast_kernel_table& table = detail::active_cast_kernels();
   const detail::cast_kernel kernel = table.get(src.dtype(), dst.dtype());
+  const detail::cast_kernel every_other = table.get_every_other(src.dtype(), dst.dtype());
   const detail::gather_kernel gather = table.gather(src.itemsize());
   const auto layout = detail::make_row_layout(src, dst);
   const std::size_t src_size = src.itemsize(), dst_size = dst.itemsize();
   const bool stream = dst.nbytes() >= stream_threshold;
   detail::for_each_row(layout, static_cast<const std::byte*>(src.data()), static_cast<std::byte*>(dst.data()),
                        src.nbytes() + dst.nbytes(), [&](const std::byte* s, std::byte* d, std::int64_t n) {
-                         cast_run(kernel, gather, src_size, dst_size, s, layout.src_step, d, layout.dst_step, n,
-                                  stream);
+                         cast_run(kernel, every_other, gather, src_size, dst_size, s, layout.src_step, d,
+                                  layout.dst_step, n, stream);
                        });
 }
 

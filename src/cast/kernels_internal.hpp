@@ -24,9 +24,16 @@ inline constexpr int gather_sizes = 5;
 /// element size.
 struct cast_kernel_table {
   cast_kernel kernels[dtype_count][dtype_count];
+  /// Kernels that read every second element of `src` (x[..., ::2], the most common strided view)
+  /// and write `n` dense elements: one fused pass where the gather + kernel path makes three.
+  /// Null for the pairs whose contiguous kernel is hand-written (the strided driver then gathers).
+  cast_kernel every_other[dtype_count][dtype_count];
   gather_kernel gathers[gather_sizes];  // indexed by log2 of the element size
   cast_kernel get(dtype from, dtype to) const noexcept {
     return kernels[static_cast<int>(from)][static_cast<int>(to)];
+  }
+  cast_kernel get_every_other(dtype from, dtype to) const noexcept {
+    return every_other[static_cast<int>(from)][static_cast<int>(to)];
   }
   /// The gather for elements of `itemsize` bytes (a power of two up to 16).
   gather_kernel gather(std::size_t itemsize) const noexcept { return gathers[__builtin_ctzll(itemsize)]; }

@@ -443,7 +443,8 @@ TEST(CastStrided, AnyStridesEqualContiguous) {
   tb::set_num_threads(0);
 }
 
-// Strided sources are gathered into an L1 tile by each target's vectorised gather (compile-time
+// Strided sources are read by each pair's fused every-second-element kernel (step 2, where the
+// pair has one) or gathered into an L1 tile by each target's vectorised gather (compile-time
 // steps of 2, 3, 4 and -1 elements, any other step in a loop); the result must be bit-identical to
 // casting the contiguous copy, for every pair, on every target, across tile boundaries and tails.
 TEST(CastStrided, EveryPairEveryStepEqualsContiguous) {
