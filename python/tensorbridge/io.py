@@ -145,7 +145,8 @@ def load(
             ``secret``, ``token``, ``endpoint_url``, ``region``, ``anon``, ``profile``,
             ``part_size``, ``concurrency``, retries: see :func:`tensorbridge.storage_options_of`).
             A remote ``.npy`` is read with one small request for its header, then parallel
-            ranged requests straight into the tensor's buffer.
+            ranged requests straight into the tensor's buffer; a remote ``.npz`` reads its tail
+            (end records and directory) on opening, and each member's bytes when accessed.
 
     Returns:
         A :class:`Tensor` for a ``.npy`` file (C order: contiguous; Fortran order: a transposed

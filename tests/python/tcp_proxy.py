@@ -1,6 +1,7 @@
 """A loopback TCP proxy in front of the test S3 server that misbehaves on purpose: answers the
 first connections with ``503 SlowDown`` or drops them, or cuts every connection (and stops
-listening) once a number of response bytes went through, like a server that dies mid-read."""
+listening) once a number of response bytes went through, like a server that dies mid-read. It
+counts the response bytes it forwards (``response_bytes``: what a client fetched)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class FaultyProxy:
         self.connections = 0
         self.failed = 0
         self.sent = 0
+        self.response_bytes = 0  # bytes forwarded from the server to clients (headers included)
         self._lock = threading.Lock()
         self._socks: list[socket.socket] = []
         self._listener = socket.socket()
@@ -69,12 +71,15 @@ class FaultyProxy:
             return
         with self._lock:
             self._socks.append(server)
-        threading.Thread(target=self._pipe, args=(client, server, self.count_requests), daemon=True).start()
-        self._pipe(server, client, not self.count_requests)
+        threading.Thread(target=self._pipe, args=(client, server, self.count_requests, False), daemon=True).start()
+        self._pipe(server, client, not self.count_requests, True)
 
-    def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, counted: bool, response: bool) -> None:
         try:
             while data := src.recv(65536):
+                if response:
+                    with self._lock:
+                        self.response_bytes += len(data)
                 if counted and self.cut_after is not None:
                     with self._lock:
                         room = self.cut_after - self.sent

@@ -29,10 +29,6 @@
 
 namespace tb {
 
-namespace detail {
-class file_handle;
-}  // namespace detail
-
 /// Receives bytes as a writer produces them, in order, in pieces of any size.
 using byte_sink = std::function<void(std::span<const std::byte>)>;
 
@@ -134,19 +130,23 @@ struct npz_member {
   bool compressed = false;         ///< deflated (true) or stored (false)
   std::uint64_t compressed_size = 0;    ///< bytes in the archive
   std::uint64_t uncompressed_size = 0;  ///< bytes of the `.npy` content
-  std::uint64_t data_offset = 0;   ///< byte offset of the member's data in the archive file
+  /// Byte offset of the member's local header in the archive (its data follows the header's name
+  /// and extra field: `npz_reader::data_offset`).
+  std::uint64_t local_header_offset = 0;
   std::uint32_t crc32 = 0;         ///< CRC-32 of the uncompressed content
 };
 
 /// An open `.npz` archive whose members are read one at a time, on demand (like NumPy's NpzFile).
-/// Opening reads only the zip central directory.
+/// Opening reads only the zip end records and central directory (for a remote archive: one ranged
+/// request for its tail, and one for the directory if it does not lie there); a member costs its
+/// local header and its own bytes, nothing of the other members.
 class npz_reader {
  public:
-  /// Opens `path` and reads its directory. Throws `tb::error` (io) if it cannot be opened and
-  /// (format) if it is not a well-formed zip archive.
+  /// Opens `path` (local, or remote through `options.storage`) and reads its directory. Throws
+  /// `tb::error` (io) if it cannot be opened and (format) if it is not a well-formed zip archive.
   explicit npz_reader(const std::string& path, const npy_load_options& options = {});
-  /// Reads the directory of the archive in the already open `file` (taken over).
-  npz_reader(detail::file_handle file, const npy_load_options& options);
+  /// Reads the directory of the archive `source` (taken over).
+  npz_reader(std::unique_ptr<byte_source> source, const npy_load_options& options);
   ~npz_reader();
   npz_reader(npz_reader&&) noexcept;
   npz_reader& operator=(npz_reader&&) noexcept;
@@ -161,11 +161,14 @@ class npz_reader {
   bool contains(const std::string& key) const noexcept;
   /// Reads the header of member `key`.
   npy_header header(const std::string& key) const;
+  /// The byte offset in the archive where member `key`'s data (its `.npy`, maybe deflated)
+  /// starts, read from its local header.
+  std::uint64_t data_offset(const std::string& key) const;
   /// Reads member `key` (only that member). Throws `tb::error` (value) for an unknown key.
   tensor load(const std::string& key) const;
   /// Reads a structured member `key` as columns (see `load_npy_columns`).
   std::vector<named_column> load_columns(const std::string& key) const;
-  /// Closes the file; tensors already read (even memory-mapped ones) stay valid.
+  /// Closes the file (or connection); tensors already read (even memory-mapped ones) stay valid.
   void close() noexcept;
 
  private:

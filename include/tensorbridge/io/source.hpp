@@ -141,6 +141,8 @@ class byte_source {
   virtual const std::string& where() const = 0;
   /// The version tag (S3 ETag), empty for local and memory sources.
   virtual std::string etag() const { return {}; }
+  /// The open descriptor of a local file source (readers may memory-map it), else -1.
+  virtual int fd() const noexcept { return -1; }
 };
 
 /// Opens `path`: a local file (read with pread), or a remote object (`is_remote_path`) through

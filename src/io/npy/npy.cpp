@@ -75,33 +75,33 @@ std::vector<named_column> npy_columns(const npy_header& header, std::shared_ptr<
   return columns_from_records(records, fields);
 }
 
-npy_header read_npy_region_header(int fd, std::uint64_t offset, std::uint64_t size, std::string_view where,
-                                  const npy_load_options& options) {
+npy_header read_npy_region_header(byte_source& source, std::uint64_t offset, std::uint64_t size,
+                                  std::string_view where, const npy_load_options& options) {
   options.validate();
   // One small read covers the header of nearly every file; only long headers need a second.
   std::vector<std::byte> head(static_cast<std::size_t>(std::min<std::uint64_t>(size, 4096)));
-  pread_exact(fd, head.data(), head.size(), offset, where);
+  source.read_at(head.data(), head.size(), offset);
   std::size_t total = npy_header_size(head, size, where, options);
   if (total > head.size()) {
     std::size_t have = head.size();
     head.resize(total);
-    pread_exact(fd, head.data() + have, total - have, offset + have, where);
+    source.read_at(head.data() + have, total - have, offset + have);
   }
   return parse_npy_header(std::span<const std::byte>(head.data(), total), size, where, options);
 }
 
-npy_region_data read_npy_region(int fd, std::uint64_t offset, const npy_header& header, std::string_view where,
-                                const npy_load_options& options) {
+npy_region_data read_npy_region(byte_source& source, std::uint64_t offset, const npy_header& header,
+                                std::string_view where, const npy_load_options& options) {
   npy_region_data out;
   out.header = header;
   std::uint64_t start = offset + out.header.data_offset;
   std::uint64_t n = out.header.data_nbytes;
-  if (options.mmap) {
-    out.storage = map_region(fd, start, n, options.copy_on_write, where);
+  if (options.mmap && source.fd() >= 0) {
+    out.storage = map_region(source.fd(), start, n, options.copy_on_write, where);
     out.read_only = !options.copy_on_write;
   } else {
     out.storage = storage::allocate(static_cast<std::size_t>(n));
-    pread_exact(fd, out.storage->data(), static_cast<std::size_t>(n), start, where);
+    source.read_at(out.storage->data(), static_cast<std::size_t>(n), start);
   }
   return out;
 }
@@ -132,33 +132,28 @@ std::uint64_t write_npy(const tensor& t, const npy_save_options& options,
 }  // namespace detail
 
 npy_header read_npy_header(const std::string& path, const npy_load_options& options) {
-  if (is_remote_path(path)) return detail::read_npy_source_header(*open_source(path, options.storage), options);
-  auto file = detail::file_handle::open_read(path);
-  return detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
+  auto source = open_source(path, options.storage);
+  return detail::read_npy_region_header(*source, 0, source->size(), source->where(), options);
 }
 
 tensor load_npy(const std::string& path, const npy_load_options& options) {
-  if (is_remote_path(path)) {
-    auto columns = load_npy_or_npz(path, options).columns;
-    if (columns.size() != 1 || !columns[0].name.empty()) fail(error_kind::format, path, ": not a plain .npy array");
-    return columns[0].values;
-  }
-  auto file = detail::file_handle::open_read(path);
-  auto header = detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
-  detail::reject_structured(header, path);
-  auto region = detail::read_npy_region(file.fd(), 0, header, path, options);
+  auto source = open_source(path, options.storage);
+  const std::string& where = source->where();
+  auto header = detail::read_npy_region_header(*source, 0, source->size(), where, options);
+  detail::reject_structured(header, where);
+  auto region = detail::read_npy_region(*source, 0, header, where, options);
   return detail::finish_npy_tensor(
       detail::npy_view(region.header, std::move(region.storage), region.data_offset, region.read_only), region.header,
-      options, path);
+      options, where);
 }
 
 std::vector<named_column> load_npy_columns(const std::string& path, const npy_load_options& options) {
-  if (is_remote_path(path)) return load_npy_or_npz(path, options).columns;
-  auto file = detail::file_handle::open_read(path);
-  auto header = detail::read_npy_region_header(file.fd(), 0, file.size(), path, options);
-  auto region = detail::read_npy_region(file.fd(), 0, header, path, options);
+  auto source = open_source(path, options.storage);
+  const std::string& where = source->where();
+  auto header = detail::read_npy_region_header(*source, 0, source->size(), where, options);
+  auto region = detail::read_npy_region(*source, 0, header, where, options);
   return detail::npy_columns(region.header, std::move(region.storage), region.data_offset, region.read_only, options,
-                             path);
+                             where);
 }
 
 void save_npy(const std::string& path, const tensor& t, const npy_save_options& options) {

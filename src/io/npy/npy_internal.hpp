@@ -60,13 +60,15 @@ struct npy_region_data {
   std::uint64_t data_offset = 0;  // bytes from storage->data() to the first element
   bool read_only = false;
 };
-/// Reads the header of the .npy held in the file region [offset, offset + size) of `fd`.
-npy_header read_npy_region_header(int fd, std::uint64_t offset, std::uint64_t size, std::string_view where,
-                                  const npy_load_options& options);
-/// Reads the data of that .npy (whose header is `header`), either with pread (in parallel) into
-/// an aligned buffer or by mapping it.
-npy_region_data read_npy_region(int fd, std::uint64_t offset, const npy_header& header, std::string_view where,
-                                const npy_load_options& options);
+/// Reads the header of the .npy held in the region [offset, offset + size) of `source` (one small
+/// read; a second one only for a header longer than 4 KiB).
+npy_header read_npy_region_header(byte_source& source, std::uint64_t offset, std::uint64_t size,
+                                  std::string_view where, const npy_load_options& options);
+/// Reads the data of that .npy (whose header is `header`) into an aligned buffer (in parallel:
+/// pread for files, ranged requests for remote objects), or maps it when `options.mmap` and the
+/// source is a local file.
+npy_region_data read_npy_region(byte_source& source, std::uint64_t offset, const npy_header& header,
+                                std::string_view where, const npy_load_options& options);
 
 /// Writes the .npy form of `t` through `sink(bytes)` calls (header, then data in large pieces),
 /// without copying C- or Fortran-contiguous data. Returns the total byte count.

@@ -1,67 +1,92 @@
 #include <algorithm>
+#include <mutex>
 #include <set>
 
 #include "io/file_internal.hpp"
 #include "io/npy/npy_internal.hpp"
 #include "io/npy/remote_internal.hpp"
 #include "io/npy/zip_internal.hpp"
+#include "io/source/local_internal.hpp"
 
 namespace tb {
 
 struct npz_reader::impl {
-  detail::file_handle file;
+  std::unique_ptr<byte_source> source;
   std::string path;
   npy_load_options options;
   std::vector<npz_member> members;
+  std::vector<detail::zip_entry> entries;  // same order as `members`
+  // Data offsets, learned from each member's local header the first time it is read.
+  mutable std::mutex located_mutex;
+  mutable std::vector<std::uint64_t> located;  // 0: not yet
 
-  const npz_member& find(const std::string& key) const {
-    for (const auto& m : members)
-      if (m.key == key || m.member_name == key) return m;
+  std::size_t find(const std::string& key) const {
+    for (std::size_t i = 0; i < members.size(); ++i)
+      if (members[i].key == key || members[i].member_name == key) return i;
     std::string names;
     for (const auto& m : members) names += (names.empty() ? "'" : ", '") + m.key + "'";
     fail(error_kind::value, path, ": no array named '", key, "' in the archive; it holds ",
          names.empty() ? std::string("no arrays") : names);
   }
 
-  int fd() const {
-    if (file.fd() < 0) fail(error_kind::value, path, ": the npz archive is closed");
-    return file.fd();
+  byte_source& src() const {
+    if (!source) fail(error_kind::value, path, ": the npz archive is closed");
+    return *source;
+  }
+
+  // The member's directory entry with its data located.
+  detail::zip_entry entry(std::size_t i) const {
+    detail::zip_entry e = entries[i];
+    {
+      std::lock_guard lock(located_mutex);
+      e.data_offset = located[i];
+    }
+    if (e.data_offset == 0) {
+      e.data_offset = detail::locate_member_data(src(), e, path);
+      std::lock_guard lock(located_mutex);
+      located[i] = e.data_offset;
+    }
+    return e;
   }
 
   std::string where(const npz_member& m) const { return path + ":" + m.member_name; }
 
+  bool mapped() const { return options.mmap && src().fd() >= 0; }
+
   // The CRC-32 of a stored member covers the whole .npy. Data just read is checked in memory,
   // before anything (a byte swap) can change it; the header and any bytes after the data are
-  // read again from the file (small). A mapped member is checked by reading the file, not by
-  // touching the map, whose pages would fault if the file shrank meanwhile.
-  void verify_stored(const npz_member& m, const detail::npy_region_data& region, std::string_view at) const {
+  // read again (small). A mapped member is checked by reading the file, not by touching the map,
+  // whose pages would fault if the file shrank meanwhile.
+  void verify_stored(const detail::zip_entry& e, const detail::npy_region_data& region, std::string_view at) const {
     std::uint32_t crc;
-    if (options.mmap) {
-      crc = detail::crc32_file_range(fd(), m.data_offset, m.uncompressed_size, 0, at);
+    if (mapped()) {
+      crc = detail::crc32_source_range(src(), e.data_offset, e.uncompressed_size, 0, at);
     } else {
       const std::uint64_t head = region.header.data_offset, data = region.header.data_nbytes;
-      crc = detail::crc32_file_range(fd(), m.data_offset, head, 0, at);
+      crc = detail::crc32_source_range(src(), e.data_offset, head, 0, at);
       crc = detail::crc32_update(crc, {region.storage->data() + region.data_offset, static_cast<std::size_t>(data)});
-      crc = detail::crc32_file_range(fd(), m.data_offset + head + data, m.uncompressed_size - head - data, crc, at);
+      crc = detail::crc32_source_range(src(), e.data_offset + head + data, e.uncompressed_size - head - data, crc, at);
     }
-    detail::zip_entry e{m.member_name, 0, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
     detail::check_member_crc(e, crc, at);
   }
 
   // The member's .npy as (header, storage + data offset): stored members are read or mapped in
   // place; deflated ones are inflated whole into one aligned buffer, header included, so the
-  // data sits at the header's (64-byte aligned) offset in it.
-  detail::npy_region_data read(const npz_member& m) const {
+  // data sits at the header's (64-byte aligned) offset in it. `plain` refuses a structured
+  // member (before reading its data when it is stored).
+  detail::npy_region_data read(std::size_t i, bool plain) const {
+    const npz_member& m = members[i];
+    const detail::zip_entry e = entry(i);
     std::string at = where(m);
     if (!m.compressed) {
-      auto header = detail::read_npy_region_header(fd(), m.data_offset, m.uncompressed_size, at, options);
-      auto region = detail::read_npy_region(fd(), m.data_offset, header, at, options);
-      if (options.verify_crc) verify_stored(m, region, at);
+      auto header = detail::read_npy_region_header(src(), e.data_offset, m.uncompressed_size, at, options);
+      if (plain) detail::reject_structured(header, at);
+      auto region = detail::read_npy_region(src(), e.data_offset, header, at, options);
+      if (options.verify_crc) verify_stored(e, region, at);
       return region;
     }
     auto buffer = storage::allocate(static_cast<std::size_t>(m.uncompressed_size));
-    detail::zip_entry e{m.member_name, 8, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
-    detail::inflate_member(fd(), e, buffer->data(), at, options.verify_crc);
+    detail::inflate_member(src(), e, buffer->data(), at, options.verify_crc);
     std::span<const std::byte> bytes(buffer->data(), static_cast<std::size_t>(m.uncompressed_size));
     std::size_t total = detail::npy_header_size(bytes.first(std::min<std::size_t>(bytes.size(), detail::npy_min_prefix)),
                                                 m.uncompressed_size, at, options);
@@ -74,19 +99,19 @@ struct npz_reader::impl {
 };
 
 npz_reader::npz_reader(const std::string& path, const npy_load_options& options)
-    : npz_reader((options.validate(), is_remote_path(path) ? detail::fetch_remote_file(path, options.storage)
-                                                            : detail::file_handle::open_read(path)),
-                 options) {}
+    : npz_reader((options.validate(), open_source(path, options.storage)), options) {}
 
-npz_reader::npz_reader(detail::file_handle file, const npy_load_options& options) : impl_(std::make_unique<impl>()) {
+npz_reader::npz_reader(std::unique_ptr<byte_source> source, const npy_load_options& options)
+    : impl_(std::make_unique<impl>()) {
   options.validate();
-  const std::string path = file.path();
+  const std::string path = source->where();
   impl_->path = path;
   impl_->options = options;
-  impl_->file = std::move(file);
-  auto entries = detail::read_zip_directory(impl_->file.fd(), impl_->file.size(), path);
+  impl_->source = std::move(source);
+  impl_->entries = detail::read_zip_directory(*impl_->source, path);
+  impl_->located.assign(impl_->entries.size(), 0);
   std::set<std::string> seen;
-  for (auto& e : entries) {
+  for (const auto& e : impl_->entries) {
     npz_member m;
     m.member_name = e.name;
     // np.savez names members "<key>.npy"; anything else keeps its full name as its key.
@@ -94,7 +119,7 @@ npz_reader::npz_reader(detail::file_handle file, const npy_load_options& options
     m.compressed = e.method == 8;
     m.compressed_size = e.compressed_size;
     m.uncompressed_size = e.uncompressed_size;
-    m.data_offset = e.data_offset;
+    m.local_header_offset = e.local_header_offset;
     m.crc32 = e.crc32;
     if (!seen.insert(m.key).second)
       fail(error_kind::format, path, ": the archive holds two members named '", m.key, "'");
@@ -121,44 +146,44 @@ bool npz_reader::contains(const std::string& key) const noexcept {
                      [&](const npz_member& m) { return m.key == key || m.member_name == key; });
 }
 
+std::uint64_t npz_reader::data_offset(const std::string& key) const { return impl_->entry(impl_->find(key)).data_offset; }
+
 npy_header npz_reader::header(const std::string& key) const {
-  const npz_member& m = impl_->find(key);
+  const std::size_t i = impl_->find(key);
+  const npz_member& m = impl_->members[i];
+  const detail::zip_entry e = impl_->entry(i);
   std::string at = impl_->where(m);
-  if (!m.compressed)
-    return detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, at, impl_->options);
+  if (!m.compressed) return detail::read_npy_region_header(impl_->src(), e.data_offset, m.uncompressed_size, at, impl_->options);
   // Inflate just enough for the header: the prefix first, then the whole header if it is long.
-  detail::zip_entry e{m.member_name, 8, m.crc32, m.compressed_size, m.uncompressed_size, 0, m.data_offset};
   std::vector<std::byte> head(static_cast<std::size_t>(std::min<std::uint64_t>(m.uncompressed_size, 4096)));
-  detail::inflate_member_prefix(impl_->fd(), e, head.data(), head.size(), at);
+  detail::inflate_member_prefix(impl_->src(), e, head.data(), head.size(), at);
   std::size_t total = detail::npy_header_size(head, m.uncompressed_size, at, impl_->options);
   if (total > head.size()) {
     head.resize(total);
-    detail::inflate_member_prefix(impl_->fd(), e, head.data(), total, at);
+    detail::inflate_member_prefix(impl_->src(), e, head.data(), total, at);
   }
   return detail::parse_npy_header(std::span<const std::byte>(head.data(), total), m.uncompressed_size, at,
                                   impl_->options);
 }
 
 tensor npz_reader::load(const std::string& key) const {
-  const npz_member& m = impl_->find(key);
+  const std::size_t i = impl_->find(key);
+  const npz_member& m = impl_->members[i];
   std::string at = impl_->where(m);
-  if (!m.compressed)
-    detail::reject_structured(
-        detail::read_npy_region_header(impl_->fd(), m.data_offset, m.uncompressed_size, at, impl_->options), at);
-  auto region = impl_->read(m);
+  auto region = impl_->read(i, true);
   return detail::finish_npy_tensor(
       detail::npy_view(region.header, std::move(region.storage), region.data_offset, region.read_only), region.header,
       impl_->options, at);
 }
 
 std::vector<named_column> npz_reader::load_columns(const std::string& key) const {
-  const npz_member& m = impl_->find(key);
-  auto region = impl_->read(m);
+  const std::size_t i = impl_->find(key);
+  auto region = impl_->read(i, false);
   return detail::npy_columns(region.header, std::move(region.storage), region.data_offset, region.read_only,
-                             impl_->options, impl_->where(m));
+                             impl_->options, impl_->where(impl_->members[i]));
 }
 
-void npz_reader::close() noexcept { impl_->file.close(); }
+void npz_reader::close() noexcept { impl_->source.reset(); }
 
 void npz_save_options::validate() const {
   if (compression_level != -1 && (compression_level < 1 || compression_level > 9))
@@ -186,18 +211,18 @@ void write_npz(int fd, const std::string& where, std::span<const std::pair<std::
   zip.finish();
 }
 
-npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& options) {
+npy_or_npz open_npy_or_npz(std::unique_ptr<byte_source> source, const npy_load_options& options) {
   options.validate();
-  const std::string where = file.path();
-  const std::uint64_t size = file.size();
+  const std::string where = source->where();
+  const std::uint64_t size = source->size();
   std::byte magic[6] = {};
   const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(size, sizeof magic));
-  detail::pread_exact(file.fd(), magic, n, 0, where);
+  source->read_at(magic, n, 0);
   const std::string_view head(reinterpret_cast<const char*>(magic), n);
   npy_or_npz out;
   const array_file_kind kind = detect_array_file(std::span<const std::byte>(magic, n));
   if (kind == array_file_kind::npz) {
-    out.archive.emplace(std::move(file), options);
+    out.archive.emplace(std::move(source), options);
     return out;
   }
   if (kind != array_file_kind::npy) {
@@ -206,8 +231,8 @@ npy_or_npz open_npy_or_npz(detail::file_handle file, const npy_load_options& opt
     fail(error_kind::format, where, ": neither a .npy file (magic \\x93NUMPY) nor an .npz archive (zip); it starts with \"",
          shown, "\"", size == 0 ? " (the file is empty)" : "");
   }
-  auto header = detail::read_npy_region_header(file.fd(), 0, size, where, options);
-  auto region = detail::read_npy_region(file.fd(), 0, header, where, options);
+  auto header = detail::read_npy_region_header(*source, 0, size, where, options);
+  auto region = detail::read_npy_region(*source, 0, header, where, options);
   out.end = header.data_offset + header.data_nbytes;
   out.columns = detail::npy_columns(region.header, std::move(region.storage), region.data_offset, region.read_only,
                                     options, where);
@@ -253,14 +278,13 @@ array_file_kind detect_array_file(const std::string& path) {
 
 npy_or_npz load_npy_or_npz(const std::string& path, const npy_load_options& options) {
   options.validate();
-  if (is_remote_path(path)) return detail::load_remote_npy_or_npz(path, options);
-  return open_npy_or_npz(detail::file_handle::open_read(path), options);
+  return open_npy_or_npz(open_source(path, options.storage), options);
 }
 
 npy_or_npz load_npy_or_npz_bytes(std::span<const std::byte> bytes, const std::string& name,
                                  const npy_load_options& options) {
   options.validate();
-  return open_npy_or_npz(detail::file_handle::from_bytes(bytes, name), options);
+  return open_npy_or_npz(detail::file_source_of(detail::file_handle::from_bytes(bytes, name)), options);
 }
 
 }  // namespace tb

@@ -59,11 +59,22 @@ class reader {
        "; the .npz file is damaged or not a zip archive");
 }
 
-std::vector<std::byte> read_bytes(int fd, std::uint64_t offset, std::size_t n, std::string_view where) {
-  std::vector<std::byte> v(n);
-  pread_exact(fd, v.data(), n, offset, where);
-  return v;
-}
+// The archive's tail (read once at opening); reads that fall inside it cost no request.
+struct tail_cache {
+  byte_source& source;
+  std::vector<std::byte> bytes;
+  std::uint64_t start = 0;
+
+  std::vector<std::byte> read(std::uint64_t offset, std::size_t n) const {
+    std::vector<std::byte> v(n);
+    if (offset >= start && offset - start <= bytes.size() && n <= bytes.size() - (offset - start)) {
+      if (n != 0) std::memcpy(v.data(), bytes.data() + (offset - start), n);
+    } else {
+      source.read_at(v.data(), n, offset);
+    }
+    return v;
+  }
+};
 
 struct end_record {
   std::uint64_t entries = 0;
@@ -72,13 +83,17 @@ struct end_record {
   std::uint64_t position = 0;  // where the directory must end (the first end record)
 };
 
-end_record find_end(int fd, std::uint64_t file_size, std::string_view where) {
+end_record find_end(tail_cache& cache, std::uint64_t file_size, std::string_view where) {
   if (file_size < end_size)
     fail(error_kind::format, where, ": not a zip archive (", file_size, " bytes, fewer than the 22-byte end record)");
   // The end record sits in the last 22 + 65535 (longest comment) bytes.
   std::size_t tail_size = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, end_size + 65535));
   std::uint64_t tail_start = file_size - tail_size;
-  auto tail = read_bytes(fd, tail_start, tail_size, where);
+  cache.bytes.resize(tail_size);
+  cache.start = tail_start;
+  cache.source.read_at(cache.bytes.data(), tail_size, tail_start);
+  const std::vector<std::byte>& tail = cache.bytes;
+  auto read_bytes = [&](std::uint64_t offset, std::size_t n) { return cache.read(offset, n); };
   reader r(tail, tail_start, where, "end of central directory record");
   std::size_t at = tail_size - end_size + 1;
   while (at-- > 0) {
@@ -94,13 +109,13 @@ end_record find_end(int fd, std::uint64_t file_size, std::string_view where) {
     if (zip64 || e.position >= locator64_size) {
       // A zip64 locator just before the end record overrides the 16/32-bit fields.
       if (e.position >= locator64_size) {
-        auto loc = read_bytes(fd, e.position - locator64_size, locator64_size, where);
+        auto loc = read_bytes(e.position - locator64_size, locator64_size);
         reader lr(loc, e.position - locator64_size, where, "zip64 end locator");
         if (lr.u32(0) == sig_locator64) {
           std::uint64_t end64_offset = lr.u64(8);
           if (end64_offset > e.position - locator64_size || e.position - locator64_size - end64_offset < end64_size)
             corrupt(where, e.position - locator64_size, "the zip64 locator points past the end of the file");
-          auto rec = read_bytes(fd, end64_offset, end64_size, where);
+          auto rec = read_bytes(end64_offset, end64_size);
           reader er(rec, end64_offset, where, "zip64 end record");
           if (er.u32(0) != sig_end64) corrupt(where, end64_offset, "bad zip64 end record signature");
           if (er.u32(16) != 0 || er.u32(20) != 0) corrupt(where, end64_offset, "multi-disk archives are not supported");
@@ -147,13 +162,14 @@ void apply_zip64_extra(std::span<const std::byte> extra, std::uint64_t extra_off
 
 }  // namespace
 
-std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::string_view where) {
-  end_record end = find_end(fd, file_size, where);
+std::vector<zip_entry> read_zip_directory(byte_source& source, std::string_view where) {
+  tail_cache tail{source, {}, 0};
+  end_record end = find_end(tail, source.size(), where);
   if (end.cd_offset > end.position || end.cd_size > end.position - end.cd_offset)
     corrupt(where, end.position, "the central directory offset/size point past the end record");
   if (end.entries > end.cd_size / central_size)
     corrupt(where, end.position, "the entry count does not fit in the central directory");
-  auto cd = read_bytes(fd, end.cd_offset, static_cast<std::size_t>(end.cd_size), where);
+  auto cd = tail.read(end.cd_offset, static_cast<std::size_t>(end.cd_size));
   reader r(cd, end.cd_offset, where, "central directory");
   std::vector<zip_entry> entries;
   entries.reserve(static_cast<std::size_t>(end.entries));
@@ -189,28 +205,34 @@ std::vector<zip_entry> read_zip_directory(int fd, std::uint64_t file_size, std::
     if (e.method == 8 && e.uncompressed_size / max_deflate_ratio > e.compressed_size + 1)
       corrupt(where, here, detail::cat("member '", e.name, "' claims to inflate ", e.compressed_size, " bytes to ",
                                        e.uncompressed_size, ", more than deflate can expand (a zip bomb, or lying sizes)"));
-    // The local header repeats the name and may carry a different extra field: the data starts
-    // after both, so it must be read.
     if (e.local_header_offset > end.cd_offset || end.cd_offset - e.local_header_offset < local_size)
       corrupt(where, here, detail::cat("member '", e.name, "' has a local header offset past the data area"));
-    auto local = read_bytes(fd, e.local_header_offset, local_size, where);
-    reader lr(local, e.local_header_offset, where, "local header");
-    if (lr.u32(0) != sig_local) corrupt(where, e.local_header_offset, "bad local header signature");
-    e.data_offset = e.local_header_offset + local_size + lr.u16(26) + lr.u16(28);
-    if (e.data_offset > end.cd_offset || e.compressed_size > end.cd_offset - e.data_offset)
-      corrupt(where, e.local_header_offset,
-              detail::cat("member '", e.name, "' (", e.compressed_size, " bytes) runs past the data area"));
+    e.data_end = end.cd_offset;
     entries.push_back(std::move(e));
     at += central_size + name_len + extra_len + comment_len;
   }
   return entries;
 }
 
+std::uint64_t locate_member_data(byte_source& source, const zip_entry& e, std::string_view where) {
+  // The local header repeats the name and may carry a different extra field: the data starts
+  // after both, so it must be read.
+  std::byte local[local_size];
+  source.read_at(local, local_size, e.local_header_offset);
+  reader lr(local, e.local_header_offset, where, "local header");
+  if (lr.u32(0) != sig_local) corrupt(where, e.local_header_offset, "bad local header signature");
+  const std::uint64_t data_offset = e.local_header_offset + local_size + lr.u16(26) + lr.u16(28);
+  if (data_offset > e.data_end || e.compressed_size > e.data_end - data_offset)
+    corrupt(where, e.local_header_offset,
+            detail::cat("member '", e.name, "' (", e.compressed_size, " bytes) runs past the data area"));
+  return data_offset;
+}
+
 namespace {
 
 // Inflates until `limit` bytes are out; with `limit` == the declared size it also checks the
 // stream's end and CRC.
-void inflate_into(int fd, const zip_entry& entry, std::byte* out, std::uint64_t limit, std::string_view where,
+void inflate_into(byte_source& source, const zip_entry& entry, std::byte* out, std::uint64_t limit, std::string_view where,
                   bool check_crc) {
   const bool whole = limit == entry.uncompressed_size;
   z_stream z{};
@@ -230,7 +252,7 @@ void inflate_into(int fd, const zip_entry& entry, std::byte* out, std::uint64_t 
   while (!done && (whole || produced < limit)) {
     if (z.avail_in == 0 && consumed < entry.compressed_size) {
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(input.size(), entry.compressed_size - consumed));
-      pread_exact(fd, input.data(), n, entry.data_offset + consumed, where);
+      source.read_at(input.data(), n, entry.data_offset + consumed);
       consumed += n;
       z.next_in = reinterpret_cast<Bytef*>(input.data());
       z.avail_in = static_cast<uInt>(n);
@@ -276,12 +298,14 @@ void inflate_into(int fd, const zip_entry& entry, std::byte* out, std::uint64_t 
 
 }  // namespace
 
-void inflate_member(int fd, const zip_entry& entry, std::byte* out, std::string_view where, bool check_crc) {
-  inflate_into(fd, entry, out, entry.uncompressed_size, where, check_crc);
+void inflate_member(byte_source& source, const zip_entry& entry, std::byte* out, std::string_view where,
+                    bool check_crc) {
+  inflate_into(source, entry, out, entry.uncompressed_size, where, check_crc);
 }
 
-void inflate_member_prefix(int fd, const zip_entry& entry, std::byte* out, std::size_t n, std::string_view where) {
-  inflate_into(fd, entry, out, std::min<std::uint64_t>(n, entry.uncompressed_size), where, false);
+void inflate_member_prefix(byte_source& source, const zip_entry& entry, std::byte* out, std::size_t n,
+                           std::string_view where) {
+  inflate_into(source, entry, out, std::min<std::uint64_t>(n, entry.uncompressed_size), where, false);
 }
 
 namespace {
@@ -319,11 +343,11 @@ std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::byte> bytes) 
   });
 }
 
-std::uint32_t crc32_file_range(int fd, std::uint64_t offset, std::uint64_t n, std::uint32_t crc,
-                               std::string_view where) {
+std::uint32_t crc32_source_range(byte_source& source, std::uint64_t offset, std::uint64_t n, std::uint32_t crc,
+                                 std::string_view) {
   return crc32_blocks(crc, n, [&](std::uint64_t i, std::size_t size) {
     std::vector<std::byte> buffer(size);
-    pread_exact(fd, buffer.data(), size, offset + i * crc_block, where);
+    source.read_at(buffer.data(), size, offset + i * crc_block);
     return crc32_of(0, buffer.data(), size);
   });
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/file_internal.hpp"
+#include "io/source/local_internal.hpp"
 #include "io/source/remote_internal.hpp"
 #include "tensorbridge/core/error.hpp"
 #include "tensorbridge/io/source.hpp"
@@ -21,14 +22,14 @@ void check_range(std::uint64_t offset, std::size_t n, std::uint64_t size, const 
 
 class file_source final : public byte_source {
  public:
-  explicit file_source(const std::string& path)
-      : file_(detail::file_handle::open_read(path)), size_(file_.size()) {}
+  explicit file_source(detail::file_handle file) : file_(std::move(file)), size_(file_.size()) {}
   std::uint64_t size() const override { return size_; }
   void read_at(void* out, std::size_t n, std::uint64_t offset) override {
     check_range(offset, n, size_, file_.path());
     detail::pread_exact(file_.fd(), out, n, offset, file_.path());
   }
   const std::string& where() const override { return file_.path(); }
+  int fd() const noexcept override { return file_.fd(); }
 
  private:
   detail::file_handle file_;
@@ -52,9 +53,13 @@ class span_source final : public byte_source {
 
 }  // namespace
 
+std::unique_ptr<byte_source> detail::file_source_of(file_handle file) {
+  return std::make_unique<file_source>(std::move(file));
+}
+
 std::unique_ptr<byte_source> open_source(const std::string& path, const storage_options& options) {
   if (is_remote_path(path)) return detail::open_remote_source(path, options);
-  return std::make_unique<file_source>(path);
+  return detail::file_source_of(detail::file_handle::open_read(path));
 }
 
 std::unique_ptr<byte_source> memory_source(std::span<const std::byte> bytes, std::string where) {

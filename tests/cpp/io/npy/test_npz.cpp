@@ -211,7 +211,7 @@ TEST(Npz, DamagedMembersFailTheirCrcCheckUnlessTheCheckIsOff) {
     std::size_t data;
     {
       tb::npz_reader reader(path);
-      data = static_cast<std::size_t>(reader.members()[0].data_offset + reader.header("a").data_offset);
+      data = static_cast<std::size_t>(reader.data_offset("a") + reader.header("a").data_offset);
     }
     c.apply(l, data);
     write_file(path, l.bytes);
@@ -292,5 +292,61 @@ TEST(Npz, MemberOfAnArchiveTruncatedAfterOpening) {
     EXPECT_EQ(kind, tb::error_kind::io) << msg;
     EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
     write_file(path, whole);
+  }
+}
+
+// Records every read of the archive, to show what opening and reading one member cost.
+class counting_source final : public tb::byte_source {
+ public:
+  explicit counting_source(const std::string& bytes)
+      : bytes_(bytes), inner_(tb::memory_source(std::as_bytes(std::span<const char>(bytes_)), "counted.npz")) {}
+  std::uint64_t size() const override { return inner_->size(); }
+  void read_at(void* out, std::size_t n, std::uint64_t offset) override {
+    reads->push_back({offset, n});
+    inner_->read_at(out, n, offset);
+  }
+  const std::string& where() const override { return inner_->where(); }
+  std::shared_ptr<std::vector<std::pair<std::uint64_t, std::size_t>>> reads =
+      std::make_shared<std::vector<std::pair<std::uint64_t, std::size_t>>>();
+
+ private:
+  std::string bytes_;
+  std::unique_ptr<tb::byte_source> inner_;
+};
+
+std::uint64_t bytes_read(const std::vector<std::pair<std::uint64_t, std::size_t>>& reads) {
+  std::uint64_t n = 0;
+  for (const auto& r : reads) n += r.second;
+  return n;
+}
+
+TEST(Npz, OpeningReadsTheTailAndAMemberOnlyItsOwnBytes) {
+  // Two 2 MB members: opening reads the last 64 KiB (end records + directory); reading "b" reads
+  // its local header, its .npy header and data, and nothing of "a".
+  const std::vector<std::pair<std::string, tb::tensor>> arrays = {
+      {"a", patterned({1 << 18}, tb::dtype::float64, 1)}, {"b", patterned({1 << 18}, tb::dtype::float64, 2)}};
+  for (bool compress : {false, true}) {
+    const std::string path = temp_path("counted.npz");
+    tb::save_npz(path, arrays, {.compress = compress});
+    auto source = std::make_unique<counting_source>(read_file(path));
+    auto reads = source->reads;
+    const std::uint64_t size = source->size();
+    tb::npz_reader reader(std::move(source), {});
+    EXPECT_EQ(reads->size(), 1u) << "compress=" << compress;
+    EXPECT_EQ(bytes_read(*reads), std::min<std::uint64_t>(size, 22 + 65535));
+    const std::uint64_t a_start = reader.members()[0].local_header_offset;
+    const std::uint64_t b_start = reader.members()[1].local_header_offset;
+    reads->clear();
+    EXPECT_TRUE(same_bytes(reader.load("b"), arrays[1].second)) << "compress=" << compress;
+    const std::uint64_t member = reader.members()[1].compressed_size;
+    EXPECT_GE(bytes_read(*reads), member);
+    EXPECT_LE(bytes_read(*reads), member + 3 * 4096 + 64) << "compress=" << compress;
+    for (const auto& [offset, n] : *reads) {
+      EXPECT_GE(offset, b_start) << "a read of " << n << " bytes at " << offset << " before member b";
+      EXPECT_TRUE(offset + n <= a_start || offset >= b_start) << "a read overlaps member a";
+    }
+    reads->clear();
+    EXPECT_TRUE(same_bytes(reader.load("a"), arrays[0].second));
+    EXPECT_EQ(reader.data_offset("b"), b_start + 30 + 5 + 20);  // name "b.npy", zip64 extra
   }
 }
