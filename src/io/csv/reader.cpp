@@ -9,6 +9,8 @@
 #include "core/parallel_internal.hpp"
 #include "io/csv/chunker_internal.hpp"
 #include "io/csv/converter_internal.hpp"
+#include "io/csv/reader_internal.hpp"
+#include "io/csv/streamed_internal.hpp"
 #include "io/decompress_internal.hpp"
 #include "io/file_internal.hpp"
 #include "io/source/stream_internal.hpp"
@@ -55,6 +57,8 @@ struct csv_row_collector {
   }
 };
 
+}  // namespace
+
 [[noreturn]] void fail_no_data(const csv_source& src, bool had_header) {
   if (had_header)
     fail(error_kind::format, src.where, ": the file has a header but no data rows; add rows, or check skiprows/header");
@@ -62,11 +66,15 @@ struct csv_row_collector {
        ": the file is empty (no header and no data rows); check the path, or skiprows/comment if they skip everything");
 }
 
+namespace {
+
 std::string quoted_list(const std::vector<std::string>& names) {
   std::string s;
   for (const auto& n : names) s += (s.empty() ? "\"" : ", \"") + n + "\"";
   return s;
 }
+
+}  // namespace
 
 csv_layout make_layout(const csv_dialect& d, const csv_source& src, const csv_options& options, const char* begin) {
   const char* p = begin;
@@ -170,6 +178,22 @@ std::optional<dtype> matrix_dtype(const csv_layout& layout) {
   return t;
 }
 
+table table_of_matrix(const tensor& matrix, const std::vector<std::string>& names) {
+  const std::int64_t rows = matrix.shape()[0], ncols = matrix.shape()[1];
+  const auto item = static_cast<std::int64_t>(matrix.itemsize());
+  table out;
+  for (std::int64_t j = 0; j < ncols; ++j) {
+    column c;
+    c.name = names[static_cast<std::size_t>(j)];
+    c.values = tensor(matrix.storage(), matrix.dtype(), {rows}, {ncols}, matrix.byte_offset() + j * item);
+    out.add_column(std::move(c));
+  }
+  out.set_matrix(matrix);
+  return out;
+}
+
+namespace {
+
 // Line breaks in [begin, end), plus one for a last row without one: the rows there if none is blank,
 // a comment or quoted across lines.
 std::int64_t count_rows(const char* begin, const char* end, bool last) {
@@ -235,18 +259,11 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
     });
     matrix = std::move(exact);
   }
-  table out;
-  for (std::int64_t j = 0; j < ncols; ++j) {
-    column c;
-    c.name = layout.names[static_cast<std::size_t>(j)];
-    c.values = tensor(matrix.storage(), matrix.dtype(), {rows}, {ncols}, matrix.byte_offset() + j * static_cast<std::int64_t>(sizeof(T)));
-    out.add_column(std::move(c));
-  }
-  out.set_matrix(matrix);
-  return out;
+  return table_of_matrix(matrix, layout.names);
 }
 
-table read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
+table read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
+                   std::vector<std::uint8_t>* saw) {
   const csv_layout& layout = *ctx.layout;
   const std::size_t ncols = layout.names.size();
   const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
@@ -263,6 +280,7 @@ table read_columns(const csv_context& ctx, const csv_options& options, const cha
     for (std::size_t j = 0; j < ncols; ++j) flags[j] |= infer[b].flags[j];
   }
   const std::int64_t rows = first_row[nblocks];
+  if (saw != nullptr) *saw = flags;
 
   std::vector<column> columns(ncols);
   std::vector<csv_column_out> outs(ncols);
@@ -298,13 +316,15 @@ table read_columns(const csv_context& ctx, const csv_options& options, const cha
   return out;
 }
 
-// Reads the rows in [begin, end) of a prepared source.
-table read_range(const csv_context& ctx, const csv_options& options, const char* begin, const char* end) {
+}  // namespace
+
+table read_range(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
+                 std::vector<std::uint8_t>* saw) {
   if (auto t = matrix_dtype(*ctx.layout)) {
     return *t == dtype::float32 ? read_matrix<float>(ctx, options, begin, end)
                                 : read_matrix<double>(ctx, options, begin, end);
   }
-  return read_columns(ctx, options, begin, end);
+  return read_columns(ctx, options, begin, end, saw);
 }
 
 // `options` with the delimiter detected when it is '\0' (pandas' sep=None).
@@ -313,6 +333,8 @@ csv_options with_sep(const csv_source& src, const csv_options& options) {
   if (out.sep == '\0') out.sep = csv_sniff_sep(src, skip_bom(src), options);
   return out;
 }
+
+namespace {
 
 // The end of the first `nrows` rows from `begin` (a row start), or `eof` when nrows is not set.
 const char* rows_end(const csv_dialect& d, const csv_source& src, const char* begin, std::optional<std::int64_t> nrows) {
@@ -339,6 +361,8 @@ table read_all(const csv_source& src, const csv_options& given) {
 
 csv_table read_csv(const std::string& path, const csv_options& options) {
   options.validate();
+  // A remote object parses while it downloads (nrows reads a prefix: whole-file path below).
+  if (is_remote_path(path) && !options.nrows) return detail::read_remote_csv(path, options);
   detail::csv_text text = detail::read_csv_file(path, options);
   return detail::read_all(text.source, options);
 }
