@@ -5,6 +5,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 #include <nanobind/stl/optional.h>
 
@@ -85,9 +86,16 @@ void register_image(nb::module_& m) {
   m.def("dataset_from_files", &dataset::from_files, nb::call_guard<nb::gil_scoped_release>());
   m.def(
       "image_file_info",
-      [](const std::string& path) {
-        const image_info i = read_image_info(read_file_bytes(path), path);
+      [](const std::string& path, const storage_options& storage) {
+        const image_info i = read_image_info(read_file_bytes(path, storage), path);
         return std::pair{i.height, i.width};
+      },
+      nb::call_guard<nb::gil_scoped_release>());
+  m.def(
+      "list_image_folder",
+      [](const std::string& root, const std::vector<std::string>& extensions, const storage_options& storage) {
+        image_folder_listing l = list_image_folder(root, extensions, storage);
+        return std::tuple{std::move(l.class_names), std::move(l.paths), std::move(l.labels)};
       },
       nb::call_guard<nb::gil_scoped_release>());
   m.def("transform_image", [](nb::bytes data, const image_transform& t, std::uint64_t seed, const std::string& name) {

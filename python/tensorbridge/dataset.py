@@ -333,24 +333,28 @@ class Dataset:
 
     @staticmethod
     def from_files(paths: Sequence[Any], labels: Any = None, *, mode: str = "RGB",
-                   max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True) -> Dataset:
+                   max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True,
+                   storage_options: Mapping[str, Any] | None = None) -> Dataset:
         """A data set of image files (JPEG, PNG, WebP): elements ``(image, label)`` (``image`` alone
         without ``labels``), the image an HWC uint8 array as :func:`tensorbridge.read_image` gives
         it, decoded lazily on the pipeline's threads. Image ops mapped on field 0 ("image") fuse
         with the decode; images of different sizes batch only after a size-fixing op
-        (:func:`tensorbridge.ops.resize`, ``center_crop``, ``random_resized_crop``).
+        (:func:`tensorbridge.ops.resize`, ``center_crop``, ``random_resized_crop``). Paths may be
+        ``s3://`` / ``https://`` objects (``storage_options`` as in :func:`tensorbridge.load`),
+        fetched by the worker thread that decodes them.
 
         Example:
             >>> ds = tb.Dataset.from_files(["a.jpg", "b.png"], labels=[0, 1])      # doctest: +SKIP
             >>> ds = ds.shuffle(seed=0).map(tb.ops.resize((64, 64)), on=0).batch(2)  # doctest: +SKIP
         """
         return Dataset._from_images(image_dataset.from_files(paths, labels, mode=mode, max_pixels=max_pixels,
-                                                             dct_scaling=dct_scaling))
+                                                             dct_scaling=dct_scaling, storage_options=storage_options))
 
     @staticmethod
     def from_image_folder(root: Any, *, extensions: Sequence[str] = (".jpg", ".jpeg", ".png", ".webp"),
                           on_error: str = "raise", mode: str = "RGB",
-                          max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True) -> Dataset:
+                          max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True,
+                          storage_options: Mapping[str, Any] | None = None) -> Dataset:
         """A data set of ``(image, label)`` from ``root/<class>/<image>`` (torchvision's
         ``ImageFolder``, Keras' ``image_dataset_from_directory``): classes are the sorted
         subfolder names (``class_names``), labels their int64 indices, files sorted within each
@@ -364,6 +368,10 @@ class Dataset:
         scale by libjpeg's DCT, which is faster and differs from Pillow's resize by about
         0.5 levels on average.
 
+        ``root`` may be an S3 prefix (``s3://bucket/train/``): classes are its sorted sub-prefixes
+        (listed with ListObjectsV2, ``storage_options`` as in :func:`tensorbridge.load`), and the
+        images are fetched by the pipeline's worker threads.
+
         Example:
             >>> ds = tb.Dataset.from_image_folder("photos/train")                  # doctest: +SKIP
             >>> ds.class_names                                                     # doctest: +SKIP
@@ -374,7 +382,8 @@ class Dataset:
         """
         return Dataset._from_images(image_dataset.from_image_folder(root, extensions=extensions, on_error=on_error,
                                                                     mode=mode, max_pixels=max_pixels,
-                                                                    dct_scaling=dct_scaling))
+                                                                    dct_scaling=dct_scaling,
+                                                                    storage_options=storage_options))
 
     @staticmethod
     def _from_images(source: image_dataset.ImageSource) -> Dataset:

@@ -8,7 +8,7 @@ threads, with the image ops mapped onto them (:func:`tensorbridge.ops.random_res
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -17,8 +17,9 @@ import numpy as np
 from . import _ext
 from ._convert import asarray
 from ._paths import fspath
-from .errors import FormatError, InvalidValueError, NotFoundError
+from .errors import FormatError, InvalidValueError
 from .image import DEFAULT_MAX_PIXELS, _options
+from .storage import is_remote_path, storage_options_of
 
 #: The file name endings :meth:`Dataset.from_image_folder` takes by default (any case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -42,63 +43,59 @@ class ImageSource(NamedTuple):
 
 
 def _make(paths: list[str], labels: np.ndarray | None, mode: str, max_pixels: int, dct_scaling: bool,
-          recipe: tuple[Any, ...], info: ImageFolderInfo) -> ImageSource:
+          recipe: tuple[Any, ...], info: ImageFolderInfo, storage: _ext.StorageOptions) -> ImageSource:
     options = _options("from_files", mode, False, max_pixels)
     native_labels = None if labels is None else asarray(labels)._c
-    c = _ext.dataset_from_files(paths, native_labels, options, bool(dct_scaling))
+    c = _ext.dataset_from_files(paths, native_labels, options, bool(dct_scaling), storage)
     return ImageSource(c, ("image", "label") if labels is not None else ("image",), recipe, info)
 
 
+def _storage(storage_options: Mapping[str, Any] | None, path: str) -> tuple[_ext.StorageOptions, dict[str, Any]]:
+    """The C++ storage options of ``path`` and the recipe's keyword for them (none when not given)."""
+    storage = storage_options_of(storage_options, path) if storage_options is not None or is_remote_path(path) \
+        else _ext.StorageOptions()
+    return storage, ({"storage_options": dict(storage_options)} if storage_options is not None else {})
+
+
 def from_files(paths: Sequence[str | os.PathLike[str]], labels: Any = None, *, mode: str = "RGB",
-               max_pixels: int = DEFAULT_MAX_PIXELS, dct_scaling: bool = True) -> ImageSource:
+               max_pixels: int = DEFAULT_MAX_PIXELS, dct_scaling: bool = True,
+               storage_options: Mapping[str, Any] | None = None) -> ImageSource:
     """The source of :meth:`tensorbridge.Dataset.from_files`."""
     files = [fspath(p, "from_files") for p in paths]
     if not files:
         raise InvalidValueError("from_files: no files given; pass a list of image paths")
     y = None if labels is None else np.asarray(labels)
+    storage, extra = _storage(storage_options, files[0])
     recipe = (("from_files", (files,), {"labels": y, "mode": mode, "max_pixels": max_pixels,
-                                        "dct_scaling": dct_scaling}),)
-    return _make(files, y, mode, max_pixels, dct_scaling, recipe, ImageFolderInfo(None))
+                                        "dct_scaling": dct_scaling, **extra}),)
+    return _make(files, y, mode, max_pixels, dct_scaling, recipe, ImageFolderInfo(None), storage)
 
 
 def from_image_folder(root: str | os.PathLike[str], *, extensions: Sequence[str] = IMAGE_EXTENSIONS,
                       on_error: str = "raise", mode: str = "RGB", max_pixels: int = DEFAULT_MAX_PIXELS,
-                      dct_scaling: bool = True) -> ImageSource:
+                      dct_scaling: bool = True, storage_options: Mapping[str, Any] | None = None) -> ImageSource:
     """The source of :meth:`tensorbridge.Dataset.from_image_folder`."""
     top = fspath(root, "from_image_folder")
     if on_error not in ("raise", "skip"):
         raise InvalidValueError(f"from_image_folder: on_error must be 'raise' or 'skip', got {on_error!r}")
-    if not os.path.isdir(top):
-        raise NotFoundError(f"from_image_folder: {top} is not a directory; pass the folder holding one subfolder "
-                            "per class")
-    endings = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
-    classes = sorted(e.name for e in os.scandir(top) if e.is_dir() and not e.name.startswith("."))
-    if not classes:
-        raise NotFoundError(f"from_image_folder: {top} has no class folders; expected one subfolder per class "
-                            "holding its images (root/cat/1.jpg, root/dog/2.jpg, ...)")
+    storage, extra = _storage(storage_options, top)
+    endings = [e.lower() if e.startswith(".") else "." + e.lower() for e in extensions]
+    classes, found, found_labels = _ext.list_image_folder(top, endings, storage)
     paths: list[str] = []
     labels: list[int] = []
     skipped: list[tuple[str, str]] = []
-    for label, name in enumerate(classes):
-        found = []
-        for folder, dirs, files in os.walk(os.path.join(top, name), followlinks=True):
-            dirs.sort()
-            found += [os.path.join(folder, f) for f in sorted(files) if f.lower().endswith(endings)]
-        if not found:
-            raise NotFoundError(f"from_image_folder: class folder {os.path.join(top, name)} has no images ending in "
-                                f"{', '.join(endings)}; add images, remove the folder, or pass extensions=")
-        for path in found:
-            if on_error == "skip":
-                try:
-                    _ext.image_file_info(path)
-                except (FormatError, OSError) as e:
-                    skipped.append((path, str(e)))
-                    continue
-            paths.append(path)
-            labels.append(label)
+    for path, label in zip(found, found_labels):
+        if on_error == "skip":
+            try:
+                _ext.image_file_info(path, storage)
+            except (FormatError, OSError) as e:
+                skipped.append((path, str(e)))
+                continue
+        paths.append(path)
+        labels.append(label)
     if not paths:
         raise FormatError(f"from_image_folder: none of the {len(skipped)} files under {top} is a readable image")
     recipe = (("from_image_folder", (top,), {"extensions": tuple(extensions), "on_error": on_error, "mode": mode,
-                                             "max_pixels": max_pixels, "dct_scaling": dct_scaling}),)
+                                             "max_pixels": max_pixels, "dct_scaling": dct_scaling, **extra}),)
     return _make(paths, np.asarray(labels, dtype=np.int64), mode, max_pixels, dct_scaling, recipe,
-                 ImageFolderInfo(classes, skipped))
+                 ImageFolderInfo(classes, skipped), storage)

@@ -126,10 +126,10 @@ tensor decode_image(std::span<const std::byte> data, const image_decode_options&
   return out;
 }
 
-std::vector<std::byte> read_file_bytes(const std::string& path) {
-  detail::file_handle f = detail::file_handle::open_read(path);
-  std::vector<std::byte> bytes(f.size());
-  if (!bytes.empty()) detail::pread_exact(f.fd(), bytes.data(), bytes.size(), 0, path);
+std::vector<std::byte> read_file_bytes(const std::string& path, const storage_options& storage) {
+  const auto source = open_source(path, storage);
+  std::vector<std::byte> bytes(static_cast<std::size_t>(source->size()));
+  if (!bytes.empty()) source->read_at(bytes.data(), bytes.size(), 0);
   return bytes;
 }
 

@@ -106,7 +106,7 @@ void gather_images(const image_source& source, std::span<const std::int64_t> row
                    std::span<const std::uint64_t> seeds, const tensor& dst) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const std::string& path = source.paths[static_cast<std::size_t>(rows[i])];
-    const std::vector<std::byte> bytes = read_file_bytes(path);
+    const std::vector<std::byte> bytes = read_file_bytes(path, source.storage);
     const auto r = static_cast<std::int64_t>(i);
     transform_image_into(bytes, source.transform, seeds[i], dst.slice(r, r + 1).reshape(source.sample_shape), path);
   }
@@ -115,7 +115,7 @@ void gather_images(const image_source& source, std::span<const std::int64_t> row
 }  // namespace detail
 
 dataset dataset::from_files(std::vector<std::string> paths, std::optional<tensor> labels,
-                            const image_decode_options& options, bool dct_scaling) {
+                            const image_decode_options& options, bool dct_scaling, const storage_options& storage) {
   options.validate();
   if (paths.empty()) fail(error_kind::value, "from_files: no files given; pass a list of image paths");
   const auto n = static_cast<std::int64_t>(paths.size());
@@ -123,7 +123,8 @@ dataset dataset::from_files(std::vector<std::string> paths, std::optional<tensor
     fail(error_kind::value, "from_files: ", n, " files but labels of shape ", labels->describe(),
          "; pass one label per file");
   auto source = std::make_shared<image_source>();
-  const std::vector<std::byte> first = read_file_bytes(paths[0]);
+  source->storage = storage;
+  const std::vector<std::byte> first = read_file_bytes(paths[0], storage);
   const image_info info = read_image_info(first, paths[0]);
   source->first_height = info.height;
   source->first_width = info.width;

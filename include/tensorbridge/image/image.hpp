@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tensorbridge/core/tensor.hpp"
+#include "tensorbridge/io/source.hpp"
 
 namespace tb {
 
@@ -97,7 +98,9 @@ tensor decode_image(std::span<const std::byte> data, const image_decode_options&
 /// with the kinds of every reader (not_found, permission, is_directory, io), naming `path`.
 tensor read_image(const std::string& path, const image_decode_options& options = {});
 
-/// The whole content of the file at `path` (errors as `read_image`).
-std::vector<std::byte> read_file_bytes(const std::string& path);
+/// The whole content of the file at `path` (errors as `read_image`), or of the remote object
+/// `path` (`s3://`, `https://`) reached through `storage` (one request for an object up to 64 KiB,
+/// parallel ranged requests beyond).
+std::vector<std::byte> read_file_bytes(const std::string& path, const storage_options& storage = {});
 
 }  // namespace tb

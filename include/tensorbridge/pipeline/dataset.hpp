@@ -30,19 +30,37 @@
 
 #include "tensorbridge/core/tensor.hpp"
 #include "tensorbridge/image/ops.hpp"
+#include "tensorbridge/io/source.hpp"
 
 namespace tb {
 
 /// A column of image files, decoded when a batch is made (on the worker threads), with the
 /// image ops mapped onto it fused into the decode (`image_transform`).
 struct image_source {
-  std::vector<std::string> paths;  ///< one encoded JPEG/PNG/WebP file per sample
+  std::vector<std::string> paths;  ///< one encoded JPEG/PNG/WebP file (or remote object) per sample
+  storage_options storage;         ///< how to reach remote paths (`s3://`, `https://`)
   image_transform transform;       ///< decode + the image ops folded in so far
   shape_t sample_shape;            ///< the per-sample output shape (the first image's without a size-fixing op)
   std::int64_t first_height = 0;   ///< rows of the first image (sizes the output without a size-fixing op)
   std::int64_t first_width = 0;    ///< columns of the first image
   bool sealed = false;             ///< an op could not be fused: later ops run on batches too
 };
+
+/// The files of an image folder: `root/<class>/<image>`, as `list_image_folder` finds them.
+struct image_folder_listing {
+  std::vector<std::string> class_names;  ///< the class sub-folders (sub-prefixes), sorted
+  std::vector<std::string> paths;        ///< the image files, class by class
+  std::vector<std::int64_t> labels;      ///< each file's class index into `class_names`
+};
+
+/// Lists the image folder `root`: a local folder, or an S3 prefix (`s3://bucket/prefix/`, listed
+/// with ListObjectsV2 through `storage`). Classes are the sorted sub-folder names (not starting
+/// with '.'); a class's files are those whose name ends in one of `extensions` (lower-case, with
+/// the dot; any case matches), in the order `os.walk` gives them (a folder's files, sorted, then
+/// its sub-folders, sorted). Throws `tb::error` (not_found) when there is no class, or a class has
+/// no image.
+image_folder_listing list_image_folder(const std::string& root, const std::vector<std::string>& extensions,
+                                       const storage_options& storage = {});
 
 /// One named column of a data set: a tensor whose first dimension indexes samples.
 struct dataset_field {
@@ -354,8 +372,11 @@ class dataset {
   /// `tb::error` (value) for no paths or a label count that differs, and the errors of
   /// `read_image_info` for the first file. `dct_scaling`: see `image_transform::dct_scaling`
   /// (false makes the fused ops equal the unfused ones within 1 LSB, at some speed).
+  /// Remote paths (`s3://bucket/key`, `https://...`) are fetched through `storage` by the worker
+  /// thread that decodes them (one request per image up to 64 KiB).
   static dataset from_files(std::vector<std::string> paths, std::optional<tensor> labels = std::nullopt,
-                            const image_decode_options& options = {}, bool dct_scaling = true);
+                            const image_decode_options& options = {}, bool dct_scaling = true,
+                            const storage_options& storage = {});
 
   /// Shuffles samples globally each epoch. Only before `batch`. A `random_seed` on a data set
   /// sharded into more than one part throws `tb::error` (value): the ranks must share the seed.
