@@ -31,6 +31,7 @@ void register_source(nb::module_& m) {
       .def_rw("retry_base_seconds", &storage_options::retry_base_seconds)
       .def_rw("connect_timeout_seconds", &storage_options::connect_timeout_seconds)
       .def_rw("low_speed_seconds", &storage_options::low_speed_seconds)
+      .def_rw("cache_dir", &storage_options::cache_dir)
       .def("validate", &storage_options::validate)
       .def("__repr__", [](const storage_options& o) {
         // Never the secret or the token.

@@ -52,7 +52,7 @@ from .frameworks._tf_data import tf_dataset
 from .frameworks._torch_data import iterable_dataset
 from .io import load
 from .ops import Op
-from .storage import is_remote_path
+from .storage import is_remote_path, with_cache_dir
 from .table import from_dataframe
 
 __all__ = ["AUTOTUNE", "Dataset", "DatasetIterator"]
@@ -275,7 +275,7 @@ class Dataset:
 
     @staticmethod
     def from_npy(paths: Any, mmap: bool = True, keep_resident: bool = False,
-                 storage_options: Mapping[str, Any] | None = None) -> Dataset:
+                 storage_options: Mapping[str, Any] | None = None, cache_dir: Any = None) -> Dataset:
         """A data set over ``.npy`` files, memory-mapped by default (larger than RAM is fine: only
         the rows of each batch are read).
 
@@ -299,7 +299,8 @@ class Dataset:
 
         Remote paths (``s3://bucket/key``, ``https://...``) are read into memory with parallel
         ranged requests (``storage_options`` as in :func:`tensorbridge.load`); ``mmap`` applies
-        to local files only.
+        to local files only. ``cache_dir`` keeps them in a local folder for later runs (see
+        :func:`tensorbridge.load`).
 
         Example:
             >>> import os, tempfile
@@ -311,6 +312,8 @@ class Dataset:
             [[0, 1, 2], [3, 4, 5], [6]]
             >>> tmp.cleanup()
         """
+        storage_options = with_cache_dir(storage_options, cache_dir)
+
         def parts(name: str, field: Any) -> tuple[str, Any, list[Any]]:
             """(name, first part, the parts continuing it) of one field of ``.npy`` paths."""
             paths_ = field if isinstance(field, list) else [field]
@@ -334,27 +337,29 @@ class Dataset:
     @staticmethod
     def from_files(paths: Sequence[Any], labels: Any = None, *, mode: str = "RGB",
                    max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True,
-                   storage_options: Mapping[str, Any] | None = None) -> Dataset:
+                   storage_options: Mapping[str, Any] | None = None, cache_dir: Any = None) -> Dataset:
         """A data set of image files (JPEG, PNG, WebP): elements ``(image, label)`` (``image`` alone
         without ``labels``), the image an HWC uint8 array as :func:`tensorbridge.read_image` gives
         it, decoded lazily on the pipeline's threads. Image ops mapped on field 0 ("image") fuse
         with the decode; images of different sizes batch only after a size-fixing op
         (:func:`tensorbridge.ops.resize`, ``center_crop``, ``random_resized_crop``). Paths may be
         ``s3://`` / ``https://`` objects (``storage_options`` as in :func:`tensorbridge.load`),
-        fetched by the worker thread that decodes them.
+        fetched by the worker thread that decodes them; ``cache_dir`` keeps them in a local folder
+        for later epochs (see :func:`tensorbridge.load`).
 
         Example:
             >>> ds = tb.Dataset.from_files(["a.jpg", "b.png"], labels=[0, 1])      # doctest: +SKIP
             >>> ds = ds.shuffle(seed=0).map(tb.ops.resize((64, 64)), on=0).batch(2)  # doctest: +SKIP
         """
         return Dataset._from_images(image_dataset.from_files(paths, labels, mode=mode, max_pixels=max_pixels,
-                                                             dct_scaling=dct_scaling, storage_options=storage_options))
+                                                             dct_scaling=dct_scaling,
+                                                             storage_options=with_cache_dir(storage_options, cache_dir)))
 
     @staticmethod
     def from_image_folder(root: Any, *, extensions: Sequence[str] = (".jpg", ".jpeg", ".png", ".webp"),
                           on_error: str = "raise", mode: str = "RGB",
                           max_pixels: int = _ext.ImageDecodeOptions.default_max_pixels, dct_scaling: bool = True,
-                          storage_options: Mapping[str, Any] | None = None) -> Dataset:
+                          storage_options: Mapping[str, Any] | None = None, cache_dir: Any = None) -> Dataset:
         """A data set of ``(image, label)`` from ``root/<class>/<image>`` (torchvision's
         ``ImageFolder``, Keras' ``image_dataset_from_directory``): classes are the sorted
         subfolder names (``class_names``), labels their int64 indices, files sorted within each
@@ -370,7 +375,8 @@ class Dataset:
 
         ``root`` may be an S3 prefix (``s3://bucket/train/``): classes are its sorted sub-prefixes
         (listed with ListObjectsV2, ``storage_options`` as in :func:`tensorbridge.load`), and the
-        images are fetched by the pipeline's worker threads.
+        images are fetched by the pipeline's worker threads (``cache_dir``: kept in a local folder
+        for later epochs, see :func:`tensorbridge.load`).
 
         Example:
             >>> ds = tb.Dataset.from_image_folder("photos/train")                  # doctest: +SKIP
@@ -383,7 +389,8 @@ class Dataset:
         return Dataset._from_images(image_dataset.from_image_folder(root, extensions=extensions, on_error=on_error,
                                                                     mode=mode, max_pixels=max_pixels,
                                                                     dct_scaling=dct_scaling,
-                                                                    storage_options=storage_options))
+                                                                    storage_options=with_cache_dir(storage_options,
+                                                                                                   cache_dir)))
 
     @staticmethod
     def _from_images(source: image_dataset.ImageSource) -> Dataset:

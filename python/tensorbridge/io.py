@@ -55,7 +55,7 @@ from ._dtypes import dtype_name
 from ._paths import file_object_name, fspath, is_file_object
 from ._tensor import Tensor
 from .errors import DTypeError, InvalidValueError
-from .storage import is_remote_path, storage_options_of
+from .storage import is_remote_path, storage_options_of, with_cache_dir
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -118,6 +118,7 @@ def load(
     max_header_size: int = _MAX_HEADER_SIZE,
     verify_crc: bool = _LOAD.verify_crc,
     storage_options: Mapping[str, Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Tensor | NpzFile | dict[str, Tensor]:
     """Reads a ``.npy`` or ``.npz`` file (told apart by content, like ``np.load``).
 
@@ -147,6 +148,9 @@ def load(
             A remote ``.npy`` is read with one small request for its header, then parallel
             ranged requests straight into the tensor's buffer; a remote ``.npz`` reads its tail
             (end records and directory) on opening, and each member's bytes when accessed.
+        cache_dir: for a remote path, a local folder keeping the object for later reads (checked
+            by ETag and size with a one-byte request; read unchecked when the server cannot be
+            reached); the same as ``storage_options={"cache_dir": ...}``.
 
     Returns:
         A :class:`Tensor` for a ``.npy`` file (C order: contiguous; Fortran order: a transposed
@@ -173,6 +177,7 @@ def load(
         >>> tmp.cleanup()
     """
     options = _load_options(mmap, copy_on_write, keep_byte_order, void2_as_bfloat16, max_header_size, verify_crc)
+    storage_options = with_cache_dir(storage_options, cache_dir)
     if storage_options is not None or is_remote_path(path):
         options.storage = storage_options_of(storage_options, path)
     if is_file_object(path, "read"):

@@ -3,6 +3,7 @@ and s3fs take them, translated into the C++ options that do the work."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +21,7 @@ _NAMES = {
     "part_size": "part_size", "concurrency": "concurrency", "multipart_threshold": "multipart_threshold",
     "max_retries": "max_retries", "retry_max_seconds": "retry_max_seconds",
     "retry_base_seconds": "retry_base_seconds", "connect_timeout": "connect_timeout_seconds",
-    "low_speed_timeout": "low_speed_seconds",
+    "low_speed_timeout": "low_speed_seconds", "cache_dir": "cache_dir",
 }
 
 
@@ -52,7 +53,9 @@ def storage_options_of(options: Mapping[str, Any] | None, path: Any = None) -> _
     ``anon``, ``profile``; s3fs's ``client_kwargs={"endpoint_url": ..., "region_name": ...}``; and
     ``part_size``, ``concurrency``, ``multipart_threshold``, ``max_retries``,
     ``retry_max_seconds``, ``retry_base_seconds``, ``connect_timeout``, ``low_speed_timeout``,
-    ``addressing_style``) as the C++ options struct. For an ``s3://`` path without credentials in
+    ``addressing_style``, ``cache_dir``) as the C++ options struct. ``cache_dir`` keeps the objects
+    read in a local folder for later reads (checked by ETag and size with a one-byte request;
+    read unchecked when the server cannot be reached). For an ``s3://`` path without credentials in
     the options, the environment or the AWS files, botocore's resolved credentials are used when
     botocore is installed. The repr never shows the secret or the token.
 
@@ -83,7 +86,7 @@ def storage_options_of(options: Mapping[str, Any] | None, path: Any = None) -> _
         elif field == "anon":
             value = bool(value)
         else:
-            value = str(value)
+            value = os.fspath(value) if field == "cache_dir" else str(value)
         setattr(o, field, value)
     o.validate()
     remote_s3 = isinstance(path, str) and path.startswith("s3://")
@@ -94,6 +97,14 @@ def storage_options_of(options: Mapping[str, Any] | None, path: Any = None) -> _
             if token:
                 o.token = token
     return o
+
+
+def with_cache_dir(storage_options: Mapping[str, Any] | None, cache_dir: Any) -> Mapping[str, Any] | None:
+    """``storage_options`` with ``cache_dir`` added (the readers' ``cache_dir=`` keyword), unchanged
+    when ``cache_dir`` is None."""
+    if cache_dir is None:
+        return storage_options
+    return {**(storage_options or {}), "cache_dir": cache_dir}
 
 
 def list_objects(prefix: str, storage_options: Mapping[str, Any] | None = None) -> list[tuple[str, int, str]]:

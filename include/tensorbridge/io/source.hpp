@@ -52,6 +52,11 @@ struct storage_options {
   double retry_max_seconds = 60;
   /// First backoff delay in seconds (doubled each retry, with full jitter). Default: 0.1.
   double retry_base_seconds = 0.1;
+  /// A local folder keeping the remote objects read (created if missing), for later reads: a
+  /// cached copy is used when a one-byte request shows the object's ETag and size unchanged (a
+  /// changed object is fetched again), and unchecked when the server cannot be reached. Objects
+  /// without an ETag are not cached. Default: empty (no cache).
+  std::string cache_dir;
   /// Seconds to wait for a connection. Default: 10.
   double connect_timeout_seconds = 10;
   /// A request making less than 1 byte/s progress for this many seconds fails (and is retried).

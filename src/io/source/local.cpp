@@ -58,7 +58,8 @@ std::unique_ptr<byte_source> detail::file_source_of(file_handle file) {
 }
 
 std::unique_ptr<byte_source> open_source(const std::string& path, const storage_options& options) {
-  if (is_remote_path(path)) return detail::open_remote_source(path, options);
+  if (is_remote_path(path))
+    return options.cache_dir.empty() ? detail::open_remote_source(path, options) : detail::open_cached_source(path, options);
   return detail::file_source_of(detail::file_handle::open_read(path));
 }
 

@@ -13,8 +13,6 @@ namespace tb::detail {
 
 namespace {
 
-constexpr std::size_t head_bytes = std::size_t{64} << 10;
-
 // "bytes 0-65535/123456" -> 123456; npos-like max when absent.
 std::uint64_t total_of_content_range(const std::string& value) {
   const auto slash = value.rfind('/');
@@ -24,7 +22,7 @@ std::uint64_t total_of_content_range(const std::string& value) {
 
 class remote_source final : public byte_source {
  public:
-  remote_source(const std::string& path, const storage_options& options)
+  remote_source(const std::string& path, const storage_options& options, std::size_t head_bytes)
       : where_(safe_where(path)), settings_(settings_of(options)), options_(options) {
     const remote_url u = parse_remote_url(path);
     if (u.scheme == "s3") {
@@ -121,9 +119,10 @@ std::string safe_where(const std::string& path) {
   return q == std::string::npos ? path : path.substr(0, q) + "?...";
 }
 
-std::unique_ptr<byte_source> open_remote_source(const std::string& path, const storage_options& options) {
+std::unique_ptr<byte_source> open_remote_source(const std::string& path, const storage_options& options,
+                                                std::size_t head_bytes) {
   options.validate();
-  return std::make_unique<remote_source>(path, options);
+  return std::make_unique<remote_source>(path, options, std::max<std::size_t>(head_bytes, 1));
 }
 
 std::vector<object_info> list_remote(const std::string& prefix, const storage_options& options) {

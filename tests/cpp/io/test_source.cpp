@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <string>
@@ -371,6 +373,52 @@ TEST(HttpSource, UnreachableServerIsAnError) {
   // Port 1 on loopback: nobody listens there (connection refused, retried, then reported).
   EXPECT_EQ(kind_of([&] { tb::open_source("http://127.0.0.1:1/x", o); }, &message), error_kind::io);
   EXPECT_NE(message.find("http://127.0.0.1:1/x"), std::string::npos) << message;
+}
+
+TEST(HttpSource, CacheDirKeepsObjectsCheckedByEtag) {
+  namespace fs = std::filesystem;
+  const auto body = pattern(300'000);
+  const fs::path cache = fs::temp_directory_path() / ("tb_source_cache_" + std::to_string(::getpid()));
+  fs::remove_all(cache);
+  auto o = fast_options();
+  o.max_retries = 0;
+  o.cache_dir = cache.string();
+  std::vector<char> out(body.size());
+  std::string url;
+  {
+    range_server server(body);
+    url = server.url();
+    auto first = tb::open_source(url, o);  // a one-byte check, then the parts into the cache
+    first->read_at(out.data(), out.size(), 0);
+    EXPECT_EQ(out, body);
+    EXPECT_EQ(first->where(), url);
+    EXPECT_GE(first->fd(), 0);  // a local file now
+    const int fetched = server.requests.load();
+    EXPECT_GE(fetched, 1 + 300'000 / (16 << 10));
+    auto again = tb::open_source(url, o);
+    EXPECT_EQ(server.requests.load(), fetched + 1);  // the check only
+    EXPECT_EQ(again->etag(), "\"v1\"");
+    // A new version (ETag "v2") is fetched again, and replaces the old file.
+    server.change_etag_after = server.requests.load();
+    auto changed = tb::open_source(url, o);
+    EXPECT_EQ(changed->etag(), "\"v2\"");
+    EXPECT_GE(server.requests.load(), fetched + 2 + 300'000 / (16 << 10));
+    std::fill(out.begin(), out.end(), 0);
+    changed->read_at(out.data(), out.size(), 0);
+    EXPECT_EQ(out, body);
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(cache)) files += e.path().extension() == ".bin";
+    EXPECT_EQ(files, 1);
+  }
+  // The server gone: the cached copy is read; without the cache, an error.
+  auto offline = tb::open_source(url, o);
+  EXPECT_EQ(offline->etag(), "\"v2\"");
+  std::fill(out.begin(), out.end(), 0);
+  offline->read_at(out.data(), out.size(), 0);
+  EXPECT_EQ(out, body);
+  o.cache_dir.clear();
+  EXPECT_EQ(kind_of([&] { tb::open_source(url, o); }), error_kind::io);
+  fs::remove_all(cache);
 }
 
 }  // namespace
