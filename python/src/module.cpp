@@ -4,6 +4,7 @@ NB_MODULE(_ext, m) {
   m.doc() = "tensorbridge's C++ core (private; use the tensorbridge package)";
   tb::python::register_errors(m);
   tb::python::register_tensor(m);
+  tb::python::register_ndarray(m);
   tb::python::register_cast(m);
   tb::python::register_source(m);
   tb::python::register_io(m);

@@ -1,7 +1,5 @@
 // Binds tb::tensor, DLPack capsules, buffer-protocol import and export planning.
 
-#include <array>
-
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
@@ -138,43 +136,6 @@ nb::tuple from_buffer(nb::handle obj, bool allow_copy) {
   return nb::make_tuple(std::move(r.value), std::move(r.copy_reason));
 }
 
-// Whether `obj`'s buffer can be handed as it is (no cast, no copy) to a consumer with these limits:
-// the plan behind the frameworks' own zero-copy calls (torch.from_numpy...).
-// Whether the buffer `view` can be handed as it is (no cast, no copy) to a consumer with these
-// limits: the plan behind the frameworks' own zero-copy calls (torch.from_numpy...). The buffer is
-// described in place, not wrapped in a tensor: this runs on every such conversion, where building
-// a tensor would cost more than the framework's own call.
-bool plan_shares(const Py_buffer& view, const consumer_limits& limits) {
-  bool swapped = false;
-  auto dtype = dtype_from_buffer_format(view.format ? view.format : "B", static_cast<std::size_t>(view.itemsize), &swapped);
-  constexpr int max_ndim = 64;  // NumPy's limit
-  if (!dtype || swapped || view.ndim > max_ndim) return false;
-  std::array<std::int64_t, max_ndim> shape, byte_strides, strides;
-  std::int64_t step = view.itemsize;
-  for (int i = view.ndim; i-- > 0;) {
-    shape[i] = view.shape[i];
-    byte_strides[i] = view.strides ? view.strides[i] : step;
-    step *= view.shape[i];
-  }
-  const auto n = static_cast<std::size_t>(view.ndim);
-  if (element_strides({shape.data(), n}, {byte_strides.data(), n}, *dtype, {strides.data(), n}) >= 0) return false;
-  layout_view layout{*dtype, {shape.data(), n}, {strides.data(), n}, view.buf, cpu_device, view.readonly != 0};
-  export_request req;
-  req.consumer = limits;
-  return plan_export(layout, req).zero_copy;
-}
-
-bool can_share_buffer(nb::handle obj, const consumer_limits& limits) {
-  Py_buffer view;
-  if (PyObject_GetBuffer(obj.ptr(), &view, PyBUF_RECORDS_RO) != 0) {
-    PyErr_Clear();
-    return false;
-  }
-  const bool ok = plan_shares(view, limits);
-  PyBuffer_Release(&view);
-  return ok;
-}
-
 copy_mode to_copy_mode(std::optional<bool> copy) {
   if (!copy) return copy_mode::if_needed;
   return *copy ? copy_mode::always : copy_mode::never;
@@ -221,7 +182,6 @@ void register_tensor(nb::module_& m) {
   m.def("from_capsule", &from_capsule);
   m.def("from_buffer", &from_buffer, nb::arg("obj"), nb::arg("allow_copy") = true);
   m.def("live_storages", &storage::live_count);
-  m.def("can_share_buffer", &can_share_buffer, nb::arg("obj"), nb::arg("limits"));
   m.def("dtype_names", [] {
     std::vector<std::string> names;
     for (const auto& row : all_dtypes()) names.emplace_back(row.name);

@@ -21,9 +21,12 @@ Every adapter module defines:
 - ``block_batches(block, export) -> Sequence[tuple]``: the batches of a pipeline block
   (``_ext.BatchBlock``) as tuples of the framework's arrays, ``export`` turning one extension
   tensor into one array (NumPy and torch export each field once and take views of it).
-- ``share_native(obj) -> native | None``: the framework's own zero-copy call (``torch.from_numpy``,
-  ``Tensor.numpy()``) for a source the C++ planner says it can alias as it is, else None. It only
-  makes the common case cheaper; the result is what ``export`` would give.
+- ``shortcut(kind) -> Callable[[obj], native | None] | None``: for sources of exact type ``kind``
+  (asked once per type), the framework's own zero-copy call (``torch.from_numpy``,
+  ``Tensor.numpy()``), which returns None (or raises) for a source the C++ planner says it cannot
+  alias as it is; the general path then decides. None for a type without one. It only makes the common case cheaper; the result is what
+  ``export`` would give. NumPy arrays are asked through ``_ext.ndarray_shortcut``, which describes
+  them in place for ``tb::plan_export``.
 
 An adapter whose arrays carry bookkeeping of writes (torch's autograd version counter) also
 defines ``write_into(out, write)``: runs ``write(ext_tensor)`` to fill ``out`` in place, keeping

@@ -81,16 +81,18 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-def share_native(obj: Any) -> Any:
-    if type(obj) is _ndarray and (obj.dtype.char not in _WIDE or _x64()) and _can_share(obj, _LIMITS):
+def shortcut(kind: type) -> Callable[[Any], Any] | None:
+    return _share_ndarray if kind is np.ndarray else None
+
+
+def _share_ndarray(obj: Any) -> Any:
+    if (obj.dtype.char not in _WIDE or _x64()) and _as_it_is(obj) is not None:
         return _from_dlpack(obj)
     return None
 
 
-_ndarray = np.ndarray
 _WIDE = frozenset("dlqLQD")  # NumPy's 64-bit integer and float and 128-bit complex codes: _NARROW's keys
-_can_share = _ext.can_share_buffer
-_LIMITS = limits()
+_as_it_is = _ext.ndarray_shortcut(np.ndarray, limits(), None)  # the array if JAX may alias it, else None
 
 
 def _from_dlpack(offer: Any) -> Any:

@@ -96,38 +96,16 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-def share_native(obj: Any) -> Any:
-    kind = type(obj)
-    if kind is np.ndarray:
-        return obj if _can_share(obj, _LIMITS) else None
-    if kind is _torch_tensor or (_torch_tensor is None and kind is _find_torch_tensor()):
-        # Tensor.numpy() shares any strided CPU tensor and raises for everything else (another
-        # device, sparse, bfloat16, lazy conjugate or negative views): those take the general
-        # path. A tensor that requires grad is shared through detach(), as before.
-        try:
-            return obj.numpy()
-        except Exception:
-            if not obj.requires_grad:
-                return None
-        try:
-            return obj.detach().numpy()
-        except Exception:
-            return None
+def shortcut(kind: type) -> Callable[[Any], Any] | None:
+    if kind is np.ndarray:  # the array itself, if its dtype is one tensorbridge has, in native order
+        return _ext.ndarray_shortcut(np.ndarray, limits(), None)
+    torch = sys.modules.get("torch")  # a torch tensor exists only once torch is imported
+    if torch is not None and kind is torch.Tensor:
+        # Tensor.numpy() shares any strided CPU tensor that does not require grad and raises for
+        # everything else (another device, sparse, bfloat16, lazy conjugate or negative views,
+        # autograd): those take the general path, which detaches, shares or copies, and says why.
+        return torch.Tensor.numpy
     return None
-
-
-_can_share = _ext.can_share_buffer
-_LIMITS = limits()
-_torch_tensor: type | None = None
-
-
-def _find_torch_tensor() -> type | None:
-    """torch.Tensor once torch is imported (never imports it); remembered from then on."""
-    global _torch_tensor
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        _torch_tensor = torch.Tensor
-    return _torch_tensor
 
 
 def export(t: Any, plan: Any) -> np.ndarray:

@@ -50,22 +50,25 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-def share_native(obj: Any) -> Any:
-    if type(obj) is _ndarray and _can_share(obj, _LIMITS):
-        try:
-            return _from_dlpack(obj.__dlpack__())
-        except BufferError:  # NumPy exports no read-only array through the legacy protocol TF reads
-            return None
-    return None
+def shortcut(kind: type) -> Callable[[Any], Any] | None:
+    return _share_ndarray if kind is np.ndarray else None
+
+
+def _share_ndarray(obj: Any) -> Any:
+    if _as_it_is(obj) is None:
+        return None
+    try:
+        return _from_dlpack(obj.__dlpack__())
+    except BufferError:  # NumPy exports no read-only array through the legacy protocol TF reads
+        return None
 
 
 def export(t: Any, plan: Any) -> Any:
     return _from_dlpack(_to_capsule(t, False, consumer_respects_read_only=True))
 
 
-_ndarray = np.ndarray
-_can_share, _to_capsule = _ext.can_share_buffer, _ext.to_capsule
-_LIMITS = limits()
+_to_capsule = _ext.to_capsule
+_as_it_is = _ext.ndarray_shortcut(np.ndarray, limits(), None)  # the array if TF may alias it, else None
 
 
 def _from_dlpack(capsule: Any) -> Any:

@@ -14,7 +14,6 @@ from ..errors import DTypeError
 from ._common import python_values_refused, require
 
 NAME = "torch"
-_ndarray = np.ndarray
 
 
 def is_native(obj: Any) -> bool:
@@ -83,26 +82,12 @@ def default_dtype(dtype: str) -> tuple[str, bool]:
     return dtype, False
 
 
-def share_native(obj: Any) -> Any:
-    if type(obj) is _ndarray and _can_share(obj, _LIMITS):
-        try:
-            return _from_numpy(obj)
-        except ValueError:
-            # NumPy's buffer export normalises the stride of a one-element dimension, but
-            # from_numpy reads ndarray.strides and rejects a negative one there; DLPack takes it.
-            return None
-    return None
-
-
-_can_share = _ext.can_share_buffer
-_LIMITS = limits()
-
-
-def _from_numpy(arr: Any) -> Any:
-    """torch.from_numpy, looked up once (this is the hot path of to_torch)."""
-    global _from_numpy
-    _from_numpy = require("torch").from_numpy
-    return _from_numpy(arr)
+def shortcut(kind: type) -> Callable[[Any], Any] | None:
+    if kind is not np.ndarray:
+        return None
+    # torch.from_numpy of every array the planner lets torch alias as it is (described from the
+    # array's own strides, as from_numpy reads them); None for the others.
+    return _ext.ndarray_shortcut(np.ndarray, limits(), require("torch").from_numpy)
 
 
 def write_into(out: Any, write: Callable[[Any], None]) -> None:
