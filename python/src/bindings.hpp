@@ -8,6 +8,7 @@ namespace tb::python {
 void register_errors(nanobind::module_& m);
 void register_tensor(nanobind::module_& m);
 void register_ndarray(nanobind::module_& m);
+void register_conversion(nanobind::module_& m);
 void register_cast(nanobind::module_& m);
 void register_io(nanobind::module_& m);
 void register_csv(nanobind::module_& m);

@@ -5,6 +5,7 @@ NB_MODULE(_ext, m) {
   tb::python::register_errors(m);
   tb::python::register_tensor(m);
   tb::python::register_ndarray(m);
+  tb::python::register_conversion(m);
   tb::python::register_cast(m);
   tb::python::register_source(m);
   tb::python::register_io(m);

@@ -146,34 +146,25 @@ def _export_doc(name: str, noun: str, constructor: str, example: str) -> str:
 
 
 def _conversion(adapter: Any, name: str) -> Any:
-    """The public conversion into ``adapter``'s framework (``to_numpy``...): one definition for all
-    four, the common case first, in as few Python operations as possible (it is the per-call
-    overhead users compare with ``torch.from_numpy``): the shortcut of the source's type (asked of
-    ``adapter.shortcut`` once per type) shares it through the framework's own call if the planner
-    says it can be aliased as it is; anything else, or a shortcut that raises, takes the general
-    path, which decides and explains."""
-    shortcuts: dict[type, Any] = {}  # by exact source type, None where there is none: a handful of entries
+    """The public conversion into ``adapter``'s framework (``to_numpy``...), one definition for all
+    four. A call with the source alone (the common case, whose per-call overhead users compare
+    with ``torch.from_numpy``) never enters Python here: ``_ext.conversion`` hands it to the
+    shortcut of its type (``adapter.shortcut``, asked once per type), which shares it through the
+    framework's own call if the planner says it can be aliased as it is. Every other call, and a
+    source no shortcut shares, takes the general path, which decides and explains."""
 
     def conversion(
         x: Any, dtype: Any = None, *, device: Any = "cpu", copy: bool | None = None,
         casting: Casting = "same_kind", checked: bool = False,
     ) -> Any:
-        if dtype is None and copy is None and not checked and device == "cpu":
-            try:
-                share = shortcuts[type(x)]
-            except KeyError:
-                share = shortcuts[type(x)] = adapter.shortcut(type(x))
-            if share is not None:
-                try:
-                    shared = share(x)
-                except Exception:  # the framework's own call refused it: the general path says why
-                    shared = None
-                if shared is not None:
-                    return shared
         return convert_planned(x, adapter, dtype, copy, casting, device, checked)
 
     conversion.__name__ = conversion.__qualname__ = name
-    return conversion
+    public = _ext.conversion({}, adapter.shortcut, conversion)
+    public.__name__ = public.__qualname__ = name
+    public.__module__ = __name__
+    public.__wrapped__ = conversion  # its signature, for inspect and help()
+    return public
 
 
 to_numpy = _conversion(_NUMPY, "to_numpy")

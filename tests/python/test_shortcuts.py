@@ -67,7 +67,7 @@ ARRAYS = {
     "byte-swapped": lambda: _aligned(6, np.float32).astype(">f4"),
     "strides not whole elements": lambda: np.zeros(4, dtype=[("a", np.int8), ("v", np.float32)])["v"],
     "40 dimensions": _many_dims,
-    "bfloat16 (ml_dtypes)": lambda: _aligned(6, np.float32).astype(ml_dtypes.bfloat16),
+    "bfloat16 (ml_dtypes)": lambda: _aligned(6, np.uint16).view(ml_dtypes.bfloat16),
     "long double": lambda: np.zeros(4, dtype=np.longdouble),
     "datetime": lambda: np.zeros(4, dtype="datetime64[s]"),
     "strings": lambda: np.array(["a", "b"]),
@@ -91,7 +91,7 @@ def _plan_or_error(a: np.ndarray, target: str) -> Any:
 # them; ml_dtypes' bfloat16 is no NumPy type number, and the general path reads its buffer.
 GENERAL_PATH_SHARES = {
     ("size-1 negative stride", "torch"), ("read-only", "tensorflow"), ("broadcast (read-only)", "tensorflow"),
-    ("read-only", "jax"), ("bfloat16 (ml_dtypes)", "numpy"), ("bfloat16 (ml_dtypes)", "torch"),
+    ("read-only", "jax"), *(("bfloat16 (ml_dtypes)", target) for target in TARGETS),
 }
 
 
@@ -169,3 +169,26 @@ def test_torch_imported_after_the_first_conversion_still_takes_its_shortcut() ->
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "torch"  # Tensor.numpy()'s own array, not a DLPack export
+
+
+@pytest.mark.parametrize("name", ["to_numpy", "to_torch", "to_tf", "to_jax"])
+def test_the_conversions_keep_their_signature_name_and_pickle_by_name(name: str) -> None:
+    import inspect
+    import pickle
+
+    fn = getattr(tb, name)
+    params = inspect.signature(fn).parameters
+    assert list(params) == ["x", "dtype", "device", "copy", "casting", "checked"]
+    assert all(params[p].kind is inspect.Parameter.KEYWORD_ONLY for p in ("device", "copy", "casting", "checked"))
+    assert fn.__name__ == name and name in repr(fn) and "Example" in fn.__doc__
+    assert pickle.loads(pickle.dumps(fn)) is fn
+    with pytest.raises(TypeError, match="positional"):
+        fn(np.zeros(2), None, "cpu")  # device stays keyword-only
+
+
+def test_a_call_with_the_options_spelt_out_gives_what_the_bare_call_gives(torch: Any) -> None:
+    a = _aligned(8, np.float32)
+    for out in (tb.to_torch(a), tb.to_torch(a, None, device="cpu", copy=None, casting="same_kind", checked=False),
+                tb.convert(a, "torch")):
+        assert type(out) is torch.Tensor and out.data_ptr() == address(a)
+    assert tb.to_numpy(a) is a and tb.to_numpy(a, copy=None) is a and tb.convert(a, "numpy") is a
