@@ -1,7 +1,8 @@
-"""The frameworks' zero-copy shortcuts for NumPy arrays (``_ext.ndarray_shortcut``): the array is
-described from NumPy's own struct, and they share exactly when the planner (``tb.explain``) says
-the array can be aliased as it is; every other array takes the general path and gets what the
-plan says."""
+"""The per-call fast path of the conversions: the frameworks' zero-copy shortcuts for NumPy arrays
+(``_ext.ndarray_shortcut``) describe the array from NumPy's own struct and share only what the
+planner (``tb.explain``) says can be aliased as it is; every other array takes the general path
+and gets what its plan says. ``tb.to_numpy``... (``_ext.conversion``) route a call with the source
+alone to its type's shortcut and keep their signature, docs and pickling by name."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 import pytest
-from frameworks import address, as_numpy
-
 import tensorbridge as tb
+from frameworks import address, as_numpy
 from tensorbridge import _ext, frameworks
 
 TARGETS = {"numpy": tb.to_numpy, "torch": tb.to_torch, "tensorflow": tb.to_tf, "jax": tb.to_jax}
@@ -166,7 +166,7 @@ def test_torch_imported_after_the_first_conversion_still_takes_its_shortcut() ->
         assert type(out) is np.ndarray and out.ctypes.data == t.data_ptr() and out.base is not None
         print(type(out.base).__module__)
     """)
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "torch"  # Tensor.numpy()'s own array, not a DLPack export
 
