@@ -29,9 +29,9 @@ import _harness
 import tensorbridge as tb
 
 WHY = {
-    "torch.from_numpy": "both wrap the same memory; ours goes through DLPack and a Python facade",
-    "Tensor.numpy()": "both wrap the same memory; ours goes through DLPack and a Python facade",
-    "np.asarray": "np.asarray returns the array itself; ours builds a new view object",
+    "torch.from_numpy": "ours calls torch.from_numpy too, after the planner's check of the array (one C++ call)",
+    "Tensor.numpy()": "ours calls Tensor.numpy() too, found by the source's type (one C++ call)",
+    "np.asarray": "both return the array itself; ours after the planner's check of the array (one C++ call)",
     "jax.dlpack.from_dlpack": "both are one DLPack import into JAX; ours adds a Python facade and a capsule",
     "jnp.asarray": "jnp.asarray copies into a new buffer",
     "tf.experimental.dlpack.from_dlpack": "both are one DLPack import into TF; ours adds a Python facade and a capsule",
