@@ -64,7 +64,9 @@ PyObject* conversion_call(PyObject* obj, PyObject* const* args, std::size_t narg
     PyObject* share = shortcut_of(self, reinterpret_cast<PyObject*>(Py_TYPE(args[0])));
     if (!share) return nullptr;
     if (share != Py_None) {
+      Py_INCREF(share);  // borrowed from the dict, which the call could change
       PyObject* shared = PyObject_CallOneArg(share, args[0]);
+      Py_DECREF(share);
       if (shared && shared != Py_None) return shared;
       if (shared) {
         Py_DECREF(shared);
