@@ -68,8 +68,11 @@ void build(arena& A, input& in, tb::arrow_schema& s, tb::arrow_array& a, int dep
   } else {
     for (std::uint8_t len = in.byte() % 8; len > 0; --len) format += static_cast<char>(in.byte());
   }
+  // This node's own strings, held now: the children and the dictionary built below add theirs.
   A.strings.push_back(std::make_unique<std::string>(format));
+  const char* const format_text = A.strings.back()->c_str();
   A.strings.push_back(std::make_unique<std::string>(std::string(1, static_cast<char>('a' + in.byte() % 26))));
+  const char* const name_text = A.strings.back()->c_str();
   // Lengths and offsets: small, or a negative one the validator must refuse. (A large positive
   // one is legal, and would need buffers that large: the harness cannot lie about sizes.)
   auto extent = [&](std::uint8_t pick, int small) -> std::int64_t {
@@ -157,7 +160,7 @@ void build(arena& A, input& in, tb::arrow_schema& s, tb::arrow_array& a, int dep
     build(A, in, *dict_schema, *dict_array, depth + 1);
     if (flags & 32) dict_array = nullptr;  // a schema dictionary without an array one
   }
-  s = tb::arrow_schema{A.strings[A.strings.size() - 2]->c_str(), A.strings.back()->c_str(), nullptr,
+  s = tb::arrow_schema{format_text, name_text, nullptr,
                        static_cast<std::int64_t>(flags & 7), n_children,
                        (flags & 64) && n_children ? nullptr : schema_children.data(), dict_schema,
                        (flags & 128) && (in.byte() & 1) ? nullptr : no_release_schema, nullptr};
