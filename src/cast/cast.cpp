@@ -10,8 +10,10 @@
 #include <limits>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "cast/convert_internal.hpp"
+#include "cast/interleave_internal.hpp"
 #include "cast/kernels_internal.hpp"
 #include "core/dispatch_internal.hpp"
 #include "core/parallel_internal.hpp"
@@ -372,10 +374,9 @@ struct fp_env_guard {};
 // Elements per block when a run is staged through L1: 16 KiB of the widest dtype.
 constexpr std::int64_t block_elems = 1024;
 
-// Destinations at least this large are written with non-temporal stores: they would not stay in
-// cache anyway, and streaming skips the read-for-ownership of every destination line, which is
-// what lets a cast reach memcpy's bandwidth (glibc's memcpy streams above a similar size).
-constexpr std::size_t stream_threshold = std::size_t{16} << 20;
+// Destinations of at least detail::stream_threshold bytes are written with non-temporal stores,
+// which is what lets a cast reach memcpy's bandwidth (glibc's memcpy streams above a similar size).
+using detail::stream_threshold;
 
 #if TB_CAST_X86
 // Copies `n` bytes from an L1-resident block to `dst` with non-temporal stores.
@@ -435,6 +436,80 @@ void cast_run(detail::cast_kernel kernel, detail::cast_kernel every_other, detai
   }
   if (stream) stream_fence();  // make the streamed lines visible before the join
 }
+
+// Column j's n converted elements (dense in `block`) into column j of a tile of rows of k elements.
+template <std::size_t Size>
+void scatter_column(const std::byte* block, std::int64_t n, std::int64_t k, std::int64_t j, std::byte* tile) {
+  std::byte* at = tile + static_cast<std::size_t>(j) * Size;
+  const std::size_t row = static_cast<std::size_t>(k) * Size;
+  // memcpy of Size bytes: a plain move once compiled, without reading floats as integers.
+  for (std::int64_t r = 0; r < n; ++r, at += row) std::memcpy(at, block + static_cast<std::size_t>(r) * Size, Size);
+}
+
+using scatter_fn = void (*)(const std::byte*, std::int64_t, std::int64_t, std::int64_t, std::byte*);
+
+scatter_fn scatter_for(std::size_t size) {
+  switch (size) {
+    case 1: return &scatter_column<1>;
+    case 2: return &scatter_column<2>;
+    case 4: return &scatter_column<4>;
+    case 8: return &scatter_column<8>;
+    default: return &scatter_column<16>;
+  }
+}
+
+}  // namespace
+
+void detail::interleave_cast(std::span<const interleave_source> sources, dtype to, std::int64_t r0, std::int64_t r1,
+                             std::byte* dst, bool stream) {
+  const auto k = static_cast<std::int64_t>(sources.size());
+  if (k == 0 || r1 <= r0) return;
+  const std::size_t size = itemsize(to);
+  const std::size_t row_bytes = static_cast<std::size_t>(k) * size;
+  // A tile of whole rows fits L1 (and at most block_elems rows, the column blocks' size).
+  constexpr std::size_t tile_bytes = 24 << 10;
+  const std::int64_t rows = std::clamp<std::int64_t>(static_cast<std::int64_t>(tile_bytes / row_bytes), 1, block_elems);
+  const detail::cast_kernel_table& table = detail::active_cast_kernels();
+  std::vector<detail::cast_kernel> kernels;
+  std::vector<detail::gather_kernel> gathers;  // null for a dense column
+  for (const interleave_source& s : sources) {
+    kernels.push_back(table.get(s.from, to));
+    const auto from_size = static_cast<std::int64_t>(itemsize(s.from));
+    gathers.push_back(s.step == from_size ? nullptr : table.gather(itemsize(s.from)));
+  }
+  const scatter_fn scatter = scatter_for(size);
+  std::vector<std::byte> tile_buffer(static_cast<std::size_t>(rows) * row_bytes + 64);
+  std::byte* tile = tile_buffer.data() + (-reinterpret_cast<std::uintptr_t>(tile_buffer.data()) & 63u);
+  alignas(64) std::byte src_block[block_elems * 16];
+  alignas(64) std::byte dst_block[block_elems * 16];
+  fp_env_guard guard;
+  for (std::int64_t r = r0; r < r1; r += rows) {
+    const std::int64_t n = std::min(rows, r1 - r);
+    for (std::int64_t j = 0; j < k; ++j) {
+      const interleave_source& s = sources[static_cast<std::size_t>(j)];
+      const std::byte* from = s.data + r * s.step;
+      // The same column's next tile, a tile ahead of its use (dense columns: their lines).
+      if (!gathers[static_cast<std::size_t>(j)] && r + n < r1) {
+        const std::byte* next = from + n * s.step;
+        const std::int64_t span = std::min(n, r1 - r - n) * s.step;
+        for (std::int64_t b = 0; b < span; b += 64) __builtin_prefetch(next + b);
+      }
+      if (gathers[static_cast<std::size_t>(j)]) {
+        gathers[static_cast<std::size_t>(j)](from, s.step, src_block, n);
+        from = src_block;
+      }
+      kernels[static_cast<std::size_t>(j)](from, dst_block, n);
+      scatter(dst_block, n, k, j, tile);
+    }
+    std::byte* out = dst + static_cast<std::size_t>(r) * row_bytes;
+    const std::size_t bytes = static_cast<std::size_t>(n) * row_bytes;
+    if (stream) stream_copy(out, tile, bytes);
+    else std::memcpy(out, tile, bytes);
+  }
+  if (stream) stream_fence();  // make the streamed lines visible before the caller's join
+}
+
+namespace {
 
 // [lowest, highest) byte addresses that `t` touches.
 std::pair<std::uintptr_t, std::uintptr_t> byte_extent(const tensor& t) {

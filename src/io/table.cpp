@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 
+#include "cast/interleave_internal.hpp"
 #include "core/parallel_internal.hpp"
 #include "tensorbridge/cast/cast.hpp"
 #include "tensorbridge/io/table.hpp"
@@ -242,42 +243,21 @@ tensor table::to_tensor(std::span<const std::string> columns, const to_tensor_op
     }
     return out;
   }
-  // One pass over the output in row blocks that stay in cache, the blocks spread over the
-  // threads. Within a block, a group of columns is cast contiguously (the vector kernels) into
-  // scratch, then interleaved into the output rows, whose stores are then contiguous runs; the
-  // cast kernels' own strided path, column by column, would sweep the output once per column.
-  constexpr std::int64_t group = 16;
-  const std::int64_t block = std::max<std::int64_t>(64, (std::int64_t{1} << 17) / std::max<std::int64_t>(k * size, 1));
-  const std::int64_t blocks = (num_rows_ + block - 1) / block;
-  auto interleave = [&]<class T>(const std::byte* scratch, std::int64_t r0, std::int64_t n, std::int64_t j0,
-                                 std::int64_t width, T) {
-    // memcpy of sizeof(T) bytes: a plain move once compiled, without reading floats as integers.
-    auto* to_rows = static_cast<std::byte*>(out.data()) + (r0 * k + j0) * sizeof(T);
-    for (std::int64_t r = 0; r < n; ++r)
-      for (std::int64_t g = 0; g < width; ++g)
-        std::memcpy(to_rows + (r * k + g) * sizeof(T), scratch + (g * block + r) * sizeof(T), sizeof(T));
-  };
-  detail::parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
-    const tensor scratch = tensor::empty({group * block}, to);
-    const auto* raw = static_cast<const std::byte*>(scratch.data());
-    for (std::int64_t b = b0; b < b1; ++b) {
-      const std::int64_t r0 = b * block, r1 = std::min(num_rows_, r0 + block), n = r1 - r0;
-      for (std::int64_t j0 = 0; j0 < k; j0 += group) {
-        const std::int64_t width = std::min(group, k - j0);
-        if (size != 1 && size != 2 && size != 4 && size != 8) {  // complex128 and the like: directly
-          for (std::int64_t j = j0; j < j0 + width; ++j) cast_rows(j, r0, r1, column_view(j, r0, r1));
-        } else {
-          for (std::int64_t g = 0; g < width; ++g) cast_rows(j0 + g, r0, r1, scratch.slice(g * block, g * block + n));
-          switch (size) {
-            case 1: interleave(raw, r0, n, j0, width, std::uint8_t{}); break;
-            case 2: interleave(raw, r0, n, j0, width, std::uint16_t{}); break;
-            case 4: interleave(raw, r0, n, j0, width, std::uint32_t{}); break;
-            default: interleave(raw, r0, n, j0, width, std::uint64_t{}); break;
-          }
-        }
-        for (std::int64_t j = j0; j < j0 + width; ++j) fill_rows(j, r0, r1);
-      }
-    }
+  // One pass over the output, the rows split among the threads: the transposing cast reads every
+  // column once and writes whole rows (see detail::interleave_cast). The casting rule is checked
+  // first, column by column, with cast_into's message naming the column.
+  std::vector<detail::interleave_source> sources;
+  for (std::int64_t j = 0; j < k; ++j) {
+    cast_rows(j, 0, 0, column_view(j, 0, 0));
+    const tensor& v = columns_[picked[static_cast<std::size_t>(j)]].values;
+    sources.push_back({static_cast<const std::byte*>(v.data()), v.strides()[0] * static_cast<std::int64_t>(v.itemsize()),
+                       v.dtype()});
+  }
+  const bool stream = out.nbytes() >= detail::stream_threshold;
+  auto* rows = static_cast<std::byte*>(out.data());
+  detail::parallel_for(num_rows_, 4096, [&](std::int64_t r0, std::int64_t r1) {
+    detail::interleave_cast(sources, to, r0, r1, rows, stream);
+    for (std::int64_t j = 0; j < k; ++j) fill_rows(j, r0, r1);
   });
   return out;
 }
