@@ -33,9 +33,11 @@ def _pyarrow(what: str) -> Any:
 def read_parquet(path: Any, columns: Sequence[str] | None = None, filters: Any = None) -> Table:
     """A Parquet file (or a folder of them, a data set) as a :class:`~tensorbridge.Table`.
 
-    Decoded by ``pyarrow.parquet.read_table(path, columns=columns, filters=filters)`` on its
-    threads, then taken over as :func:`tensorbridge.from_arrow` does: numeric columns without a
-    copy when the file has one row group, else gathered into one buffer per column, in parallel.
+    Decoded by pyarrow on its threads, then taken over as :func:`tensorbridge.from_arrow` does.
+    One file without ``filters`` is read, memory-mapped, by ``pyarrow.parquet.ParquetFile``, which
+    decodes each column into one buffer over all row groups, so numeric columns come over without
+    a copy; a folder (a data set) or ``filters`` go through ``pyarrow.parquet.read_table``, whose
+    chunks are gathered into one buffer per column, in parallel.
     ``filters`` is pyarrow's (``[("year", ">=", 2020)]`` or an expression). pyarrow is imported
     only here; without it an ``ImportError`` names the install.
 
@@ -52,7 +54,14 @@ def read_parquet(path: Any, columns: Sequence[str] | None = None, filters: Any =
         import pyarrow.parquet as pq
     except ImportError as e:
         raise ImportError(f"tb.read_parquet needs pyarrow with Parquet support: {_PIN}") from e
-    table = pq.read_table(os.fspath(path), columns=None if columns is None else list(columns), filters=filters)
+    where = os.fspath(path)
+    wanted = None if columns is None else list(columns)
+    if filters is None and os.path.isfile(where):
+        # One file: pyarrow's file reader decodes each column into one chunk over all row groups
+        # (the data-set reader cuts them into batches of 128 Ki rows, which would need a join).
+        table = pq.ParquetFile(where, memory_map=True).read(columns=wanted, use_threads=True)
+    else:
+        table = pq.read_table(where, columns=wanted, filters=filters)
     result = from_arrow(table)
     assert isinstance(result, Table)
     return result
