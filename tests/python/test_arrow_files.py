@@ -35,6 +35,16 @@ def test_read_parquet_columns_and_filters(pa, tmp_path):
     np.testing.assert_array_equal(m.numpy(), np.stack([np.arange(6.0), np.arange(6) % 2], 1).astype(np.float32))
 
 
+def test_read_parquet_folder_of_files(pa, tmp_path):
+    # A folder (a data set) goes through pyarrow's data-set reader; one file through its file reader.
+    import pyarrow.parquet as pq
+
+    for i in range(2):
+        pq.write_table(pa.table({"x": np.arange(3.0) + 3 * i}), tmp_path / f"part{i}.parquet")
+    np.testing.assert_array_equal(np.sort(tb.read_parquet(tmp_path)["x"].numpy()), np.arange(6.0))
+    np.testing.assert_array_equal(tb.read_parquet(tmp_path / "part1.parquet")["x"].numpy(), [3.0, 4.0, 5.0])
+
+
 def test_read_parquet_without_pyarrow_names_the_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # what an install without it looks like
     with pytest.raises(ImportError, match="pip install pyarrow=="):
