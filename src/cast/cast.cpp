@@ -467,7 +467,8 @@ void detail::interleave_cast(std::span<const interleave_source> sources, dtype t
   const std::size_t size = itemsize(to);
   const std::size_t row_bytes = static_cast<std::size_t>(k) * size;
   // A tile of whole rows fits L1 (and at most block_elems rows, the column blocks' size).
-  constexpr std::size_t tile_bytes = 24 << 10;
+  // Measured on 50 float64 columns -> float32: 8 KiB tiles take ~20% less CPU than 24 KiB ones.
+  constexpr std::size_t tile_bytes = 8 << 10;
   const std::int64_t rows = std::clamp<std::int64_t>(static_cast<std::int64_t>(tile_bytes / row_bytes), 1, block_elems);
   const detail::cast_kernel_table& table = detail::active_cast_kernels();
   std::vector<detail::cast_kernel> kernels;
@@ -488,11 +489,12 @@ void detail::interleave_cast(std::span<const interleave_source> sources, dtype t
     for (std::int64_t j = 0; j < k; ++j) {
       const interleave_source& s = sources[static_cast<std::size_t>(j)];
       const std::byte* from = s.data + r * s.step;
-      // The same column's next tile, a tile ahead of its use (dense columns: their lines).
-      if (!gathers[static_cast<std::size_t>(j)] && r + n < r1) {
-        const std::byte* next = from + n * s.step;
-        const std::int64_t span = std::min(n, r1 - r - n) * s.step;
-        for (std::int64_t b = 0; b < span; b += 64) __builtin_prefetch(next + b);
+      // The lines of this column's tile some 2 KiB ahead (dense columns): dozens of columns are
+      // too many streams for the hardware prefetchers; without this, ~2x the CPU time.
+      if (!gathers[static_cast<std::size_t>(j)]) {  // dense: step is the element size
+        const std::int64_t ahead = std::max<std::int64_t>(n, 2048 / s.step);
+        const std::int64_t span = std::min(n, r1 - r - ahead) * s.step;
+        for (std::int64_t b = 0; b < span; b += 64) __builtin_prefetch(from + ahead * s.step + b);
       }
       if (gathers[static_cast<std::size_t>(j)]) {
         gathers[static_cast<std::size_t>(j)](from, s.step, src_block, n);
