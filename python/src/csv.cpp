@@ -116,7 +116,8 @@ void register_csv(nb::module_& m) {
       .def("names", &table::names)
       .def("kind", [](const table& t, std::int64_t i) { return kind_name(t.at(i).kind); })
       .def("values", [](const table& t, std::int64_t i) { return t.at(i).values; })
-      .def("strings", [](const table& t, std::int64_t i) { return strings_list(t.at(i).strings); })
+      .def("strings", [](const table& t, std::int64_t i) { return strings_list(t.at(i).strings); },
+           nb::sig("def strings(self, arg: int, /) -> list[str]"))
       .def("valid", [](const table& t, std::int64_t i) { return t.at(i).valid; })
       .def("time_type", [](const table& t, std::int64_t i) { return t.at(i).time_type; })
       .def("add_tensor", [](table& t, const std::string& name, const tensor& values, std::optional<tensor> valid,
