@@ -230,6 +230,10 @@ struct csv_matrix_sink {
   /// (long numbers, integers beyond 8 digits: it would parse a few fields of every row twice).
   int ssse3_misses = 0;
   static constexpr int ssse3_give_up = 8;
+  /// Fields in a row that the short parser left and `csv_parse_integer_float` refused; at
+  /// `integer_give_up` the block stops trying it (long decimals: the integer scan would be wasted).
+  int integer_misses = 0;
+  static constexpr int integer_give_up = 64;
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
@@ -244,6 +248,7 @@ struct csv_matrix_sink {
   void reset() {
     rows = 0;
     ssse3_misses = 0;
+    integer_misses = 0;
     overflow.clear();
   }
   /// The rows parsed into the region and into `overflow`.
@@ -279,7 +284,10 @@ struct csv_matrix_sink {
         const char* end = nullptr;
         if (csv_has_short_parser && eof - p >= 32) {
           end = csv_parse_float_short(p, v);
-          if (end == nullptr) end = csv_parse_integer_float(p, v);
+          if (end == nullptr && integer_misses < integer_give_up) {
+            end = csv_parse_integer_float(p, v);
+            integer_misses = end == nullptr ? integer_misses + 1 : 0;
+          }
         }
         if (end == nullptr) end = csv_parse_float(p, eof, v);
         if (end == nullptr) return nullptr;
