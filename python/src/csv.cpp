@@ -8,6 +8,9 @@
 #include <nanobind/stl/string_view.h>
 #include <nanobind/stl/vector.h>
 
+#include <string_view>
+#include <unordered_map>
+
 #include "bindings.hpp"
 #include "tensorbridge/io/csv.hpp"
 
@@ -30,6 +33,38 @@ const char* kind_name(column_kind k) {
     case column_kind::categorical: return "categorical";
   }
   return "tensor";
+}
+
+// A column's strings as a list of str. Text columns mostly repeat their values (names, categories,
+// dates): each distinct value becomes one str that its rows share, as pandas does, which is cheaper
+// than one str per row. A column whose first rows are mostly distinct stops looking values up.
+nb::list strings_list(const std::vector<std::string>& strings) {
+  constexpr std::size_t probe_rows = 4096;
+  const auto n = static_cast<Py_ssize_t>(strings.size());
+  nb::list out = nb::steal<nb::list>(PyList_New(n));
+  if (!out.is_valid()) throw nb::python_error();
+  std::unordered_map<std::string_view, PyObject*> made;  // the list holds each one
+  bool share = true;
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    const std::string& s = strings[static_cast<std::size_t>(i)];
+    PyObject* str = nullptr;
+    if (share) {
+      auto [it, fresh] = made.try_emplace(s, nullptr);
+      if (fresh) {
+        str = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict");
+        it->second = str;
+      } else {
+        str = it->second;
+        Py_INCREF(str);
+      }
+      share = static_cast<std::size_t>(i) != probe_rows || made.size() <= probe_rows / 2;
+    } else {
+      str = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict");
+    }
+    if (str == nullptr) throw nb::python_error();
+    PyList_SET_ITEM(out.ptr(), i, str);
+  }
+  return out;
 }
 
 }  // namespace
@@ -81,7 +116,8 @@ void register_csv(nb::module_& m) {
       .def("names", &table::names)
       .def("kind", [](const table& t, std::int64_t i) { return kind_name(t.at(i).kind); })
       .def("values", [](const table& t, std::int64_t i) { return t.at(i).values; })
-      .def("strings", [](const table& t, std::int64_t i) { return t.at(i).strings; })
+      .def("strings", [](const table& t, std::int64_t i) { return strings_list(t.at(i).strings); },
+           nb::sig("def strings(self, arg: int, /) -> list[str]"))
       .def("valid", [](const table& t, std::int64_t i) { return t.at(i).valid; })
       .def("time_type", [](const table& t, std::int64_t i) { return t.at(i).time_type; })
       .def("add_tensor", [](table& t, const std::string& name, const tensor& values, std::optional<tensor> valid,

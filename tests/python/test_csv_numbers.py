@@ -51,6 +51,8 @@ SHAPES: dict[str, Callable[[np.random.Generator, int], list[str]]] = {
                              zip(rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64, endpoint=True),
                                  rng.integers(0, 19, n))],
     "uint64": lambda rng, n: [str(int(v)) for v in rng.integers(2**63, 2**64 - 1, n, dtype=np.uint64, endpoint=True)],
+    "integers": lambda rng, n: [("-" if neg else "") + "".join(map(str, rng.integers(0, 10, int(k))))
+                                for neg, k in zip(rng.integers(0, 2, n), rng.integers(1, 21, n))],
     "long_digits": lambda rng, n: ["".join(map(str, rng.integers(0, 10, int(k)))) + "." + str(int(e))
                                    for k, e in zip(rng.integers(17, 26, n), rng.integers(0, 10**6, n))],
     "tiny_and_subnormal": lambda rng, n: [f"{v:.17g}" for v in np.concatenate(
@@ -65,7 +67,8 @@ EDGES = ["0", "-0", "-0.0", "0e0", "1e400", "-1e400", "1e-400", "-1e-400", "4.94
          "9999999999999999999", "99999999999999999999", "1.00000005960464477539062", "3.4028235e38",
          "3.4028236e38", f"{FLT_MAX_MID:.17e}", "3.4028235677973366e38", "1.4e-45", "7.006e-46", "7e-46",
          "1.17549435e-38", "0.000000000000000000000000000001", "123456789012345678901234567890e-20", "1E5", "1e+05",
-         "-1.5E-05", ".5", "5.", "-.5e1"]
+         "-1.5E-05", ".5", "5.", "-.5e1", "+5", "-00012", "00000000000000000001", "-00000000000000000000",
+         "-9223372036854775808", "9223372036854775808", "36028797018963971", "16777217"]
 
 
 def correct_float32(texts: list[str]) -> np.ndarray:

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cstring>
 
@@ -22,32 +23,6 @@ std::string shown(std::string_view text) {
 
 std::string column_label(const csv_context& ctx, std::int64_t out) {
   return "column \"" + ctx.layout->names[static_cast<std::size_t>(out)] + "\"";
-}
-
-// True if `s` is a plain decimal: optional '-', digits with at most one '.' (at least one digit),
-// optional exponent ('e'/'E', optional sign, digits). Such a text always parses as a number that is
-// not NaN (an overflow is +-inf), so inference can call it a float without converting it.
-bool is_plain_float(std::string_view s) noexcept {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  if (p < end && *p == '-') ++p;
-  const auto digits = [&] {
-    const char* from = p;
-    while (p < end && static_cast<unsigned>(*p - '0') < 10) ++p;
-    return p - from;
-  };
-  std::ptrdiff_t n = digits();
-  if (p < end && *p == '.') {
-    ++p;
-    n += digits();
-  }
-  if (n == 0) return false;
-  if (p < end && (*p | 0x20) == 'e') {
-    ++p;
-    if (p < end && (*p == '-' || *p == '+')) ++p;
-    if (digits() == 0) return false;
-  }
-  return p == end;
 }
 
 }  // namespace
@@ -106,21 +81,35 @@ csv_column_type csv_inferred_type(std::uint8_t flags) {
   return {column_kind::tensor, dtype::float64};
 }
 
-std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far) {
+std::uint8_t csv_classify_value(std::string_view text, std::uint8_t flags_so_far, std::uint64_t& bits) {
+  double d;
   if (!(flags_so_far & (csv_saw_float | csv_saw_bool))) {
     std::int64_t i;
     const csv_parse_status status = csv_parse_number(text, i);
-    if (status == csv_parse_status::ok) return i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
+    if (status == csv_parse_status::ok) {
+      bits = std::bit_cast<std::uint64_t>(i);
+      return i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
+    }
     if (status == csv_parse_status::overflow) {  // an integer literal beyond int64
       std::uint64_t u;
-      return csv_parse_number(text, u) == csv_parse_status::ok ? csv_saw_uint64 : csv_saw_huge_int;
+      if (csv_parse_number(text, u) == csv_parse_status::ok) {
+        bits = u;
+        return csv_saw_uint64;
+      }
+      csv_parse_number(text, d);  // an integer literal: always a number
+      bits = std::bit_cast<std::uint64_t>(d);
+      return csv_saw_huge_int;
     }
   }
-  if (is_plain_float(text)) return csv_saw_float;
-  double d;
-  if (csv_parse_number(text, d) == csv_parse_status::ok) return std::isnan(d) ? csv_saw_na : csv_saw_float;
+  if (csv_parse_number(text, d) == csv_parse_status::ok) {
+    bits = std::bit_cast<std::uint64_t>(d);
+    return std::isnan(d) ? csv_saw_na : csv_saw_float;
+  }
   bool b;
-  if (csv_parse_bool(text, b)) return csv_saw_bool;
+  if (csv_parse_bool(text, b)) {
+    bits = b ? 1 : 0;
+    return csv_saw_bool;
+  }
   return csv_saw_text;
 }
 
@@ -174,7 +163,7 @@ void csv_fail_utf8(const csv_context& ctx, csv_field f, std::int64_t out) {
 void csv_convert_sink::field(std::int64_t index, csv_field f) {
   if (index >= ctx.layout->file_columns) return;
   const std::int64_t o = ctx.layout->out_of_file[static_cast<std::size_t>(index)];
-  if (o < 0) return;
+  if (o < 0 || (only != nullptr && (*only)[static_cast<std::size_t>(o)] == 0)) return;
   const csv_column_out& col = (*out)[static_cast<std::size_t>(o)];
   const std::string_view text = field_text(*ctx.dialect, f, scratch);
   const auto r = static_cast<std::size_t>(row);

@@ -123,8 +123,10 @@ enum : std::uint8_t {
 /// (pandas: object), so that no value is rounded into a float and collides with another.
 csv_column_type csv_inferred_type(std::uint8_t flags);
 
-/// The flag of one non-missing field value.
-std::uint8_t csv_classify(std::string_view text, std::uint8_t flags_so_far);
+/// The flag of one non-missing field value, given the column's flags so far (an integer is not looked
+/// for once a float or a bool was seen), and its value in `bits`: the int64 or uint64 of an integer,
+/// the double of a float, NaN or integer beyond uint64, 0 or 1 for a bool (nothing for text).
+std::uint8_t csv_classify_value(std::string_view text, std::uint8_t flags_so_far, std::uint64_t& bits);
 
 /// How numbers are written: pandas' `thousands` and `decimal`.
 struct csv_number_format {
@@ -182,50 +184,7 @@ char csv_sniff_sep(const csv_source& src, const char* begin, const csv_options& 
 /// Fails with the invalid UTF-8 message.
 [[noreturn]] void csv_fail_utf8(const csv_context& ctx, csv_field f, std::int64_t out_column);
 
-/// Pass 1 of the column path: counts rows, checks row widths, and records what each column holds.
-struct csv_infer_sink {
-  csv_context ctx;
-  std::vector<std::uint8_t> flags;  // per output column
-  std::int64_t rows = 0;
-  std::string scratch;
-  std::string number_scratch;
-
-  explicit csv_infer_sink(const csv_context& c) : ctx(c), flags(c.layout->names.size(), 0) {}
-  void reset() {
-    std::fill(flags.begin(), flags.end(), 0);
-    rows = 0;
-  }
-  void field(std::int64_t index, csv_field f) {
-    if (index >= ctx.layout->file_columns) return;
-    const std::int64_t out = ctx.layout->out_of_file[static_cast<std::size_t>(index)];
-    if (out < 0) return;
-    std::uint8_t& fl = flags[static_cast<std::size_t>(out)];
-    const std::string_view text = field_text(*ctx.dialect, f, scratch);
-    const bool inferred = !ctx.layout->types[static_cast<std::size_t>(out)] && !(fl & csv_saw_text);
-    // Hashing every field against the NA set is the slow part; a field that reads as a number or a
-    // bool cannot be missing unless some NA string is itself a number.
-    const std::string_view number = csv_number_text(ctx.number, text, number_scratch);
-    if (inferred && !ctx.na->has_numeric()) {
-      const std::uint8_t kind = csv_classify(number, fl);
-      if (kind != csv_saw_text) {
-        fl |= kind;
-        return;
-      }
-    }
-    if (ctx.na->contains(text)) {
-      fl |= csv_saw_na;
-      return;
-    }
-    if (inferred) fl |= csv_classify(number, fl);
-  }
-  bool end_row(const char* row_begin, std::int64_t fields) {
-    if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
-    ++rows;
-    return true;
-  }
-};
-
-/// Where pass 2 writes one output column.
+/// Where the column path writes one output column.
 struct csv_column_out {
   csv_column_type type;
   std::byte* data = nullptr;                  // kind tensor: element 0 of the column
@@ -234,13 +193,16 @@ struct csv_column_out {
   bool nan_for_missing = false;               // float columns hold NaN for missing values
 };
 
-/// Pass 2 of the column path: converts every field into its column at the row's final position.
+/// Converts the fields of the columns `only` marks (every column when null) from their text into
+/// their columns at the row's final position (the column path's second look at a block, see
+/// column_pass_internal.hpp).
 struct csv_convert_sink {
   csv_context ctx;
   std::vector<csv_column_out>* out;
   std::int64_t row = 0;  // the next row's index in the table
   std::string scratch;
   std::string number_scratch;
+  const std::vector<std::uint8_t>* only = nullptr;  // per output column: 1 = convert it
 
   void field(std::int64_t index, csv_field f);
   bool end_row(const char* row_begin, std::int64_t fields) {
@@ -264,6 +226,14 @@ struct csv_matrix_sink {
   bool fast = true;              // false when `fast_row` cannot be trusted (see `csv_matrix_fast_ok`)
   bool all_columns = true;       // every file column is read (output column == file column)
   bool ssse3_rows = csv_ssse3_rows();  // rows try `csv_parse_row_ssse3` first (the CPU has SSSE3)
+  /// Rows in a row that `csv_parse_row_ssse3` refused; at `ssse3_give_up` the block stops trying it
+  /// (long numbers, integers beyond 8 digits: it would parse a few fields of every row twice).
+  int ssse3_misses = 0;
+  static constexpr int ssse3_give_up = 8;
+  /// Fields in a row that the short parser left and `csv_parse_integer_float` refused; at
+  /// `integer_give_up` the block stops trying it (long decimals: the integer scan would be wasted).
+  int integer_misses = 0;
+  static constexpr int integer_give_up = 64;
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
@@ -277,6 +247,8 @@ struct csv_matrix_sink {
 
   void reset() {
     rows = 0;
+    ssse3_misses = 0;
+    integer_misses = 0;
     overflow.clear();
   }
   /// The rows parsed into the region and into `overflow`.
@@ -296,8 +268,12 @@ struct csv_matrix_sink {
   const char* fast_row(const char* p, const char* eof) {
     const csv_dialect& d = *ctx.dialect;
 #if defined(TB_CSV_SSSE3_ROWS)
-    if (ssse3_rows && all_columns) {
-      if (const char* next = csv_parse_row_ssse3(p, eof, d.sep, out_columns, row)) return next;
+    if (ssse3_rows && all_columns && ssse3_misses < ssse3_give_up) {
+      if (const char* next = csv_parse_row_ssse3(p, eof, d.sep, out_columns, row)) {
+        ssse3_misses = 0;
+        return next;
+      }
+      ++ssse3_misses;
     }
 #endif
     const std::int64_t last = ctx.layout->file_columns - 1;
@@ -306,7 +282,13 @@ struct csv_matrix_sink {
       if (o >= 0) {
         T v;
         const char* end = nullptr;
-        if (csv_has_short_parser && eof - p >= 32) end = csv_parse_float_short(p, v);
+        if (csv_has_short_parser && eof - p >= 32) {
+          end = csv_parse_float_short(p, v);
+          if (end == nullptr && integer_misses < integer_give_up) {
+            end = csv_parse_integer_float(p, v);
+            integer_misses = end == nullptr ? integer_misses + 1 : 0;
+          }
+        }
         if (end == nullptr) end = csv_parse_float(p, eof, v);
         if (end == nullptr) return nullptr;
         row[o] = v;

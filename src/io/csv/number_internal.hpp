@@ -11,6 +11,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include <fast_float/fast_float.h>
@@ -167,6 +168,86 @@ inline const char* csv_parse_float_short(const char* p, T& out) noexcept {
   (void)p;
   (void)out;
   return nullptr;
+}
+
+#if defined(__SSE2__)
+/// Bit i set where byte i of the 32 bytes at `p` is an ASCII digit.
+inline std::uint32_t csv_digit_mask32(const char* p) noexcept {
+  const __m128i zero = _mm_set1_epi8('0');
+  const __m128i nine = _mm_set1_epi8(9);
+  const auto digits = [&](const char* q) {
+    const __m128i t = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q)), zero);
+    return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, nine), t)));
+  };
+  return digits(p) | (digits(p + 16) << 16);
+}
+#endif
+
+/// The value of the `n` (1..20) ASCII digits at `q`, read 8 at a time; false when it exceeds
+/// 2^64 - 1 (only 20 digits can). Reads the bytes [q, q + max(n, 8)).
+inline bool csv_digits_u64(const char* q, int n, std::uint64_t& out) noexcept {
+  if (n <= 8) {
+    out = csv_digits_at(q, n);
+    return true;
+  }
+  if (n <= 16) {
+    out = csv_digits_at(q, n - 8) * 100000000u + csv_digits_at(q + n - 8, 8);
+    return true;
+  }
+  const std::uint64_t low = csv_digits_at(q + n - 16, 8) * 100000000u + csv_digits_at(q + n - 8, 8);
+  std::uint64_t high;
+  if (__builtin_mul_overflow(csv_digits_at(q, n - 16), std::uint64_t{10000000000000000}, &high)) return false;
+  return !__builtin_add_overflow(high, low, &out);
+}
+
+/// The end of the plain decimal integer at `p` (an optional '-', then 1 to 20 digits), found in one
+/// 32-byte compare; nullptr when there is no digit or more than 20. What follows the digits is not
+/// looked at. `p` must have 32 readable bytes.
+inline const char* csv_integer_end(const char* p) noexcept {
+#if defined(__SSE2__)
+  if constexpr (csv_has_short_parser) {
+    const int sign = *p == '-' ? 1 : 0;
+    const int n = std::countr_one(csv_digit_mask32(p) >> sign);
+    return n == 0 || n > 20 ? nullptr : p + sign + n;
+  }
+#endif
+  (void)p;
+  return nullptr;
+}
+
+/// The magnitude of the integer [p, end) that `csv_integer_end` found, 8 digits at a time (SWAR);
+/// false when it exceeds 2^64 - 1.
+inline bool csv_integer_magnitude(const char* p, const char* end, std::uint64_t& out) noexcept {
+  const char* q = p + (*p == '-' ? 1 : 0);
+  return csv_digits_u64(q, static_cast<int>(end - q), out);
+}
+
+/// Parses a plain decimal integer at `p` (see `csv_integer_end`; up to 2^64 - 1) that is not followed
+/// by '.', 'e' or 'E' as T, correctly rounded: the integer is exact, so converting it is the one
+/// rounding. Returns the end of the number, or nullptr for anything else (then `csv_parse_float`
+/// decides). `p` must have 32 readable bytes. fast_float reads integer digits one at a time; this
+/// reads them 8 at a time.
+template <class T>
+inline const char* csv_parse_integer_float(const char* p, T& out) noexcept {
+  const char* end = csv_integer_end(p);
+  std::uint64_t m;
+  if (end == nullptr || *end == '.' || (*end | 0x20) == 'e' || !csv_integer_magnitude(p, end, m)) return nullptr;
+  const T v = static_cast<T>(m);
+  out = *p == '-' ? -v : v;
+  return end;
+}
+
+/// Parses a plain decimal integer at `p` (see `csv_integer_end`) as an int64; returns the end of its
+/// digits, or nullptr when there is none or the value is beyond int64 (then `std::from_chars`
+/// decides). `p` must have 32 readable bytes.
+inline const char* csv_parse_int64(const char* p, std::int64_t& out) noexcept {
+  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  const bool negative = *p == '-';
+  const char* end = csv_integer_end(p);
+  std::uint64_t m;
+  if (end == nullptr || !csv_integer_magnitude(p, end, m) || m > max + (negative ? 1 : 0)) return nullptr;
+  out = static_cast<std::int64_t>(negative ? 0 - m : m);  // modular: -2^63 included
+  return end;
 }
 
 /// Parses the number at `p` as `std::from_chars` would (same grammar: '-', digits, '.', exponent,

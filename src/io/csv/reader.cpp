@@ -1,6 +1,6 @@
 // The CSV reader: reads the file's bytes (see file_internal.hpp: no mapping, so a file truncated
 // meanwhile is an error, not SIGBUS; decompressed when compressed), reads the header into a layout, then runs the block parser in the
-// fused matrix mode (one float type for everything) or in two passes (infer + convert into columns).
+// fused matrix mode (one float type for everything) or the column path (column_pass_internal.hpp).
 
 #include <algorithm>
 #include <cstring>
@@ -8,6 +8,7 @@
 
 #include "core/parallel_internal.hpp"
 #include "io/csv/chunker_internal.hpp"
+#include "io/csv/column_pass_internal.hpp"
 #include "io/csv/converter_internal.hpp"
 #include "io/csv/reader_internal.hpp"
 #include "io/csv/streamed_internal.hpp"
@@ -262,60 +263,6 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
   return table_of_matrix(matrix, layout.names);
 }
 
-table read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
-                   std::vector<std::uint8_t>* saw) {
-  const csv_layout& layout = *ctx.layout;
-  const std::size_t ncols = layout.names.size();
-  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
-  std::vector<csv_infer_sink> infer(nblocks, csv_infer_sink{ctx});
-  const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
-                                       [&](std::size_t b, const char* from, const char* stop, const char* limit) {
-                                         infer[b].reset();
-                                         return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, infer[b]);
-                                       });
-  std::vector<std::int64_t> first_row(nblocks + 1, 0);
-  std::vector<std::uint8_t> flags(ncols, 0);
-  for (std::size_t b = 0; b < nblocks; ++b) {
-    first_row[b + 1] = first_row[b] + infer[b].rows;
-    for (std::size_t j = 0; j < ncols; ++j) flags[j] |= infer[b].flags[j];
-  }
-  const std::int64_t rows = first_row[nblocks];
-  if (saw != nullptr) *saw = flags;
-
-  std::vector<column> columns(ncols);
-  std::vector<csv_column_out> outs(ncols);
-  for (std::size_t j = 0; j < ncols; ++j) {
-    column& c = columns[j];
-    csv_column_out& o = outs[j];
-    c.name = layout.names[j];
-    o.type = layout.types[j] ? *layout.types[j] : csv_inferred_type(flags[j]);
-    const bool is_float = o.type.kind == column_kind::tensor && is_floating(o.type.dtype);
-    if (o.type.kind == column_kind::tensor) {
-      c.values = tensor::empty({rows}, o.type.dtype);
-      o.data = static_cast<std::byte*>(c.values.data());
-    } else {
-      c.kind = column_kind::strings;
-      c.strings.resize(static_cast<std::size_t>(rows));
-      o.strings = &c.strings;
-    }
-    if ((flags[j] & csv_saw_na) && !is_float) {
-      c.valid = tensor::empty({rows}, dtype::bool_);
-      std::memset(c.valid->data(), 1, static_cast<std::size_t>(rows));
-      o.valid = static_cast<bool*>(c.valid->data());
-    }
-  }
-  csv_run_blocks(blocks, [&](std::size_t b, const csv_block& block) {
-    csv_convert_sink sink{ctx, &outs, first_row[b], {}, {}};
-    csv_tokenize(*ctx.dialect, *ctx.source, block.begin, block.end, nullptr, sink);
-  });
-  table out;
-  for (std::size_t j = 0; j < ncols; ++j) {
-    if (outs[j].type.kind == column_kind::categorical) out.add_column(to_categorical(columns[j]));
-    else out.add_column(std::move(columns[j]));
-  }
-  return out;
-}
-
 }  // namespace
 
 table read_range(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
@@ -324,7 +271,7 @@ table read_range(const csv_context& ctx, const csv_options& options, const char*
     return *t == dtype::float32 ? read_matrix<float>(ctx, options, begin, end)
                                 : read_matrix<double>(ctx, options, begin, end);
   }
-  return read_columns(ctx, options, begin, end, saw);
+  return csv_read_columns(ctx, options, begin, end, saw);
 }
 
 // `options` with the delimiter detected when it is '\0' (pandas' sep=None).

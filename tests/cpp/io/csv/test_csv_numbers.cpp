@@ -98,6 +98,76 @@ TEST(CsvNumbers, RandomDigitCountsAndExponentsAreCorrectlyRounded) {
   }
 }
 
+// The integer path (8 digits at a time): every '-'? + 1..20 digit integer up to 2^64 - 1 that is not
+// followed by '.', 'e' or 'E' is taken, correctly rounded; everything else is left (nullptr) to
+// csv_parse_float.
+template <class T>
+void expect_integer(const std::string& number, const std::string& after) {
+  std::string buf = number + after;
+  buf.resize(buf.size() + 40, ',');  // 32 readable bytes from the start at least
+  T got{};
+  const char* end = tb::detail::csv_parse_integer_float(buf.data(), got);
+  const std::string digits = number.substr(number[0] == '-' ? 1 : 0);
+  const bool fits = !digits.empty() && digits.size() <= 20 &&
+                    (digits.size() < 20 || digits <= std::string("18446744073709551615"));
+  const bool ends = after.empty() || (after[0] != '.' && after[0] != 'e' && after[0] != 'E');
+  if (!fits || !ends) {
+    EXPECT_EQ(end, nullptr) << number << after;
+    return;
+  }
+  ASSERT_EQ(end, buf.data() + number.size()) << number << after;
+  const T want = reference<T>(number);
+  EXPECT_EQ(std::memcmp(&got, &want, sizeof(T)), 0) << number << " read as " << got << ", correctly rounded " << want;
+}
+
+// The int64 reading of the same path: where it takes a number, it agrees with from_chars; it leaves
+// only what from_chars refuses or finds out of range, or more than 20 digits.
+void expect_int64(const std::string& number) {
+  std::string buf = number;
+  buf.resize(buf.size() + 40, ',');
+  std::int64_t got = 0, want = 0;
+  const char* end = tb::detail::csv_parse_int64(buf.data(), got);
+  const auto [ptr, ec] = std::from_chars(buf.data(), buf.data() + buf.size(), want);
+  const std::size_t digits = number.size() - (number[0] == '-' ? 1 : 0);
+  if (end == nullptr) {
+    EXPECT_TRUE(ec != std::errc{} || digits > 20) << number;
+    return;
+  }
+  EXPECT_EQ(ec, std::errc{}) << number;
+  EXPECT_EQ(end, ptr) << number;
+  EXPECT_EQ(got, want) << number;
+}
+
+TEST(CsvNumbers, IntegersAreReadEightDigitsAtATime) {
+  const char* numbers[] = {"0", "-0", "7", "-7", "12345678", "123456789", "9007199254740993", "-9007199254740995",
+                           "16777217", "16777219", "36028797018963971", "9223372036854775807",
+                           "-9223372036854775808", "9223372036854775808", "18446744073709551615",
+                           "18446744073709551616", "99999999999999999999", "100000000000000000000",
+                           "00000000000000000001", "-00000000000000000000", "000000000000000000000", "-",
+                           "1234567890123456789", "-12345678901234567890"};
+  const char* afters[] = {"", ",", "\n", "\r\n", ".", ".5", "e5", "E-5", "x", " "};
+  for (const char* n : numbers) {
+    for (const char* a : afters) {
+      expect_integer<double>(n, a);
+      expect_integer<float>(n, a);
+    }
+    expect_int64(n);
+  }
+  std::mt19937_64 rng(29);
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = rng() % 2 ? "-" : "";
+    const int n = 1 + static_cast<int>(rng() % 21);
+    s += static_cast<char>('0' + rng() % 10);
+    for (int k = 1; k < n; ++k) s += static_cast<char>('0' + rng() % 10);
+    if (rng() % 4 == 0) s = (s[0] == '-' ? "-" : "") + std::to_string(rng());  // near 2^64
+    const char* after = afters[rng() % std::size(afters)];
+    expect_integer<double>(s, after);
+    expect_integer<float>(s, after);
+    expect_int64(s);
+    if (HasFailure()) return;
+  }
+}
+
 // Where the parser stops: what from_chars accepts is a prefix; the field check then rejects the rest.
 TEST(CsvNumbers, MalformedTextStopsWhereFromCharsStops) {
   const char* texts[] = {"1_000", "1.2.3", "1e", "1e+", "1e+x", "0x10", "1.5e3e", "12345678901234567890x", "1-2",

@@ -1,0 +1,294 @@
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "io/csv/chunker_internal.hpp"
+#include "io/csv/column_pass_internal.hpp"
+
+namespace tb::detail {
+namespace {
+
+using form = csv_block_column::form;
+
+constexpr std::uint64_t nan_bits = std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN());
+
+void lose(csv_block_column& c) {
+  c.held = form::lost;
+  c.slots = {};
+  c.text = {};
+  c.missing = {};
+}
+
+// Turns the kept integers (or nothing but missing values) into doubles, missing rows NaN: the exact
+// integer rounded once, as reading its text as a double gives; a "-0" read as an integer cannot be
+// told from 0 any more, so such a column is lost instead. Bools and text are lost too.
+void widen_to_double(csv_block_column& c) {
+  if (c.held == form::float64 || c.held == form::lost) return;
+  if (c.negative_zero || c.held == form::boolean || c.held == form::text) return lose(c);
+  if (c.held == form::int64) {
+    for (std::uint64_t& s : c.slots) s = std::bit_cast<std::uint64_t>(static_cast<double>(std::bit_cast<std::int64_t>(s)));
+  } else if (c.held == form::uint64) {
+    for (std::uint64_t& s : c.slots) s = std::bit_cast<std::uint64_t>(static_cast<double>(s));
+  }
+  for (const std::int64_t r : c.missing) c.slots[static_cast<std::size_t>(r)] = nan_bits;
+  c.missing.clear();
+  c.held = form::float64;
+}
+
+// Keeps one value that inference classified as `kind` (see csv_classify_value for `bits`).
+void keep(csv_block_column& c, std::uint8_t kind, std::uint64_t bits, std::string_view number) {
+  switch (kind & ~csv_saw_negative) {
+    case csv_saw_int: {
+      const bool negative_zero = bits == 0 && csv_trim(number).front() == '-';
+      if (c.held == form::none) c.held = form::int64;
+      if (c.held == form::int64) {
+        c.negative_zero = c.negative_zero || negative_zero;
+        c.slots.push_back(bits);
+      } else if (c.held == form::uint64 && !(kind & csv_saw_negative) && !negative_zero) {
+        c.slots.push_back(bits);
+      } else if (c.held == form::float64) {
+        const double d = negative_zero ? -0.0 : static_cast<double>(std::bit_cast<std::int64_t>(bits));
+        c.slots.push_back(std::bit_cast<std::uint64_t>(d));
+      } else {
+        // bool then numbers (strings), negatives beside values beyond int64 (strings), or "-0" there
+        // (which a uint64 column refuses).
+        lose(c);
+      }
+      return;
+    }
+    case csv_saw_uint64:
+      if (c.held == form::none) c.held = form::uint64;
+      if (c.held == form::int64) {
+        if ((c.flags & csv_saw_negative) || c.negative_zero) return lose(c);
+        c.held = form::uint64;  // the kept int64 values are non-negative: the same bits
+      }
+      if (c.held == form::uint64) c.slots.push_back(bits);
+      else if (c.held == form::float64) c.slots.push_back(std::bit_cast<std::uint64_t>(static_cast<double>(bits)));
+      else lose(c);
+      return;
+    case csv_saw_bool:
+      if (c.held == form::none) c.held = form::boolean;
+      if (c.held == form::boolean) c.slots.push_back(bits);
+      else lose(c);
+      return;
+    default:  // a float, NaN, or an integer beyond uint64: `bits` holds the double
+      widen_to_double(c);
+      if (c.held == form::float64) c.slots.push_back(bits);
+      return;
+  }
+}
+
+// Copies what block `c` kept (`rows` rows) into output column `o` from row `first`; false when what it
+// kept cannot give the column's type (then the block converts the column from its text again).
+bool take(csv_block_column& c, const csv_column_out& o, std::int64_t first, std::int64_t rows) {
+  if (c.held == form::lost) return false;
+  if (rows == 0) return true;
+  const auto n = static_cast<std::size_t>(rows);
+  const auto at = static_cast<std::size_t>(first);
+  const auto mark_missing = [&] {
+    if (c.missing.empty()) return true;
+    if (o.valid == nullptr) return false;
+    for (const std::int64_t r : c.missing) o.valid[at + static_cast<std::size_t>(r)] = false;
+    return true;
+  };
+  if (o.type.kind == column_kind::strings) {
+    if (c.held != form::text && c.held != form::none) return false;
+    if (!mark_missing()) return false;
+    if (c.held == form::text) std::move(c.text.begin(), c.text.end(), o.strings->begin() + static_cast<std::ptrdiff_t>(at));
+    return true;
+  }
+  if (o.type.kind != column_kind::tensor) return false;
+  switch (o.type.dtype) {
+    case dtype::float64:
+      widen_to_double(c);
+      if (c.held != form::float64) return false;
+      break;
+    case dtype::int64:
+      if (c.held != form::int64 || !c.missing.empty()) return false;
+      break;
+    case dtype::uint64:
+      if ((c.held != form::uint64 && c.held != form::int64) || !c.missing.empty()) return false;
+      break;
+    case dtype::bool_: {
+      if (c.held != form::boolean && c.held != form::none) return false;
+      if (!mark_missing()) return false;
+      bool* dst = reinterpret_cast<bool*>(o.data) + at;
+      for (std::size_t r = 0; r < n; ++r) dst[r] = c.slots[r] != 0;
+      return true;
+    }
+    default:
+      return false;
+  }
+  std::memcpy(o.data + at * sizeof(std::uint64_t), c.slots.data(), n * sizeof(std::uint64_t));
+  return true;
+}
+
+}  // namespace
+
+void csv_block_column::reset(bool keep_values) {
+  flags = 0;
+  held = keep_values ? form::none : form::lost;
+  negative_zero = false;
+  slots.clear();
+  text.clear();
+  missing.clear();
+}
+
+void csv_column_sink::reset() {
+  // Columns of a given type are converted from their text once their rows are placed; so is every
+  // column when some missing-value string is a number (it must be tested before the number).
+  for (std::size_t j = 0; j < columns.size(); ++j)
+    columns[j].reset(!ctx.layout->types[j] && !ctx.na->has_numeric());
+  rows = 0;
+}
+
+void csv_column_sink::reserve_rows(const char* row_begin) {
+  if (rows == 0) first_row_begin = row_begin;
+  if (rows != sample_rows) return;
+  const auto sampled = static_cast<std::size_t>(row_begin - first_row_begin);
+  if (sampled == 0) return;
+  const std::size_t expected = block_bytes * static_cast<std::size_t>(sample_rows) / sampled * 9 / 8 + 16;
+  for (csv_block_column& c : columns) {
+    if (c.held == form::text) c.text.reserve(expected);
+    else if (c.held != form::lost) c.slots.reserve(expected);
+  }
+}
+
+void csv_column_sink::field(std::int64_t index, csv_field f) {
+  if (index >= ctx.layout->file_columns) return;
+  const std::int64_t out = ctx.layout->out_of_file[static_cast<std::size_t>(index)];
+  if (out < 0) return;
+  csv_block_column& c = columns[static_cast<std::size_t>(out)];
+  // The common forms read in place, as classifying them would: an integer while the column has seen
+  // no float or bool, a short decimal once it holds floats; anything else goes the general way.
+  if (!f.raw && c.held != form::lost && !(c.flags & csv_saw_text) && !ctx.number.active() &&
+      ctx.source->eof - f.begin >= 32) {
+    if (!(c.flags & (csv_saw_float | csv_saw_bool))) {
+      std::int64_t i;
+      if (csv_parse_int64(f.begin, i) == f.end) {
+        const std::uint8_t kind = i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
+        c.flags |= kind;
+        keep(c, kind, std::bit_cast<std::uint64_t>(i), f.view());
+        return;
+      }
+    } else if (c.held == form::float64) {
+      double d;
+      const char* end = csv_parse_float_short(f.begin, d);
+      if (end == nullptr) end = csv_parse_float(f.begin, f.end, d);
+      if (end == f.end && !std::isnan(d)) {
+        c.flags |= csv_saw_float;
+        c.slots.push_back(std::bit_cast<std::uint64_t>(d));
+        return;
+      }
+    }
+  }
+  const std::string_view text = field_text(*ctx.dialect, f, scratch);
+  const bool inferred = !ctx.layout->types[static_cast<std::size_t>(out)] && !(c.flags & csv_saw_text);
+  // Hashing every field against the NA set is the slow part; a field that reads as a number or a
+  // bool cannot be missing unless some NA string is itself a number.
+  const std::string_view number = csv_number_text(ctx.number, text, number_scratch);
+  std::uint64_t bits = 0;
+  std::uint8_t kind = csv_saw_text;
+  if (inferred && !ctx.na->has_numeric()) {
+    kind = csv_classify_value(number, c.flags, bits);
+    if (kind != csv_saw_text) {
+      c.flags |= kind;
+      if (c.held != form::lost) keep(c, kind, bits, number);
+      return;
+    }
+  }
+  if (ctx.na->contains(text)) {
+    c.flags |= csv_saw_na;
+    if (c.held == form::text) {
+      c.text.emplace_back();
+      c.missing.push_back(rows);
+    } else if (c.held == form::float64) {
+      c.slots.push_back(nan_bits);
+    } else if (c.held != form::lost) {
+      c.slots.push_back(0);
+      c.missing.push_back(rows);
+    }
+    return;
+  }
+  if (inferred) {
+    if (ctx.na->has_numeric()) kind = csv_classify_value(number, c.flags, bits);
+    c.flags |= kind;
+  }
+  if (c.held == form::lost) return;
+  // Text (a column kept while inferred, so `has_numeric` is false and inference called it text).
+  if (c.held != form::text) {
+    if (c.held != form::none) return lose(c);
+    c.held = form::text;
+    c.slots.clear();
+    c.text.resize(static_cast<std::size_t>(rows));
+  }
+  if (!is_valid_utf8(text)) csv_fail_utf8(ctx, f, out);
+  c.text.emplace_back(text);
+}
+
+table csv_read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
+                       std::vector<std::uint8_t>* saw) {
+  const csv_layout& layout = *ctx.layout;
+  const std::size_t ncols = layout.names.size();
+  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
+  std::vector<csv_column_sink> sinks(nblocks, csv_column_sink{ctx});
+  const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
+                                       [&](std::size_t b, const char* from, const char* stop, const char* limit) {
+                                         sinks[b].reset();
+                                         sinks[b].block_bytes = static_cast<std::size_t>(stop - from);
+                                         return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, sinks[b]);
+                                       });
+  std::vector<std::int64_t> first_row(nblocks + 1, 0);
+  std::vector<std::uint8_t> flags(ncols, 0);
+  for (std::size_t b = 0; b < nblocks; ++b) {
+    first_row[b + 1] = first_row[b] + sinks[b].rows;
+    for (std::size_t j = 0; j < ncols; ++j) flags[j] |= sinks[b].columns[j].flags;
+  }
+  const std::int64_t rows = first_row[nblocks];
+  if (saw != nullptr) *saw = flags;
+
+  std::vector<column> columns(ncols);
+  std::vector<csv_column_out> outs(ncols);
+  for (std::size_t j = 0; j < ncols; ++j) {
+    column& c = columns[j];
+    csv_column_out& o = outs[j];
+    c.name = layout.names[j];
+    o.type = layout.types[j] ? *layout.types[j] : csv_inferred_type(flags[j]);
+    const bool is_float = o.type.kind == column_kind::tensor && is_floating(o.type.dtype);
+    if (o.type.kind == column_kind::tensor) {
+      c.values = tensor::empty({rows}, o.type.dtype);
+      o.data = static_cast<std::byte*>(c.values.data());
+    } else {
+      c.kind = column_kind::strings;
+      c.strings.resize(static_cast<std::size_t>(rows));
+      o.strings = &c.strings;
+    }
+    if ((flags[j] & csv_saw_na) && !is_float) {
+      c.valid = tensor::empty({rows}, dtype::bool_);
+      std::memset(c.valid->data(), 1, static_cast<std::size_t>(rows));
+      o.valid = static_cast<bool*>(c.valid->data());
+    }
+  }
+  csv_run_blocks(blocks, [&](std::size_t b, const csv_block& block) {
+    csv_column_sink& kept = sinks[b];
+    std::vector<std::uint8_t> again(ncols, 0);
+    bool any = false;
+    for (std::size_t j = 0; j < ncols; ++j) {
+      if (!take(kept.columns[j], outs[j], first_row[b], kept.rows)) again[j] = 1, any = true;
+      lose(kept.columns[j]);  // frees the block's values
+    }
+    if (any) {
+      csv_convert_sink sink{ctx, &outs, first_row[b], {}, {}, &again};
+      csv_tokenize(*ctx.dialect, *ctx.source, block.begin, block.end, nullptr, sink);
+    }
+  });
+  table out;
+  for (std::size_t j = 0; j < ncols; ++j) {
+    if (outs[j].type.kind == column_kind::categorical) out.add_column(to_categorical(columns[j]));
+    else out.add_column(std::move(columns[j]));
+  }
+  return out;
+}
+
+}  // namespace tb::detail

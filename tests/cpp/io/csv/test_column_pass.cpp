@@ -1,0 +1,200 @@
+// The column path in one pass: inference keeps the values it converts, block by block, and widens or
+// drops them as a column's type turns out. Compared here with converting the text again with each
+// column's type given (which keeps nothing), on columns whose type changes within and across blocks.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensorbridge/io/csv.hpp"
+
+namespace {
+
+// One cell of kind `kind`.
+std::string cell(std::mt19937_64& rng, int kind) {
+  switch (kind) {
+    case 0: return std::to_string(static_cast<std::int64_t>(rng() % 2000001) - 1000000);
+    case 1: return std::to_string(static_cast<std::int64_t>(rng()));  // all of int64, both signs
+    case 2: return std::to_string(rng() | (std::uint64_t{1} << 63));  // beyond int64
+    case 3: return (rng() % 2 ? "-" : "") + std::to_string(rng()) + "123456";  // beyond uint64
+    case 4: {
+      char buf[32];
+      const double v = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 200) - 120);
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, rng() % 2 ? -v : v);
+      return std::string(buf, end);
+    }
+    case 5: return "-0";
+    case 6: return rng() % 2 ? " +7 " : "-00012";
+    case 7: return "";
+    case 8: return "NA";
+    case 9: return rng() % 2 ? "nan" : "-nan";
+    case 10: return "NAN";  // a NaN, but not a missing-value string
+    case 11: return rng() % 2 ? "True" : "false";
+    case 12: return rng() % 2 ? "word" : "\"quoted, text\"";
+    case 13: return "-0.0";
+    default: return "1e5";
+  }
+}
+
+struct plan {
+  int base, rare;  // kinds; `rare` is one cell in about 150 (-1: none)
+};
+
+std::string make_text(std::mt19937_64& rng, const std::vector<plan>& plans, int rows) {
+  std::string text;
+  for (std::size_t j = 0; j < plans.size(); ++j) text += (j ? ",c" : "c") + std::to_string(j);
+  text += '\n';
+  for (int r = 0; r < rows; ++r) {
+    for (std::size_t j = 0; j < plans.size(); ++j) {
+      if (j) text += ',';
+      const plan p = plans[j];
+      text += cell(rng, p.rare >= 0 && rng() % 150 == 0 ? p.rare : p.base);
+    }
+    text += '\n';
+  }
+  return text;
+}
+
+bool all_valid(const std::optional<tb::tensor>& valid, std::int64_t rows) {
+  if (!valid) return true;
+  const bool* v = static_cast<const bool*>(valid->data());
+  return std::all_of(v, v + rows, [](bool b) { return b; });
+}
+
+// `got` (types inferred) equals `want` (the same types given): kinds, dtypes, bytes, masks, strings.
+void expect_same(const tb::table& got, const tb::table& want) {
+  ASSERT_EQ(got.num_rows(), want.num_rows());
+  ASSERT_EQ(got.num_columns(), want.num_columns());
+  const std::int64_t rows = got.num_rows();
+  for (std::int64_t j = 0; j < got.num_columns(); ++j) {
+    const tb::column& a = got.at(j);
+    const tb::column& b = want.at(j);
+    ASSERT_EQ(a.kind, b.kind) << a.name;
+    if (a.kind == tb::column_kind::tensor) {
+      ASSERT_EQ(a.values.dtype(), b.values.dtype()) << a.name;
+      EXPECT_EQ(std::memcmp(a.values.data(), b.values.data(), static_cast<std::size_t>(a.values.nbytes())), 0)
+          << a.name;
+    } else {
+      EXPECT_EQ(a.strings, b.strings) << a.name;
+    }
+    // A mask of only true values says what no mask says (inference may see a NaN a given type does not).
+    if (a.valid && b.valid) {
+      EXPECT_EQ(std::memcmp(a.valid->data(), b.valid->data(), static_cast<std::size_t>(rows)), 0) << a.name;
+    } else {
+      EXPECT_TRUE(all_valid(a.valid, rows) && all_valid(b.valid, rows)) << a.name;
+    }
+  }
+}
+
+tb::csv_options given_types(const tb::table& t, tb::csv_options o) {
+  for (std::int64_t j = 0; j < t.num_columns(); ++j) {
+    const tb::column& c = t.at(j);
+    o.dtypes.emplace_back(c.name, c.kind == tb::column_kind::tensor
+                                      ? tb::csv_column_type{tb::column_kind::tensor, c.values.dtype()}
+                                      : tb::csv_column_type::from_name("str"));
+  }
+  return o;
+}
+
+const std::vector<plan> plans = {
+    {0, -1}, {1, -1}, {0, 4},  {0, 5},   {5, 4},   {0, 7},  {2, 0},  {2, 1}, {0, 3},  {4, 3},  {2, 4},
+    {11, 7}, {11, 0}, {12, 7}, {0, 12},  {7, 0},   {7, 12}, {4, 9},  {0, 10}, {6, 13}, {7, -1}, {3, 0},
+    {1, 2},  {7, 11}, {8, 4},  {12, -1}, {10, 0},  {9, 1},  {13, 0}, {6, -1}, {1, 14}, {11, 8}, {2, 8},
+};
+
+TEST(CsvColumnPass, InferredEqualsGivenTypesAcrossBlocks) {
+  std::mt19937_64 rng(5);
+  for (const std::size_t block_size : {std::size_t{97}, std::size_t{1000}, std::size_t{1} << 20}) {
+    for (int round = 0; round < 3; ++round) {
+      const std::string text = make_text(rng, plans, 1500);
+      tb::csv_options o;
+      o.block_size = block_size;
+      const tb::table inferred = tb::read_csv_string(text, o);
+      const tb::table given = tb::read_csv_string(text, given_types(inferred, o));
+      expect_same(inferred, given);
+      if (HasFailure()) return;
+    }
+  }
+}
+
+// A missing-value string that is a number: nothing is kept, every column is converted again.
+TEST(CsvColumnPass, NumericMissingValuesConvertAgain) {
+  std::mt19937_64 rng(6);
+  tb::csv_options o;
+  o.block_size = 500;
+  o.na_values = {"7", "-0"};
+  const std::string text = make_text(rng, plans, 800);
+  const tb::table inferred = tb::read_csv_string(text, o);
+  expect_same(inferred, tb::read_csv_string(text, given_types(inferred, o)));
+}
+
+TEST(CsvColumnPass, WidenedIntegersKeepTheirExactValue) {
+  tb::csv_options o;
+  o.block_size = 16;  // a block per row or two
+  const auto t = tb::read_csv_string(
+      "a,b,c,d\n-0,9007199254740993,18446744073709551615,1\n1,2,3,NA\n2.5,1.5,0.5,\n", o);
+  for (const char* name : {"a", "b", "c", "d"}) ASSERT_EQ(t.at(name).values.dtype(), tb::dtype::float64) << name;
+  const auto* a = static_cast<const double*>(t.at("a").values.data());
+  EXPECT_TRUE(std::signbit(a[0]) && a[0] == 0.0);  // "-0" read as a float, not as the integer 0
+  EXPECT_EQ(static_cast<const double*>(t.at("b").values.data())[0], 9007199254740992.0);  // ties to even
+  EXPECT_EQ(static_cast<const double*>(t.at("c").values.data())[0], 18446744073709551616.0);
+  const auto* d = static_cast<const double*>(t.at("d").values.data());
+  EXPECT_EQ(d[0], 1.0);
+  EXPECT_TRUE(std::isnan(d[1]) && std::isnan(d[2]));
+  // Kept as integers when no float comes: int64, and uint64 beyond int64.
+  const auto u = tb::read_csv_string("u,i\n18446744073709551615,-0\n5,-9223372036854775808\n", o);
+  EXPECT_EQ(u.at("u").values.dtype(), tb::dtype::uint64);
+  EXPECT_EQ(static_cast<const std::uint64_t*>(u.at("u").values.data())[0], 18446744073709551615u);
+  EXPECT_EQ(u.at("i").values.dtype(), tb::dtype::int64);
+  EXPECT_EQ(static_cast<const std::int64_t*>(u.at("i").values.data())[1], INT64_MIN);
+}
+
+// "-0" beside values beyond int64: the column is uint64, which refuses "-0", inferred or given.
+TEST(CsvColumnPass, NegativeZeroInAUint64ColumnFailsAsWithTheTypeGiven) {
+  for (const char* text : {"u\n18446744073709551615\n-0\n", "u\n-0\n18446744073709551615\n"}) {
+    tb::csv_options o;
+    std::string inferred, given;
+    try {
+      (void)tb::read_csv_string(text, o);
+    } catch (const tb::error& e) {
+      inferred = e.what();
+    }
+    o.dtypes.emplace_back("u", tb::csv_column_type::from_name("uint64"));
+    try {
+      (void)tb::read_csv_string(text, o);
+    } catch (const tb::error& e) {
+      given = e.what();
+    }
+    EXPECT_NE(inferred.find(": expected an integer (uint64) in column \"u\", found \"-0\""), std::string::npos) << inferred;
+    EXPECT_EQ(inferred, given);
+  }
+}
+
+// Errors found in the one pass name the place as the two passes did.
+TEST(CsvColumnPass, ErrorsNameLineAndColumn) {
+  tb::csv_options o;
+  o.block_size = 16;
+  try {
+    (void)tb::read_csv_string("a,b\n1,x\n2,\xff\xfe\n", o);
+    ADD_FAILURE() << "invalid UTF-8 was read";
+  } catch (const tb::error& e) {
+    EXPECT_NE(std::string(e.what()).find("<string>:3:2: invalid UTF-8 in column \"b\""), std::string::npos) << e.what();
+  }
+  try {
+    (void)tb::read_csv_string("a,b\nTrue,1\nNAN,2\n", o);  // a bool column holding a NaN that is not missing
+    ADD_FAILURE() << "NAN was read as a bool";
+  } catch (const tb::error& e) {
+    EXPECT_NE(std::string(e.what()).find("<string>:3:1: expected a bool"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
