@@ -359,7 +359,8 @@ TEST(ImageCheck, FromFilesSkipsTheSameDamagedFilesForAnyThreadCount) {
   EXPECT_EQ(a_labels.size(), 10u);
   for (std::int64_t y : a_labels) EXPECT_TRUE(paths[static_cast<std::size_t>(y)].find("good") != std::string::npos);
   // Every file damaged: an error that says so.
-  const std::vector<std::string> all_bad = {paths[2], paths[7]};
+  const std::vector<std::string> all_bad = {paths[3], paths[7]};  // huffman.jpg, marker.jpg
+  ASSERT_TRUE(all_bad[0].ends_with("huffman.jpg") && all_bad[1].ends_with("marker.jpg"));
   EXPECT_NE(error_of([&] { tb::dataset::from_files(all_bad, std::nullopt, {.on_error = tb::image_error_action::skip}); })
                 .find("none of the 2 files decodes"),
             std::string::npos);
