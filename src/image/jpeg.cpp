@@ -249,7 +249,7 @@ void check_jpeg(std::span<const std::byte> data, const image_decode_options& opt
   const int stored = stored_channels(c, name);
   c.out_color_space = stored == 4 ? JCS_CMYK : stored == 1 ? JCS_GRAYSCALE : JCS_RGB;
   // At 1/8 scale every block is still entropy-decoded (where damage shows) while the IDCT keeps
-  // only each block's DC value: about a third of a full decode.
+  // only each block's DC value: about 60% of a full decode's time at quality 90.
   c.scale_num = 1;
   c.scale_denom = 8;
   r.run([&c] { jpeg_start_decompress(&c); });

@@ -95,8 +95,10 @@ struct image_transform {
   tb::dtype dtype = tb::dtype::uint8;       ///< of the output: uint8 (no normalize), float32, float16, bfloat16
   /// JPEG: decode at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling) when that still covers the
   /// output size. Faster on images at least twice the output size, but the DCT's downscale is
-  /// not Pillow's filter: the result then differs from decode -> crop -> resize by up to about
-  /// 20 levels at sharp edges. Off (the default): within 1 LSB of the unfused ops.
+  /// not Pillow's filter: the result then differs from decode -> crop -> resize by tens of levels
+  /// at sharp edges (up to 42 on photographs, 0.9 on average). Off (the default): within 1 LSB of
+  /// the unfused ops. Measured on 500x375 JPEGs: RandomResizedCrop(112) 1.3x faster with it;
+  /// RandomResizedCrop(224) never scales there (no crop is 448 pixels high).
   bool dct_scaling = false;
   /// Throws `tb::error` (value) for inconsistent fields.
   void validate() const;
