@@ -8,6 +8,8 @@
 #include <spng.h>
 #include <webp/encode.h>
 
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -364,6 +366,28 @@ TEST(ImageCheck, FromFilesSkipsTheSameDamagedFilesForAnyThreadCount) {
   EXPECT_NE(error_of([&] { tb::dataset::from_files(all_bad, std::nullopt, {.on_error = tb::image_error_action::skip}); })
                 .find("none of the 2 files decodes"),
             std::string::npos);
+}
+
+// A fuzz find (tests/fuzz/corpus/fuzz_decode_image/406187e8...): a 32-byte PNG declaring about
+// 10^9 x 1.7 10^9 pixels made transform_image size its resampling axes (4 GB) before the pixel
+// limit was checked. Here 2^31-1 x 2^31-1: the axes alone would take 17 GB.
+TEST(ImageOps, TransformChecksThePixelLimitBeforeSizingAnything) {
+  const unsigned char png[] = {0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 'I', 'H', 'D', 'R',
+                               0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x08, 0, 0, 0, 0, 0x1c, 0x65, 0xcf};
+  tb::image_transform t;
+  t.crop = tb::image_crop::center;
+  t.resize_height = 17;
+  t.height = t.width = 4;
+  const auto peak_kib = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+  };
+  const long before = peak_kib();
+  const std::string msg = error_of([&] { tb::transform_image(std::as_bytes(std::span(png)), t, 0, "bomb.png"); });
+  EXPECT_LT(peak_kib() - before, 256 * 1024) << "KiB of peak memory for a refused image";
+  EXPECT_NE(msg.find("bomb.png: the PNG declares 2147483647x2147483647"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("decompression bomb"), std::string::npos) << msg;
 }
 
 TEST(ImageOps, FusedDefaultIsWithinOneLevelOfTheUnfusedChainOnSharpEdges) {
