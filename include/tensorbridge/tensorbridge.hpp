@@ -15,6 +15,7 @@
 #include "tensorbridge/interop/arrow.hpp"
 #include "tensorbridge/interop/dlpack.hpp"
 #include "tensorbridge/interop/plan.hpp"
+#include "tensorbridge/image/check.hpp"
 #include "tensorbridge/image/image.hpp"
 #include "tensorbridge/image/ops.hpp"
 #include "tensorbridge/io/arrow_table.hpp"

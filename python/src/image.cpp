@@ -9,6 +9,8 @@
 #include <nanobind/stl/vector.h>
 #include <nanobind/stl/optional.h>
 
+#include <memory>
+
 #include "bindings.hpp"
 #include "tensorbridge/pipeline/dataset.hpp"
 #include "tensorbridge/image/image.hpp"
@@ -83,14 +85,33 @@ void register_image(nb::module_& m) {
   m.def("map_op_resize", &map_op::resize);
   m.def("map_op_center_crop", &map_op::center_crop);
   m.def("map_op_random_resized_crop", &map_op::random_resized_crop);
-  m.def("dataset_from_files", &dataset::from_files, nb::call_guard<nb::gil_scoped_release>());
-  m.def(
-      "image_file_info",
-      [](const std::string& path, const storage_options& storage) {
-        const image_info i = read_image_info(read_file_bytes(path, storage), path);
-        return std::pair{i.height, i.width};
-      },
-      nb::call_guard<nb::gil_scoped_release>());
+  m.def("dataset_from_files",
+        [](std::vector<std::string> paths, std::optional<tensor> labels, const image_decode_options& decode,
+           bool dct_scaling, bool skip, int check_threads, nb::object progress,
+           const storage_options& storage) {
+          image_files_options o;
+          o.decode = decode;
+          o.dct_scaling = dct_scaling;
+          o.on_error = skip ? image_error_action::skip : image_error_action::raise;
+          o.check_threads = check_threads;
+          o.storage = storage;
+          // Copies of the std::function (made without the GIL) share one reference to `progress`,
+          // dropped with `o`, after the GIL is taken back.
+          if (!progress.is_none())
+            o.progress = [callback = std::make_shared<nb::object>(progress)](std::int64_t done, std::int64_t total) {
+              nb::gil_scoped_acquire locked;
+              (*callback)(done, total);
+            };
+          nb::gil_scoped_release unlocked;
+          return dataset::from_files(std::move(paths), std::move(labels), o);
+        },
+        nb::arg("paths"), nb::arg("labels").none(), nb::arg("decode"), nb::arg("dct_scaling"), nb::arg("skip"),
+        nb::arg("check_threads"), nb::arg("progress").none(), nb::arg("storage"));
+  m.def("dataset_skipped_files", [](const dataset& ds) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (image_file_problem& p : ds.skipped_files()) out.emplace_back(std::move(p.path), std::move(p.reason));
+    return out;
+  });
   m.def(
       "list_image_folder",
       [](const std::string& root, const std::vector<std::string>& extensions, const storage_options& storage) {

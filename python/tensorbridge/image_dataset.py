@@ -8,7 +8,8 @@ threads, with the image ops mapped onto them (:func:`tensorbridge.ops.random_res
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -17,7 +18,7 @@ import numpy as np
 from . import _ext
 from ._convert import asarray
 from ._paths import fspath
-from .errors import FormatError, InvalidValueError
+from .errors import InvalidValueError
 from .image import DEFAULT_MAX_PIXELS, _options
 from .storage import is_remote_path, storage_options_of
 
@@ -42,11 +43,34 @@ class ImageSource(NamedTuple):
     info: ImageFolderInfo
 
 
-def _make(paths: list[str], labels: np.ndarray | None, mode: str, max_pixels: int, dct_scaling: bool,
-          recipe: tuple[Any, ...], info: ImageFolderInfo, storage: _ext.StorageOptions) -> ImageSource:
-    options = _options("from_files", mode, False, max_pixels)
+def _progress_bar() -> Callable[[int, int], None]:
+    """A callback drawing ``checking N image files: done (p%)`` on stderr, from the first report
+    on (C++ makes it after a quarter of a second, so a short check prints nothing)."""
+    shown = False
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        if done < total or shown:
+            shown = True
+            end = "\n" if done >= total else ""
+            sys.stderr.write(f"\rchecking {total:,} image files: {done:,} ({100 * done // max(total, 1)}%){end}")
+            sys.stderr.flush()
+
+    return report
+
+
+def _make(paths: list[str], labels: np.ndarray | None, *, mode: str, max_pixels: int, dct_scaling: bool,
+          on_error: str, progress: bool | None, recipe: tuple[Any, ...], classes: list[str] | None,
+          storage: _ext.StorageOptions, where: str) -> ImageSource:
+    if on_error not in ("raise", "skip"):
+        raise InvalidValueError(f"{where}: on_error must be 'raise' or 'skip', got {on_error!r}")
+    options = _options(where, mode, False, max_pixels)
     native_labels = None if labels is None else asarray(labels)._c
-    c = _ext.dataset_from_files(paths, native_labels, options, bool(dct_scaling), storage)
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    report = _progress_bar() if show and on_error == "skip" else None
+    c = _ext.dataset_from_files(paths, native_labels, options, bool(dct_scaling), on_error == "skip", 0, report,
+                                storage)
+    info = ImageFolderInfo(classes, list(_ext.dataset_skipped_files(c)))
     return ImageSource(c, ("image", "label") if labels is not None else ("image",), recipe, info)
 
 
@@ -58,44 +82,32 @@ def _storage(storage_options: Mapping[str, Any] | None, path: str) -> tuple[_ext
 
 
 def from_files(paths: Sequence[str | os.PathLike[str]], labels: Any = None, *, mode: str = "RGB",
-               max_pixels: int = DEFAULT_MAX_PIXELS, dct_scaling: bool = True,
-               storage_options: Mapping[str, Any] | None = None) -> ImageSource:
+               max_pixels: int = DEFAULT_MAX_PIXELS, on_error: str = "raise", dct_scaling: bool = False,
+               progress: bool | None = None, storage_options: Mapping[str, Any] | None = None) -> ImageSource:
     """The source of :meth:`tensorbridge.Dataset.from_files`."""
     files = [fspath(p, "from_files") for p in paths]
     if not files:
         raise InvalidValueError("from_files: no files given; pass a list of image paths")
     y = None if labels is None else np.asarray(labels)
     storage, extra = _storage(storage_options, files[0])
-    recipe = (("from_files", (files,), {"labels": y, "mode": mode, "max_pixels": max_pixels,
-                                        "dct_scaling": dct_scaling, **extra}),)
-    return _make(files, y, mode, max_pixels, dct_scaling, recipe, ImageFolderInfo(None), storage)
+    recipe = (("from_files", (files,), {"labels": y, "mode": mode, "max_pixels": max_pixels, "on_error": on_error,
+                                        "dct_scaling": dct_scaling, "progress": False, **extra}),)
+    return _make(files, y, mode=mode, max_pixels=max_pixels, dct_scaling=dct_scaling, on_error=on_error,
+                 progress=progress, recipe=recipe, classes=None, storage=storage, where="from_files")
 
 
 def from_image_folder(root: str | os.PathLike[str], *, extensions: Sequence[str] = IMAGE_EXTENSIONS,
                       on_error: str = "raise", mode: str = "RGB", max_pixels: int = DEFAULT_MAX_PIXELS,
-                      dct_scaling: bool = True, storage_options: Mapping[str, Any] | None = None) -> ImageSource:
+                      dct_scaling: bool = False, progress: bool | None = None,
+                      storage_options: Mapping[str, Any] | None = None) -> ImageSource:
     """The source of :meth:`tensorbridge.Dataset.from_image_folder`."""
     top = fspath(root, "from_image_folder")
-    if on_error not in ("raise", "skip"):
-        raise InvalidValueError(f"from_image_folder: on_error must be 'raise' or 'skip', got {on_error!r}")
     storage, extra = _storage(storage_options, top)
     endings = [e.lower() if e.startswith(".") else "." + e.lower() for e in extensions]
-    classes, found, found_labels = _ext.list_image_folder(top, endings, storage)
-    paths: list[str] = []
-    labels: list[int] = []
-    skipped: list[tuple[str, str]] = []
-    for path, label in zip(found, found_labels):
-        if on_error == "skip":
-            try:
-                _ext.image_file_info(path, storage)
-            except (FormatError, OSError) as e:
-                skipped.append((path, str(e)))
-                continue
-        paths.append(path)
-        labels.append(label)
-    if not paths:
-        raise FormatError(f"from_image_folder: none of the {len(skipped)} files under {top} is a readable image")
+    classes, paths, labels = _ext.list_image_folder(top, endings, storage)
     recipe = (("from_image_folder", (top,), {"extensions": tuple(extensions), "on_error": on_error, "mode": mode,
-                                             "max_pixels": max_pixels, "dct_scaling": dct_scaling, **extra}),)
-    return _make(paths, np.asarray(labels, dtype=np.int64), mode, max_pixels, dct_scaling, recipe,
-                 ImageFolderInfo(classes, skipped), storage)
+                                             "max_pixels": max_pixels, "dct_scaling": dct_scaling,
+                                             "progress": False, **extra}),)
+    return _make(list(paths), np.asarray(labels, dtype=np.int64), mode=mode, max_pixels=max_pixels,
+                 dct_scaling=dct_scaling, on_error=on_error, progress=progress, recipe=recipe, classes=list(classes),
+                 storage=storage, where="from_image_folder")

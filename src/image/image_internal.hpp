@@ -34,6 +34,9 @@ struct jpeg_region {
 /// a region. EXIF orientation is never applied here.
 jpeg_region decode_jpeg(std::span<const std::byte> data, const image_decode_options& options, std::string_view name,
                         const jpeg_region_request& request = {});
+/// Decodes every block of a JPEG as cheaply as libjpeg can (1/8 scale) and reads on to its end,
+/// throwing what `decode_jpeg` would for damaged, truncated or oversized data.
+void check_jpeg(std::span<const std::byte> data, const image_decode_options& options, std::string_view name);
 /// The header of a JPEG.
 image_info jpeg_info(std::span<const std::byte> data, std::string_view name);
 

@@ -249,6 +249,8 @@ void transform_image_into(std::span<const std::byte> data, const image_transform
   t.validate();
   const image_format format = sniff_image_format(data, name);
   const image_info info = read_image_info(data, name);
+  // Before anything is sized by the declared dimensions (the resampling axes too).
+  detail::check_image_size(info.width, info.height, t.max_pixels, to_string(format), name);
   const geometry g = plan(t, info.height, info.width, seed);
   const std::int64_t c = mode_channels(t.mode);
   const shape_t want = t.layout == image_layout::chw ? shape_t{c, g.out_h, g.out_w} : shape_t{g.out_h, g.out_w, c};

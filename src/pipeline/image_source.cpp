@@ -2,6 +2,7 @@
 // the decode of a block's rows into its buffer on the worker thread that makes the block.
 
 #include <algorithm>
+#include <cstring>
 
 #include "pipeline/image_ops_internal.hpp"
 #include "pipeline/pipeline_internal.hpp"
@@ -108,29 +109,83 @@ void gather_images(const image_source& source, std::span<const std::int64_t> row
     const std::string& path = source.paths[static_cast<std::size_t>(rows[i])];
     const std::vector<std::byte> bytes = read_file_bytes(path, source.storage);
     const auto r = static_cast<std::int64_t>(i);
-    transform_image_into(bytes, source.transform, seeds[i], dst.slice(r, r + 1).reshape(source.sample_shape), path);
+    try {
+      transform_image_into(bytes, source.transform, seeds[i], dst.slice(r, r + 1).reshape(source.sample_shape), path);
+    } catch (const error& e) {
+      if (e.kind() != error_kind::format) throw;
+      fail(error_kind::format, e.what(), " (on_error=\"skip\" leaves out the files that do not decode)");
+    }
   }
 }
 
 }  // namespace detail
 
+namespace {
+
+// The rows of `t` (shape (n, ...)) whose indices are in `keep`, as a new tensor.
+tensor take_rows(const tensor& t, const std::vector<std::int64_t>& keep) {
+  const tensor src = t.contiguous();
+  shape_t shape = src.shape();
+  shape[0] = static_cast<std::int64_t>(keep.size());
+  tensor out = tensor::empty(shape, src.dtype());
+  const std::size_t row = src.shape()[0] > 0 ? src.nbytes() / static_cast<std::size_t>(src.shape()[0]) : 0;
+  const auto* from = static_cast<const std::byte*>(src.data());
+  auto* to = static_cast<std::byte*>(out.data());
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    std::memcpy(to + i * row, from + static_cast<std::size_t>(keep[i]) * row, row);
+  return out;
+}
+
+}  // namespace
+
 dataset dataset::from_files(std::vector<std::string> paths, std::optional<tensor> labels,
-                            const image_decode_options& options, bool dct_scaling, const storage_options& storage) {
-  options.validate();
+                            const image_files_options& options) {
+  options.decode.validate();
   if (paths.empty()) fail(error_kind::value, "from_files: no files given; pass a list of image paths");
-  const auto n = static_cast<std::int64_t>(paths.size());
-  if (labels && (labels->ndim() < 1 || labels->shape()[0] != n))
-    fail(error_kind::value, "from_files: ", n, " files but labels of shape ", labels->describe(),
+  const auto given = static_cast<std::int64_t>(paths.size());
+  if (labels && (labels->ndim() < 1 || labels->shape()[0] != given))
+    fail(error_kind::value, "from_files: ", given, " files but labels of shape ", labels->describe(),
          "; pass one label per file");
+  const image_mode mode = options.decode.mode == image_mode::unchanged ? image_mode::rgb : options.decode.mode;
+  std::vector<image_file_problem> skipped;
+  if (options.on_error == image_error_action::skip) {
+    image_check_options check;
+    check.decode = options.decode;
+    check.decode.mode = mode;
+    check.decode.apply_exif_orientation = false;
+    check.num_threads = options.check_threads;
+    check.progress = options.progress;
+    check.storage = options.storage;
+    skipped = check_image_files(paths, check);
+    if (skipped.size() == paths.size())
+      fail(error_kind::format, "from_files: none of the ", given, " files decodes (on_error=\"skip\" left out all); the first: ",
+           skipped.front().reason);
+    if (!skipped.empty()) {
+      std::vector<std::int64_t> keep;
+      std::vector<std::string> kept;
+      for (std::int64_t i = 0, k = 0; i < given; ++i) {
+        if (k < static_cast<std::int64_t>(skipped.size()) && skipped[static_cast<std::size_t>(k)].index == i) {
+          ++k;
+          continue;
+        }
+        keep.push_back(i);
+        kept.push_back(std::move(paths[static_cast<std::size_t>(i)]));
+      }
+      paths = std::move(kept);
+      if (labels) labels = take_rows(*labels, keep);
+    }
+  }
+  const auto n = static_cast<std::int64_t>(paths.size());
   auto source = std::make_shared<image_source>();
-  source->storage = storage;
-  const std::vector<std::byte> first = read_file_bytes(paths[0], storage);
+  source->storage = options.storage;
+  const std::vector<std::byte> first = read_file_bytes(paths[0], options.storage);
   const image_info info = read_image_info(first, paths[0]);
   source->first_height = info.height;
   source->first_width = info.width;
-  source->transform.mode = options.mode == image_mode::unchanged ? image_mode::rgb : options.mode;
-  source->transform.max_pixels = options.max_pixels;
-  source->transform.dct_scaling = dct_scaling;
+  source->transform.mode = mode;
+  source->transform.max_pixels = options.decode.max_pixels;
+  source->transform.dct_scaling = options.dct_scaling;
+  source->skipped = std::move(skipped);
   source->sample_shape = detail::sample_shape_of(*source);
   std::uint64_t h = 0x243f6a8885a308d3ull;
   for (const std::string& p : paths)
@@ -148,6 +203,12 @@ dataset dataset::from_files(std::vector<std::string> paths, std::optional<tensor
   plan->specs[0] = {"image", dtype::uint8, source->sample_shape};
   plan->source_hash ^= h;
   return dataset(std::move(plan));
+}
+
+std::vector<image_file_problem> dataset::skipped_files() const {
+  for (const dataset_field& f : plan_->fields)
+    if (f.images) return f.images->skipped;
+  return {};
 }
 
 }  // namespace tb

@@ -1,4 +1,5 @@
-// libFuzzer target for image decoding (JPEG, PNG, WebP, EXIF) and the fused image transform: any
+// libFuzzer target for image decoding (JPEG, PNG, WebP, EXIF), the full check of on_error="skip"
+// and the fused image transform (with and without DCT scaling): any
 // bytes must give an image or a tb::error, never a crash, a hang, a leak or a sanitizer report
 // (libjpeg's error exits longjmp through tensorbridge's frames: this is where that is proven).
 
@@ -6,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "tensorbridge/image/check.hpp"
 #include "tensorbridge/image/image.hpp"
 #include "tensorbridge/image/ops.hpp"
 
@@ -22,7 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const tb::error&) {
   }
   try {
+    tb::check_image(bytes, options, "fuzz");  // the full check of on_error="skip"
+  } catch (const tb::error&) {
+  }
+  try {
     tb::image_transform t;
+    t.dct_scaling = (size & 1) != 0;
     t.max_pixels = 1 << 20;
     t.crop = (last & 8) ? tb::image_crop::random_resized : tb::image_crop::center;
     t.height = 1 + (last >> 4);

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "tensorbridge/core/tensor.hpp"
+#include "tensorbridge/image/check.hpp"
 #include "tensorbridge/image/ops.hpp"
 #include "tensorbridge/io/source.hpp"
 
@@ -44,6 +46,30 @@ struct image_source {
   std::int64_t first_height = 0;   ///< rows of the first image (sizes the output without a size-fixing op)
   std::int64_t first_width = 0;    ///< columns of the first image
   bool sealed = false;             ///< an op could not be fused: later ops run on batches too
+  std::vector<image_file_problem> skipped;  ///< the files `on_error = skip` left out (index: in the list given)
+};
+
+/// What `dataset::from_files` does about files that do not decode.
+enum class image_error_action {
+  raise,  ///< nothing checked up front: the batch that meets such a file fails, naming it
+  /// every file is decoded once when the data set is made (`check_image_files`, on
+  /// `check_threads` threads) and those that fail are left out: the same files on every run,
+  /// whatever the thread count, block size, seed or resume point (`dataset::skipped_files`)
+  skip,
+};
+
+/// Options of `dataset::from_files`.
+struct image_files_options {
+  image_decode_options decode;  ///< the mode (`unchanged` gives RGB) and pixel limit of the images
+  /// JPEG: decode crops at 1/2, 1/4 or 1/8 scale when that still covers the output
+  /// (`image_transform::dct_scaling`): faster on large images, but the fused ops then differ from
+  /// the unfused ones by more than 1 LSB at edges. Off: fused == unfused within 1 LSB.
+  bool dct_scaling = false;
+  image_error_action on_error = image_error_action::raise;  ///< see `image_error_action`
+  int check_threads = 0;  ///< threads checking the files for `skip`; 0: one per core
+  /// Progress of the `skip` check (`image_check_options::progress`); may throw to abandon it.
+  std::function<void(std::int64_t done, std::int64_t total)> progress = nullptr;
+  storage_options storage;  ///< how to reach remote paths (`s3://`, `https://`)
 };
 
 /// The files of an image folder: `root/<class>/<image>`, as `list_image_folder` finds them.
@@ -364,19 +390,18 @@ class dataset {
   static dataset from_tensor_slices(std::vector<dataset_field> fields);
 
   /// A data set of image files: field "image" (decoded lazily on the worker threads, as
-  /// `read_image` with `options`, HWC uint8) and, when `labels` is given (shape (n,)), field
-  /// "label". Image ops mapped onto "image" (`resize`, `center_crop`, `random_resized_crop`, then
-  /// `random_flip` on the width axis, `normalize`, `permute` to CHW, `cast`) fuse with the decode
-  /// and write each finished sample once into the batch. Without a size-fixing op every image
-  /// must have the first one's size (else the batch fails naming the op to add). Throws
-  /// `tb::error` (value) for no paths or a label count that differs, and the errors of
-  /// `read_image_info` for the first file. `dct_scaling`: see `image_transform::dct_scaling`
-  /// (false makes the fused ops equal the unfused ones within 1 LSB, at some speed).
-  /// Remote paths (`s3://bucket/key`, `https://...`) are fetched through `storage` by the worker
-  /// thread that decodes them (one request per image up to 64 KiB).
+  /// `read_image` with `options.decode`, HWC uint8) and, when `labels` is given (shape (n, ...)),
+  /// field "label". Image ops mapped onto "image" (`resize`, `center_crop`, `random_resized_crop`,
+  /// then `random_flip` on the width axis, `normalize`, `permute` to CHW, `cast`) fuse with the
+  /// decode and write each finished sample once into the batch. Without a size-fixing op every
+  /// image must have the first one's size (else the batch fails naming the op to add). With
+  /// `options.on_error = skip` the files that do not decode are left out (with their labels) and
+  /// listed by `skipped_files`. Throws `tb::error` (value) for no paths or a label count that
+  /// differs, (format) when no file is left, and the errors of `read_image_info` for the first file.
+  /// Remote paths (`s3://bucket/key`, `https://...`) are fetched through `options.storage` by the
+  /// worker thread that decodes them (one request per image up to 64 KiB).
   static dataset from_files(std::vector<std::string> paths, std::optional<tensor> labels = std::nullopt,
-                            const image_decode_options& options = {}, bool dct_scaling = true,
-                            const storage_options& storage = {});
+                            const image_files_options& options = {});
 
   /// Shuffles samples globally each epoch. Only before `batch`. A `random_seed` on a data set
   /// sharded into more than one part throws `tb::error` (value): the ranks must share the seed.
@@ -432,6 +457,9 @@ class dataset {
   shuffle_options shuffling() const;
   /// The per-sample output of each field.
   std::vector<field_spec> element_spec() const;
+  /// The files a `from_files` source with `on_error = skip` left out, in the order given (empty
+  /// for other sources).
+  std::vector<image_file_problem> skipped_files() const;
   /// A hash of the source (shapes, dtypes, a few rows) and the pipeline, excluding the seed and
   /// the shard index: states carry it to refuse being restored into another data set.
   std::uint64_t fingerprint() const;
