@@ -40,11 +40,15 @@ extern "C" void on_jpeg_error(j_common_ptr cinfo) {
 // blocks where Pillow and OpenCV accept the file. Here they are errors, so that a file decodes to
 // the pixels it stores or not at all (and on_error="skip" leaves out every damaged file). Running
 // out of data (a truncated file) gets its own message. Other warnings (an unknown JFIF revision or
-// Adobe transform code, a bad ICC marker) leave the pixels intact and are tolerated.
+// Adobe transform code, a bad ICC marker, padding before the end marker) leave the pixels intact
+// and are tolerated.
 bool damages_pixels(const jpeg_error_mgr& err) {
   const int code = err.msg_code;
   if (code == JWRN_JPEG_EOF || code == JWRN_NOT_SEQUENTIAL || code == JWRN_BOGUS_PROGRESSION) return true;
   if (code == JWRN_BOGUS_ICC) return false;  // metadata only
+  // Padding between the last scan and the end marker (some cameras and editors write it; about a
+  // dozen ImageNet training files have it): every pixel was decoded already.
+  if (code == JWRN_EXTRANEOUS_DATA && err.msg_parm.i[1] == 0xD9) return false;
   // "Corrupt JPEG data: ...": a bad Huffman or arithmetic code, a premature end of a data segment,
   // extraneous bytes before a marker, a restart marker missing.
   const char* text = code > 0 && code <= err.last_jpeg_message ? err.jpeg_message_table[code] : nullptr;

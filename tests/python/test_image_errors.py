@@ -146,3 +146,19 @@ def test_skip_progress_bar_is_quiet_for_a_quick_check(damaged, capfd):
     root, _ = damaged
     tb.Dataset.from_image_folder(root, on_error="skip", progress=True)
     assert capfd.readouterr().err == ""
+
+
+def test_padding_before_the_end_marker_is_not_damage(tmp_path):
+    """Bytes between the last scan and EOI ("extraneous bytes before marker 0xd9", which some
+    cameras write and some ImageNet files have): every pixel is there, so the file decodes to
+    Pillow's pixels, and on_error="skip" keeps it."""
+    im = Image.open(os.path.join(SKLEARN_IMAGES, "china.jpg")).convert("RGB").crop((0, 0, 96, 64))
+    jpeg = encode(im, "JPEG", quality=90)
+    assert jpeg.endswith(b"\xff\xd9")
+    padded = jpeg[:-2] + b"\x00" * 240 + b"\xff\xd9"
+    path = tmp_path / "c" / "padded.jpg"
+    path.parent.mkdir()
+    path.write_bytes(padded)
+    np.testing.assert_array_equal(tb.to_numpy(tb.read_image(str(path))), np.asarray(Image.open(path).convert("RGB")))
+    ds = tb.Dataset.from_image_folder(str(tmp_path), on_error="skip")
+    assert len(ds.skipped_files) == 0
