@@ -60,8 +60,8 @@ PAIRS = [
 
 WHY_COPYTO = "np.copyto converts in one thread; a loss here is per-element conversion speed, not threads"
 WHY_TORCH_COPY = "torch copy_ converts on torch's threads with its own vectorised kernels"
-WHY_TORCH_COPY_STRIDED = ("a strided source is gathered into an L1 block, converted, then stored (three passes "
-                          "over the block); torch's copy_ converts in one fused strided loop")
+WHY_TORCH_COPY_STRIDED = ("pairs with a hand-written kernel (float16, bfloat16) gather a strided source into an L1 "
+                          "block, convert it, then store it; torch's copy_ converts in one fused strided loop")
 WHY_MEMCPY = "a ceiling, not a competitor: the same bytes moved with no conversion"
 WHY_FRESH = "both sides get fresh pages from malloc: page faults and zeroing dominate"
 WHY_REUSE = "both keep what their allocator keeps (tb: block cache; TF: BFC pool; NumPy/torch: malloc)"

@@ -481,7 +481,7 @@ TEST(CastStrided, EveryPairEveryStepEqualsContiguous) {
   }
 }
 
-// Destinations of 16 MiB and more are written with non-temporal stores through an L1 block.
+// Destinations of 32 MiB and more are written with non-temporal stores through an L1 block.
 TEST(CastStrided, LargeStreamedOutputsEqualReference) {
   tb::set_num_threads(2);
   const std::int64_t n = (std::int64_t{1} << 22) + 5;  // 32 MiB of float64 output, odd length
