@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -60,7 +61,10 @@ bool any_readable_from_file(const dataset_field& field) {
 // Reads a run of rows that are adjacent in one file with as few preadv calls as the kernel allows.
 void read_run(std::span<const row_read> run, std::size_t row_bytes) {
   static const auto iov_max = static_cast<std::size_t>(::sysconf(_SC_IOV_MAX) > 0 ? ::sysconf(_SC_IOV_MAX) : 1024);
-  std::vector<iovec> iov(run.size());
+  // Most runs of a shuffled gather are one row: their vector lives on the stack.
+  std::array<iovec, 4> few{};
+  std::vector<iovec> many(run.size() > few.size() ? run.size() : 0);
+  const std::span<iovec> iov = many.empty() ? std::span<iovec>(few.data(), run.size()) : std::span<iovec>(many);
   for (std::size_t i = 0; i < run.size(); ++i) iov[i] = {run[i].dst, row_bytes};
   std::size_t first = 0;
   std::uint64_t offset = run.front().offset;
@@ -129,14 +133,14 @@ void gather_source_field(const dataset_plan& plan, std::size_t k, std::span<cons
       read_run(std::span<const row_read>(reads.data() + lo, hi - lo), row_bytes);
     }
   };
-  // As in gather_rows: only large gathers are worth handing to other threads.
+  // A run costs a system call (~1 us on top of its bytes), so a gather is worth splitting over
+  // the threads when it has many runs, however few bytes each: 256 rows of 8 bytes are 256 calls.
   constexpr std::size_t parallel_bytes = std::size_t{1} << 19;
-  if (dst.nbytes() < parallel_bytes || nruns < 2)
+  constexpr std::int64_t parallel_runs = 32;
+  if (nruns < 2 || (nruns < parallel_runs && dst.nbytes() < parallel_bytes))
     body(0, nruns);
   else
-    parallel_for(nruns, std::max<std::int64_t>(1, nruns * static_cast<std::int64_t>(parallel_bytes / 2) /
-                                                      static_cast<std::int64_t>(dst.nbytes())),
-                 body);
+    parallel_for(nruns, std::max<std::int64_t>(parallel_runs / 2, 1), body);
 }
 
 }  // namespace detail
