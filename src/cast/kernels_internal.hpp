@@ -17,6 +17,12 @@ using cast_kernel = void (*)(const void* src, void* dst, std::int64_t n);
 /// then runs the contiguous cast kernel on the tile.
 using gather_kernel = void (*)(const std::byte* src, std::int64_t step, std::byte* dst, std::int64_t n);
 
+/// Writes 8 columns of `n` 4-byte elements, column c dense at `panel + c * n * 4`, as the first 32
+/// bytes of `n` rows `row_bytes` apart from `rows` (no alignment required, no overlap): the
+/// transposing cast's scatter of eight converted columns into a tile of whole rows, 8 x 8 blocks
+/// transposed in registers instead of one 4-byte store per element.
+using transpose8_kernel = void (*)(const std::byte* panel, std::int64_t n, std::byte* rows, std::size_t row_bytes);
+
 /// The element sizes `gather_kernel`s exist for: 1, 2, 4, 8 and 16 bytes.
 inline constexpr int gather_sizes = 5;
 
@@ -29,6 +35,7 @@ struct cast_kernel_table {
   /// Null for the pairs whose contiguous kernel is hand-written (the strided driver then gathers).
   cast_kernel every_other[dtype_count][dtype_count];
   gather_kernel gathers[gather_sizes];  // indexed by log2 of the element size
+  transpose8_kernel transpose8;          // 4-byte elements
   cast_kernel get(dtype from, dtype to) const noexcept {
     return kernels[static_cast<int>(from)][static_cast<int>(to)];
   }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -51,3 +52,31 @@ TEST(TableSelect, UnknownOrRepeatedNamesAreRefused) {
 }
 
 }  // namespace
+
+// The transposing cast moves 4-byte outputs eight columns at a time (8 x 8 blocks in registers)
+// and the rest one by one: every column count around the panel width, row counts that leave
+// blocks and tiles partly filled, and a strided column, equal the column-by-column (checked) path.
+TEST(TableToTensor, EightColumnPanelsEqualTheColumnByColumnCast) {
+  for (const std::int64_t k : {1, 7, 8, 9, 15, 16, 17, 23, 50})
+    for (const std::int64_t rows : {1, 7, 8, 13, 1029, 40003}) {
+      tb::table t;
+      for (std::int64_t j = 0; j < k; ++j) {
+        const bool strided = j == 5;
+        tb::tensor v = tb::tensor::empty({rows, strided ? 2 : 1}, tb::dtype::float64);
+        auto* p = static_cast<double*>(v.data());
+        for (std::int64_t i = 0; i < v.numel(); ++i) p[i] = static_cast<double>(i * 131 + j) / 7.0;
+        v = strided ? tb::tensor(v.storage(), tb::dtype::float64, {rows}, {2}, 8) : v.reshape({rows});
+        t.add_column({.name = "c" + std::to_string(j), .values = v});
+      }
+      tb::to_tensor_options o;
+      o.dtype = tb::dtype::float32;
+      const tb::tensor fast = t.to_tensor({}, o);
+      o.checked = true;
+      o.rule = tb::casting::unsafe;
+      const tb::tensor slow = t.to_tensor({}, o);
+      ASSERT_EQ(fast.shape(), (tb::shape_t{rows, k}));
+      ASSERT_EQ(std::memcmp(fast.data(), slow.data(), fast.nbytes()), 0) << k << " columns, " << rows << " rows";
+      const auto* f = static_cast<const float*>(fast.data());
+      EXPECT_EQ(f[(rows - 1) * k], static_cast<float>(static_cast<double>((rows - 1) * 131) / 7.0));
+    }
+}
