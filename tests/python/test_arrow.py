@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
+import subprocess
+import sys
 import weakref
 
 import numpy as np
@@ -169,6 +172,18 @@ def test_polars(pl, pa):
     assert back.to_dict(as_series=False) == df.to_dict(as_series=False)
     # polars.from_arrow makes a Series of any PyCapsule stream (its rule): a struct per row.
     assert pl.from_arrow(t).struct.unnest().to_dict(as_series=False) == df.to_dict(as_series=False)
+
+
+def test_a_script_that_gave_polars_a_table_exits_quietly(pl):
+    # polars memoises the classes it is handed, which keeps tensorbridge's alive until the
+    # interpreter ends; nanobind then printed "nanobind: leaked 1 instances! ..." on every exit.
+    script = ("import polars as pl, tensorbridge as tb\n"
+              "t = tb.from_arrow(pl.DataFrame({'a': [1.0, 2.0]}))\n"
+              "assert pl.DataFrame(t)['a'].to_list() == [1.0, 2.0]\n")
+    env = {k: v for k, v in os.environ.items() if k != "TB_LEAK_WARNINGS"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "leaked" not in done.stderr, done.stderr
 
 
 def test_pandas_arrow_dtypes(pd, pa):
