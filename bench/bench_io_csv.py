@@ -23,6 +23,15 @@ tensorbridge's before the times count (float32: up to one float32 rounding, sinc
 through float64 first; float64: to 1 ulp, since pandas' C engine is not always correctly rounded).
 np.loadtxt is compared on a smaller file of short decimals (``--loadtxt-rows``).
 
+Bounds (``--bounds-repeats``, 0 to skip): on the same files, bench/csv_bounds.cpp (compiled on
+demand, see bench/_csv_bounds.py) times on one core the structural pass alone (the library's
+tokenizer; and a 64-bytes-per-step AVX2 bitmask scan of delimiters and line feeds) and the number
+conversion alone on fields split beforehand (tensorbridge's converters as the reader calls them,
+and fast_float's ``from_chars``; their outputs checked bit for bit); the reader itself is also
+timed on one thread (``tb.set_num_threads(1)``) beside the other contenders. From these and
+pandas' time in the same run it prints what each step alone would allow on two cores, as a ratio
+to pandas (the "bounds" section of the JSON).
+
 Prints the rows worst first and writes bench/results/bench_io_csv.json. Not a test: nothing is
 asserted about times.
 """
@@ -39,6 +48,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _csv_bounds
 import _harness
 
 SHAPES = ["to_csv", "savetxt", "g7", "g", "round6", "int64", "uint64", "mixed", "table"]
@@ -150,6 +160,8 @@ def main() -> None:
     ap.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, from {','.join(SHAPES)}")
     ap.add_argument("--dtypes", default="float32,float64", help="outputs of the numeric shapes")
     ap.add_argument("--loadtxt-rows", type=int, default=20_000, help="rows of the smaller file np.loadtxt reads")
+    ap.add_argument("--bounds-repeats", type=int, default=1 if _harness.TINY else 5,
+                    help="runs of each one-core step in the bounds (median); 0 skips the bounds")
     args = ap.parse_args()
 
     import pandas as pd
@@ -167,6 +179,38 @@ def main() -> None:
 
     rows: list[dict[str, Any]] = []
     mb_s: dict[str, float] = {}
+    bounds: list[dict[str, Any]] = []
+    bounds_error: str | None = None
+    one = "tb, 1 thread (bounds)"
+
+    def one_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
+        def call() -> Any:
+            n = tb.num_threads()
+            tb.set_num_threads(1)
+            try:
+                return fn()
+            finally:
+                tb.set_num_threads(n)
+        return call
+
+    def add_bounds(f: Path, shape: str, dtypes: list[str], times: dict[str, dict[str, dict[str, float]]]) -> None:
+        nonlocal bounds_error
+        if args.bounds_repeats <= 0 or bounds_error is not None:
+            return
+        try:
+            raw = _csv_bounds.measure(f, args.bounds_repeats, columns=shape == "table")
+        except _csv_bounds.BoundsUnavailable as e:
+            bounds_error = str(e)
+            print(f"bounds skipped: {e}", file=sys.stderr)
+            return
+        for dtype in dtypes:
+            t = times[dtype]
+            ours_name = next(iter(t))
+            b = _csv_bounds.ceilings(raw, dtype, t["pandas.read_csv (C engine)"]["median"], t[ours_name]["median"],
+                                     t[one]["median"])
+            if b["mismatches"]:
+                raise _harness.Mismatch(f"bounds of {shape} {dtype}: {b['mismatches']} conversions differ from fast_float's")
+            bounds.append({"shape": shape, "dtype": dtype, **b})
     shapes = [s for s in args.shapes.split(",") if s]
     for shape in shapes:
         f = path(shape, args.rows)
@@ -190,15 +234,18 @@ def main() -> None:
 
             t = _harness.measure({
                 ours: tb_table,
+                one: one_thread(tb_table),
                 "pandas.read_csv (C engine)": pd_table,
                 "pandas.read_csv (engine=pyarrow)": lambda: pd_table(engine="pyarrow", dtype={"date": object}),
                 "pyarrow.csv.read_csv + to numpy": pa_table,
             }, same=same_table, min_time=0.0)
             case = f"CSV mixed table -> tb.Table, {args.rows} x {args.cols}, {size_mb:.1f} MB"
             rows += [_harness.row(case, ours, n, t[ours], t[n], why=WHY, shape=shape, dtype="table")
-                     for n in t if n != ours]
+                     for n in t if n not in (ours, one)]
             mb_s[f"{shape} table"] = size_mb / t[ours]["median"]
+            add_bounds(f, shape, ["table"], {"table": t})
             continue
+        times = {}
         for dtype in args.dtypes.split(","):
             ours = f"tb.read_csv(dtype={dtype}).to_tensor()"
             pa_opts = pacsv.ConvertOptions(column_types={n: pa.float32() if dtype == "float32" else pa.float64()
@@ -208,8 +255,10 @@ def main() -> None:
                 t = pacsv.read_csv(f, convert_options=pa_opts)
                 return np.column_stack([c.to_numpy() for c in t.columns])
 
+            read = lambda f=f, dtype=dtype: np.from_dlpack(tb.read_csv(f, dtype=dtype).to_tensor())  # noqa: E731
             t = _harness.measure({
-                ours: lambda f=f, dtype=dtype: np.from_dlpack(tb.read_csv(f, dtype=dtype).to_tensor()),
+                ours: read,
+                one: one_thread(read),
                 "pandas.read_csv (C engine)": lambda f=f, dtype=dtype: pd.read_csv(f, dtype=dtype).to_numpy(),
                 "pandas.read_csv (engine=pyarrow)":
                     lambda f=f, dtype=dtype: pd.read_csv(f, dtype=dtype, engine="pyarrow").to_numpy(),
@@ -217,8 +266,10 @@ def main() -> None:
             }, same=close(dtype), min_time=0.0)
             case = f"CSV {shape} -> {dtype} array, {args.rows} x {args.cols}, {size_mb:.1f} MB"
             rows += [_harness.row(case, ours, n, t[ours], t[n], why=WHY, shape=shape, dtype=dtype)
-                     for n in t if n != ours]
+                     for n in t if n not in (ours, one)]
             mb_s[f"{shape} {dtype}"] = size_mb / t[ours]["median"]
+            times[dtype] = t
+        add_bounds(f, shape, list(times), times)
 
     if "round6" in shapes:
         small = path("round6", min(args.loadtxt_rows, args.rows))
@@ -234,7 +285,13 @@ def main() -> None:
     rows.sort(key=lambda r: r["ratio"])
     _harness.print_rows(f"CSV by number format, worst first ({tb.num_threads()} tb threads)", rows)
     print("\ntensorbridge MB/s: " + ", ".join(f"{k} {v:,.0f}" for k, v in sorted(mb_s.items(), key=lambda kv: kv[1])))
-    _harness.save("bench_io_csv", {"rows_in_file": args.rows, "cols": args.cols, "mb_per_s": mb_s, "rows": rows})
+    if bounds:
+        print("\nBounds (one core each step, medians; ceilings = pandas' time / (step time / 2), "
+              "i.e. two cores doing nothing but that step):")
+        for b in sorted(bounds, key=lambda b: b["vs_pandas"]["measured_2_threads"]):
+            print(_csv_bounds.describe(b["shape"], b["dtype"], b))
+    _harness.save("bench_io_csv", {"rows_in_file": args.rows, "cols": args.cols, "mb_per_s": mb_s, "rows": rows,
+                                   "bounds": bounds, "bounds_error": bounds_error})
 
 
 if __name__ == "__main__":

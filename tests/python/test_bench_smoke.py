@@ -47,6 +47,13 @@ def test_every_benchmark_runs_tiny_and_writes_checked_rows(tmp_path: Path) -> No
             assert math.isclose(r["ratio"], r["anchor_stats"]["median"] / r["ours_stats"]["median"])
             assert r["why"], f"{name}: row {r['case']} vs {r['anchor']} has no why"
         assert len(ratios(name, payload)) == len(rows)  # the report reads it
+    # The CSV bounds program compiled and its conversions agreed with fast_float's on every shape.
+    csv = json.loads((tmp_path / "bench_io_csv.json").read_text())
+    assert csv["bounds_error"] is None
+    assert {(b["shape"], b["dtype"]) for b in csv["bounds"]} >= {("table", "table"), ("to_csv", "float32")}
+    for b in csv["bounds"]:
+        assert b["mismatches"] == 0 and b["numeric_fields"] > 0, b
+        assert all(v > 0 for v in b["vs_pandas"].values()), b
 
 
 def test_a_contender_with_another_answer_fails_the_benchmark(tmp_path: Path) -> None:
