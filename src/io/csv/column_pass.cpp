@@ -141,6 +141,76 @@ void csv_column_sink::reset() {
   for (std::size_t j = 0; j < columns.size(); ++j)
     columns[j].reset(!ctx.layout->types[j] && !ctx.na->has_numeric());
   rows = 0;
+  fast_misses = 0;
+  fast = csv_matrix_fast_ok(ctx) && ctx.dialect->escape == '\0';
+}
+
+const char* csv_column_sink::fast_row(const char* p, const char* eof) {
+  const csv_dialect& d = *ctx.dialect;
+  const csv_layout& layout = *ctx.layout;
+  const char* const row_begin = p;
+  const std::int64_t last = layout.file_columns - 1;
+  std::int64_t kept = 0;  // output columns [0, kept) got a value for this row (undone on refusal)
+  const auto refuse = [&]() -> const char* {
+    for (std::int64_t j = 0; j < kept; ++j) {
+      csv_block_column& c = columns[static_cast<std::size_t>(j)];
+      if (c.held == form::text) c.text.pop_back();
+      else c.slots.pop_back();
+    }
+    ++fast_misses;
+    return nullptr;
+  };
+  if (p >= eof || d.at(*p) != csv_plain) return refuse();  // a blank, comment or quoted first field
+  for (std::int64_t j = 0;; ++j) {
+    const std::int64_t out = layout.out_of_file[static_cast<std::size_t>(j)];
+    if (eof - p < 32) return refuse();
+    const char* end;
+    if (out < 0) {
+      end = csv_skip_plain(d, p, eof);
+      while (end < eof && d.at(*end) == csv_plain) ++end;
+    } else {
+      if (out != kept) return refuse();  // columns are kept in file order
+      csv_block_column& c = columns[static_cast<std::size_t>(out)];
+      if (c.held == form::float64 && (c.flags & csv_saw_float)) {  // as `field` reads it in place
+        double v;
+        end = csv_parse_float_short(p, v);
+        if (end == nullptr) end = csv_parse_float(p, eof, v);
+        if (end == nullptr || std::isnan(v)) return refuse();
+        c.slots.push_back(std::bit_cast<std::uint64_t>(v));
+      } else if (c.held == form::int64 && !(c.flags & (csv_saw_float | csv_saw_bool | csv_saw_text))) {
+        std::int64_t v;
+        end = csv_parse_int64(p, v);
+        if (end == nullptr || (v == 0 && *p == '-')) return refuse();
+        if (v < 0) c.flags |= csv_saw_negative;
+        c.slots.push_back(std::bit_cast<std::uint64_t>(v));
+      } else if (c.held == form::text && (c.flags & csv_saw_text)) {
+        if (d.at(*p) != csv_plain) return refuse();  // quoted, or empty
+        end = csv_skip_plain(d, p, eof);
+        while (end < eof && (d.at(*end) == csv_plain || d.at(*end) == csv_quote)) ++end;
+        const std::string_view text(p, static_cast<std::size_t>(end - p));
+        if (ctx.na->contains(text) || !is_valid_utf8(text)) return refuse();
+        c.text.emplace_back(text);
+      } else {
+        return refuse();
+      }
+      ++kept;
+    }
+    p = end;
+    if (p >= eof) return refuse();
+    const char c = *p;
+    if (j < last) {
+      if (c != d.sep) return refuse();
+      ++p;
+      continue;
+    }
+    if (c == '\n') p += 1;
+    else if (c == '\r') p += (p + 1 < eof && p[1] == '\n') ? 2 : 1;
+    else return refuse();
+    break;
+  }
+  fast_misses = 0;
+  end_row(row_begin, layout.file_columns);
+  return p;
 }
 
 void csv_column_sink::reserve_rows(const char* row_begin) {
@@ -227,6 +297,24 @@ void csv_column_sink::field(std::int64_t index, csv_field f) {
   c.text.emplace_back(text);
 }
 
+const char* csv_parse_column_rows(const csv_context& ctx, const char* begin, const char* stop, const char* limit,
+                                  csv_column_sink& sink) {
+  const char* p = begin;
+  const char* const eof = ctx.source->eof;
+  while (p < stop && p < eof) {
+    if (sink.fast && sink.fast_misses < csv_column_sink::fast_give_up) {
+      if (const char* next = sink.fast_row(p, eof)) {
+        p = next;
+        continue;
+      }
+    }
+    // One row (or blank/comment lines) through the tokenizer: a row starts in [p, p + 1).
+    p = csv_tokenize(*ctx.dialect, *ctx.source, p, p + 1, limit, sink);
+    if (p == nullptr) return nullptr;
+  }
+  return p;
+}
+
 table csv_read_columns(const csv_context& ctx, const csv_options& options, const char* begin, const char* end,
                        std::vector<std::uint8_t>* saw) {
   const csv_layout& layout = *ctx.layout;
@@ -237,7 +325,7 @@ table csv_read_columns(const csv_context& ctx, const csv_options& options, const
                                        [&](std::size_t b, const char* from, const char* stop, const char* limit) {
                                          sinks[b].reset();
                                          sinks[b].block_bytes = static_cast<std::size_t>(stop - from);
-                                         return csv_tokenize(*ctx.dialect, *ctx.source, from, stop, limit, sinks[b]);
+                                         return csv_parse_column_rows(ctx, from, stop, limit, sinks[b]);
                                        });
   std::vector<std::int64_t> first_row(nblocks + 1, 0);
   std::vector<std::uint8_t> flags(ncols, 0);

@@ -45,9 +45,21 @@ struct csv_column_sink {
   std::string number_scratch;
   static constexpr std::int64_t sample_rows = 64;  // rows measured before reserving for the block
 
+  /// Rows in a row that `fast_row` refused; at `fast_give_up` the block stops trying it.
+  int fast_misses = 0;
+  static constexpr int fast_give_up = 8;
+  bool fast = false;  // rows may take `fast_row` (see `csv_matrix_fast_ok`; set by `reset`)
+
   explicit csv_column_sink(const csv_context& c) : ctx(c), columns(c.layout->names.size()) { reset(); }
   void reset();
   void field(std::int64_t index, csv_field f);
+  /// Reads the row at `p` (a row start) straight from the text when every column is settled in a
+  /// form read in place (int64 while no float was seen, float64, text) and the row holds nothing
+  /// else (no quotes, escapes, missing values, "-0", NaN, blanks or bytes a number does not end
+  /// with): each field is parsed where it starts and must end at a delimiter or the line break, as
+  /// `field` would have read it after the tokenizer. Returns the next row's start, or nullptr with
+  /// nothing kept (the tokenizer then reads the row).
+  const char* fast_row(const char* p, const char* eof);
   bool end_row(const char* row_begin, std::int64_t fields) {
     if (fields != ctx.layout->file_columns) csv_fail_ragged(ctx, row_begin, fields);
     if (rows <= sample_rows) reserve_rows(row_begin);
@@ -60,6 +72,11 @@ struct csv_column_sink {
   // their length); remembers where the first row began before that.
   void reserve_rows(const char* row_begin);
 };
+
+/// Reads the rows that start in [begin, stop) into `sink`, each by `fast_row` where it takes it, else
+/// by the tokenizer; same contract as `csv_tokenize` (nullptr when a speculative row runs past `limit`).
+const char* csv_parse_column_rows(const csv_context& ctx, const char* begin, const char* stop, const char* limit,
+                                  csv_column_sink& sink);
 
 /// Reads the rows in [begin, end) into a table of typed columns (inferred where no type is given).
 /// `saw`, when given, receives what inference saw per column (`csv_saw_*` flags).

@@ -39,6 +39,7 @@ csv_na_set::csv_na_set(const csv_options& options) {
   for (const std::string& s : storage_) {
     set_.insert(s);
     max_length_ = std::max(max_length_, s.size());
+    first_[static_cast<unsigned char>(s.front())] = true;
     double v;
     if (csv_parse_number(s, v) == csv_parse_status::ok && !std::isnan(v)) has_numeric_ = true;
   }

@@ -3,6 +3,7 @@
 // inference, and the sinks the tokenizer feeds (inference, typed columns, one fused number matrix).
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -40,7 +41,8 @@ class csv_na_set {
   explicit csv_na_set(const csv_options& options);
   bool contains(std::string_view s) const {
     if (s.empty()) return empty_is_na_;
-    return s.size() <= max_length_ && set_.count(s) != 0;
+    // Most fields start with a byte no missing-value string starts with: no hashing for them.
+    return s.size() <= max_length_ && first_[static_cast<unsigned char>(s.front())] && set_.count(s) != 0;
   }
   /// True if some missing-value string reads as a number other than NaN, so numbers must be checked
   /// against the set before they are taken as numbers.
@@ -50,6 +52,7 @@ class csv_na_set {
   std::vector<std::string> storage_;
   std::unordered_set<std::string_view> set_;  // views into storage_
   std::size_t max_length_ = 0;
+  std::array<bool, 256> first_{};  // bytes that some (non-empty) missing-value string starts with
   bool empty_is_na_ = false;
   bool has_numeric_ = false;
 };

@@ -179,6 +179,70 @@ TEST(CsvColumnPass, NegativeZeroInAUint64ColumnFailsAsWithTheTypeGiven) {
   }
 }
 
+// Rows of settled columns (int64, float64, text) are read straight from the text (`fast_row`); a
+// row holding anything else in any field is read by the tokenizer. Every such case, at random rows
+// and in every column, read with types inferred equals the same text read with the types given (which
+// never takes the fast rows), for both line endings, three block sizes, all columns or some.
+TEST(CsvColumnPass, FastRowsReadWhatTheTokenizerReads) {
+  const std::vector<std::string> odd = {"-0", "nan", "NA", "", "\"q, 1\"", "ab\"c", " 5", "+5", "1e5", "7.", ".5",
+                                        "0x1", "5 ", "True", "18446744073709551615", "-1.5e-320", "inf", "12345678901234567890123"};
+  std::mt19937_64 rng(9);
+  for (const char* eol : {"\n", "\r\n"}) {
+    std::string text = "i,f,s,d,g";
+    text += eol;
+    for (int r = 0; r < 3000; ++r) {
+      std::string cells[5] = {std::to_string(static_cast<std::int64_t>(rng() % 2000001) - 1000000),
+                              std::to_string(static_cast<double>(rng() % 100000) / 7.0), rng() % 2 ? "alpha" : "beta",
+                              "2000-01-" + std::to_string(10 + rng() % 20), std::to_string(rng() % 1000) + ".25"};
+      if (rng() % 40 == 0) cells[rng() % 5] = odd[rng() % odd.size()];
+      for (int j = 0; j < 5; ++j) text += (j ? "," : "") + cells[j];
+      text += eol;
+    }
+    for (const std::size_t block_size : {std::size_t{97}, std::size_t{4096}, std::size_t{1} << 20}) {
+      for (const bool some : {false, true}) {
+        tb::csv_options o;
+        o.block_size = block_size;
+        if (some) o.usecols = {"f", "d", "g"};
+        const tb::table inferred = tb::read_csv_string(text, o);
+        expect_same(inferred, tb::read_csv_string(text, given_types(inferred, o)));
+        if (HasFailure()) return;
+      }
+    }
+  }
+}
+
+// A settled text column meeting invalid UTF-8, a ragged row or a comment after its fast rows: the same
+// errors and rows as the tokenizer gives.
+TEST(CsvColumnPass, FastRowsLeaveErrorsAndCommentsToTheTokenizer) {
+  std::string rows = "a,b\n";
+  for (int r = 0; r < 200; ++r) rows += std::to_string(r) + ",word" + std::to_string(r) + "\n";
+  const auto error_of = [](const std::string& text, const tb::csv_options& o) {
+    try {
+      (void)tb::read_csv_string(text, o);
+    } catch (const tb::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  tb::csv_options o;
+  EXPECT_NE(error_of(rows + "7,\xff\xfe\n" + rows.substr(4), o).find("<string>:202:2: invalid UTF-8 in column \"b\""),
+            std::string::npos);
+  EXPECT_NE(error_of(rows + "7\n" + rows.substr(4), o).find("<string>:202: expected 2 fields (as in the header) but found 1"),
+            std::string::npos);
+  EXPECT_NE(error_of(rows + "7,x,y\n", o).find("<string>:202: expected 2 fields (as in the header) but found 3"),
+            std::string::npos);
+  // "-0" among fast integer rows, then a float: the column becomes float64 and that row -0.0.
+  const tb::table z = tb::read_csv_string(rows + "-0,x\n0.5,y\n" + rows.substr(4), o);
+  ASSERT_EQ(z.at("a").values.dtype(), tb::dtype::float64);
+  const double minus_zero = static_cast<const double*>(z.at("a").values.data())[200];
+  EXPECT_TRUE(minus_zero == 0.0 && std::signbit(minus_zero));
+  o.comment = '#';
+  const tb::table t = tb::read_csv_string(rows + "7,x#note\n8,y\n", o);
+  ASSERT_EQ(t.num_rows(), 202);
+  EXPECT_EQ(t.at("b").strings[200], "x");
+  EXPECT_EQ(static_cast<const std::int64_t*>(t.at("a").values.data())[201], 8);
+}
+
 // Errors found in the one pass name the place as the two passes did.
 TEST(CsvColumnPass, ErrorsNameLineAndColumn) {
   tb::csv_options o;
