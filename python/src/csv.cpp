@@ -37,7 +37,9 @@ const char* kind_name(column_kind k) {
 
 // A column's strings as a list of str. Text columns mostly repeat their values (names, categories,
 // dates): each distinct value becomes one str that its rows share, as pandas does, which is cheaper
-// than one str per row. A column whose first rows are mostly distinct stops looking values up.
+// than one str per row (a look-up costs about half a new str). A column whose first rows are nearly
+// all distinct (ids: no value would be shared) stops looking values up; one with a few thousand
+// values over many rows (dates) keeps sharing even when its first rows are mostly new values.
 nb::list strings_list(const std::vector<std::string>& strings) {
   constexpr std::size_t probe_rows = 4096;
   const auto n = static_cast<Py_ssize_t>(strings.size());
@@ -57,7 +59,7 @@ nb::list strings_list(const std::vector<std::string>& strings) {
         str = it->second;
         Py_INCREF(str);
       }
-      share = static_cast<std::size_t>(i) != probe_rows || made.size() <= probe_rows / 2;
+      share = static_cast<std::size_t>(i) != probe_rows || made.size() <= probe_rows - probe_rows / 16;
     } else {
       str = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict");
     }

@@ -503,3 +503,17 @@ def test_iter_csv_and_read_csv_tensor_name_bad_keywords(tmp_path):
     with pytest.raises(tb.InvalidValueError, match=r"iter_csv: rows must be >= 1, got 0"):
         list(tb.iter_csv(path, rows=0))
     np.testing.assert_array_equal(tb.read_csv_tensor(path, sep=None, nrows=1).numpy(), [[1, 2]])
+
+
+@pytest.mark.parametrize("distinct", [8, 3000, 20000])
+def test_text_columns_share_one_str_per_value_unless_nearly_all_differ(distinct):
+    # 3000 values over 20000 rows: the first 4096 rows hold ~2300 distinct ones, yet most later rows
+    # repeat one, so each value is one shared str; 20000 distinct in 20000 rows: one str per row.
+    rng = np.random.default_rng(distinct)
+    values = [f"v{k:05d}-{'x' * (k % 13)}" for k in range(distinct)]
+    rows = [values[k] for k in rng.integers(0, distinct, 20000)] if distinct < 20000 else values
+    text = "s\n" + "\n".join(rows) + "\n"
+    got = tb.read_csv(io.StringIO(text))["s"]
+    assert got == rows == pd.read_csv(io.StringIO(text))["s"].tolist()
+    objects = len({id(s) for s in got})
+    assert objects == (len(set(rows)) if distinct < 20000 else 20000)
