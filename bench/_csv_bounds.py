@@ -121,3 +121,24 @@ def describe(shape: str, dtype: str, row: dict[str, Any]) -> str:
             f"{ms['ssse3_rows']:5.1f} ms | ceilings on 2 cores: conversion alone {r['ceiling_best_conversion_alone']:4.2f}x, "
             f"tokenizer+convert {r['ceiling_tokenizer_plus_convert']:4.2f}x, bitmask+convert "
             f"{r['ceiling_bitmask_plus_best_conversion']:4.2f}x | mismatches {row['mismatches']}")
+
+
+def markdown(bounds: list[dict[str, Any]]) -> str:
+    """The bounds table for the benchmark report (times in ms on one core; ratios to pandas)."""
+    lines = ["### What bounds the CSV reader (bench/csv_bounds.cpp, one core per step, same files and run)", "",
+             "Ceilings: pandas' time over half the step's one-core time (two cores doing only that step).", "",
+             ("| shape | output | MB | pandas ms | tb 2 threads | tb 1 thread | tokenizer ms | AVX2 bitmask ms | "
+              "our conversion ms | fast_float ms (MB/s) | SSSE3 rows ms | ceiling: conversion alone | "
+              "tokenizer + conversion | bitmask + conversion |"),
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for b in sorted(bounds, key=lambda b: b["vs_pandas"]["measured_2_threads"]):
+        ms = {k: f"{v * 1e3:.1f}" if v else "-" for k, v in b["one_core_s"].items()}
+        r = b["vs_pandas"]
+        lines.append(
+            f"| {b['shape']} | {b['dtype']} | {b['mb']:.1f} | {b['pandas_s'] * 1e3:.1f} | "
+            f"{b['tb_2_threads_s'] * 1e3:.1f} ms ({r['measured_2_threads']:.2f}x) | "
+            f"{b['tb_1_thread_s'] * 1e3:.1f} ms ({r['measured_1_thread']:.2f}x) | {ms['tokenizer']} | "
+            f"{ms['bitmask_avx2']} | {ms['convert_ours']} | {ms['convert_fast_float']} "
+            f"({b['fast_float_mb_s_per_core']:.0f}) | {ms['ssse3_rows']} | {r['ceiling_best_conversion_alone']:.2f}x | "
+            f"{r['ceiling_tokenizer_plus_convert']:.2f}x | {r['ceiling_bitmask_plus_best_conversion']:.2f}x |")
+    return "\n".join(lines)

@@ -255,7 +255,7 @@ def main() -> None:
                 t = pacsv.read_csv(f, convert_options=pa_opts)
                 return np.column_stack([c.to_numpy() for c in t.columns])
 
-            read = lambda f=f, dtype=dtype: np.from_dlpack(tb.read_csv(f, dtype=dtype).to_tensor())  # noqa: E731
+            read = lambda f=f, dtype=dtype: np.from_dlpack(tb.read_csv(f, dtype=dtype).to_tensor())
             t = _harness.measure({
                 ours: read,
                 one: one_thread(read),
@@ -291,7 +291,8 @@ def main() -> None:
         for b in sorted(bounds, key=lambda b: b["vs_pandas"]["measured_2_threads"]):
             print(_csv_bounds.describe(b["shape"], b["dtype"], b))
     _harness.save("bench_io_csv", {"rows_in_file": args.rows, "cols": args.cols, "mb_per_s": mb_s, "rows": rows,
-                                   "bounds": bounds, "bounds_error": bounds_error})
+                                   "bounds": bounds, "bounds_error": bounds_error,
+                                   "report_md": _csv_bounds.markdown(bounds) if bounds else ""})
 
 
 if __name__ == "__main__":

@@ -370,7 +370,8 @@ CANNED = {
                                 _row("batch 32", "gather limit", 0.1, "a ceiling", ceiling=True)]},
     "bench_convert": {"rows": [_row("numpy -> tf, 1 KiB", "tf from_dlpack", 0.25, "DLPack import from Python"),
                                _row("numpy -> tf, 1 KiB", "tf.convert_to_tensor", 2.0, "copies")]},
-    "bench_cast": {"rows": [_row("f64->f32, into", "torch copy_", 1.02, "torch's own kernels")]},
+    "bench_cast": {"rows": [_row("f64->f32, into", "torch copy_", 1.02, "torch's own kernels")],
+                   "report_md": "### What bounds it\n\nthe cast alone: 3.1 GB/s"},
 }
 
 
@@ -399,6 +400,9 @@ def test_bench_report_from_canned_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert "| bench_pipeline | batch 32 | gather limit | 0.10x | a ceiling |" in rest
     assert "| bench_convert | numpy -> tf, 1 KiB | tf.convert_to_tensor | 2.00x | copies |" in rest
     assert (tmp_path / "report" / "bench_pipeline.png").read_bytes()[:4] == b"\x89PNG"
+    # A benchmark's own Markdown (the CSV bounds) follows its comparisons.
+    cast = rest.split("## bench_cast")[1].split("## bench_")[0]
+    assert "![bench_cast](bench_cast.png)\n\n### What bounds it\n\nthe cast alone: 3.1 GB/s" in cast
 
 
 def test_bench_report_refuses_an_old_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str],

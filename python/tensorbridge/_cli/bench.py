@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary(rows))
     out = args.out or results_dir / "report"
     command = "tensorbridge bench" + (" --quick" if args.quick else "")
-    print(f"wrote {report.write(results, out, command)}")
+    print(f"wrote {report.write(results, out, command, report.load_extras(results_dir, results))}")
     if failed:
         print(f"tensorbridge bench: error: {', '.join(failed)} failed", file=sys.stderr)
         return 1

@@ -62,6 +62,19 @@ def load_results(results_dir: Path, names: Iterable[str]) -> dict[str, list[Rati
     return out
 
 
+def load_extras(results_dir: Path, names: Iterable[str]) -> dict[str, str]:
+    """The Markdown a benchmark adds below its comparisons (its JSON's ``report_md``, e.g. the CSV
+    bounds), for every name that has one."""
+    out = {}
+    for name in names:
+        path = results_dir / f"{name}.json"
+        if path.exists():
+            extra = json.loads(path.read_text()).get("report_md")
+            if isinstance(extra, str) and extra:
+                out[name] = extra
+    return out
+
+
 def strongest(rows: Iterable[Ratio]) -> list[Ratio]:
     """Each case once, against the anchor with the lowest ratio (ceilings left out), worst first."""
     best: dict[tuple[str, str], Ratio] = {}
@@ -111,8 +124,9 @@ def _plot(name: str, rows: list[Ratio], path: Path) -> None:
     plt.close(fig)
 
 
-def write(results: dict[str, list[Ratio]], out_dir: Path, command: str) -> Path:
-    """Writes ``report.md`` and one ``NAME.png`` per benchmark into ``out_dir``; returns the report."""
+def write(results: dict[str, list[Ratio]], out_dir: Path, command: str, extras: dict[str, str] | None = None) -> Path:
+    """Writes ``report.md`` and one ``NAME.png`` per benchmark into ``out_dir`` (with each benchmark's
+    ``extras`` Markdown below its comparisons); returns the report."""
     out_dir.mkdir(parents=True, exist_ok=True)
     every = [r for rows in results.values() for r in rows]
     intro = (f"Reproduce with `{command}`. Ratios are the anchor's median time (or peak memory) over "
@@ -130,6 +144,8 @@ def write(results: dict[str, list[Ratio]], out_dir: Path, command: str) -> Path:
             continue
         _plot(name, rows, out_dir / f"{name}.png")
         parts += [table(rows), "", f"![{name}]({name}.png)", ""]
+        if extras and name in extras:
+            parts += [extras[name], ""]
     report = out_dir / "report.md"
     report.write_text("\n".join(parts))
     return report
