@@ -56,6 +56,22 @@ std::vector<const char*> csv_block_starts(const csv_dialect& d, const char* begi
   return start;
 }
 
+std::int64_t csv_count_rows(const char* begin, const char* end, bool last) {
+  const auto breaks = static_cast<std::int64_t>(csv_count_line_feeds(begin, end));
+  return breaks + (last && end > begin && end[-1] != '\n' ? 1 : 0);
+}
+
+std::vector<std::int64_t> csv_count_block_rows(const csv_dialect& d, const char* begin, const char* end,
+                                               std::size_t block_size) {
+  const std::vector<const char*> starts = csv_block_starts(d, begin, end, block_size);
+  const std::size_t n = starts.size();
+  std::vector<std::int64_t> counted(n);
+  for_each_block(n, [&](std::size_t b) {
+    counted[b] = csv_count_rows(starts[b], b + 1 < n ? starts[b + 1] : end, b + 1 == n);
+  });
+  return counted;
+}
+
 std::vector<csv_block> csv_parse_blocks(const csv_dialect& d, const csv_source& src, const char* begin,
                                         const char* end, std::size_t block_size, const csv_block_runner& run) {
   const std::vector<const char*> boundary = block_boundaries(begin, end, block_size);

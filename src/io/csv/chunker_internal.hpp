@@ -35,6 +35,16 @@ std::size_t csv_block_count(std::size_t bytes, std::size_t block_size) noexcept;
 
 /// Where each block of `csv_parse_blocks(d, src, begin, end, block_size, ...)` first guesses its
 /// rows start (see above); the first block starts at `begin`. Non-decreasing.
+/// Line breaks in [begin, end), plus one for a last row without one (`last`: `end` is the end of the
+/// text read): the rows there if none is blank, a comment or quoted across lines.
+std::int64_t csv_count_rows(const char* begin, const char* end, bool last);
+
+/// The rows each block of [begin, end) (cut as `csv_parse_blocks` cuts it) holds by `csv_count_rows`
+/// from the row start it guesses, counted in parallel: a guess the caller must check against the rows
+/// parsed.
+std::vector<std::int64_t> csv_count_block_rows(const csv_dialect& d, const char* begin, const char* end,
+                                               std::size_t block_size);
+
 std::vector<const char*> csv_block_starts(const csv_dialect& d, const char* begin, const char* end,
                                           std::size_t block_size);
 

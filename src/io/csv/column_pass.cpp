@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "io/csv/chunker_internal.hpp"
 #include "io/csv/column_pass_internal.hpp"
@@ -15,7 +16,7 @@ constexpr std::uint64_t nan_bits = std::bit_cast<std::uint64_t>(std::numeric_lim
 
 void lose(csv_block_column& c) {
   c.held = form::lost;
-  c.slots = {};
+  c.slots.release();
   c.text = {};
   c.missing = {};
 }
@@ -27,9 +28,9 @@ void widen_to_double(csv_block_column& c) {
   if (c.held == form::float64 || c.held == form::lost) return;
   if (c.negative_zero || c.held == form::boolean || c.held == form::text) return lose(c);
   if (c.held == form::int64) {
-    for (std::uint64_t& s : c.slots) s = std::bit_cast<std::uint64_t>(static_cast<double>(std::bit_cast<std::int64_t>(s)));
+    c.slots.for_each([](std::uint64_t& s) { s = std::bit_cast<std::uint64_t>(static_cast<double>(std::bit_cast<std::int64_t>(s))); });
   } else if (c.held == form::uint64) {
-    for (std::uint64_t& s : c.slots) s = std::bit_cast<std::uint64_t>(static_cast<double>(s));
+    c.slots.for_each([](std::uint64_t& s) { s = std::bit_cast<std::uint64_t>(static_cast<double>(s)); });
   }
   for (const std::int64_t r : c.missing) c.slots[static_cast<std::size_t>(r)] = nan_bits;
   c.missing.clear();
@@ -120,11 +121,17 @@ bool take(csv_block_column& c, const csv_column_out& o, std::int64_t first, std:
     default:
       return false;
   }
-  std::memcpy(o.data + at * sizeof(std::uint64_t), c.slots.data(), n * sizeof(std::uint64_t));
+  c.slots.copy_to(reinterpret_cast<std::uint64_t*>(o.data) + at);
   return true;
 }
 
 }  // namespace
+
+void csv_slots::copy_to(std::uint64_t* dst) const noexcept {
+  const std::size_t in_region = std::min(size_, capacity_);
+  if (dst != region_ && in_region != 0) std::memcpy(dst, region_, in_region * sizeof(std::uint64_t));
+  if (!overflow_.empty()) std::memcpy(dst + in_region, overflow_.data(), overflow_.size() * sizeof(std::uint64_t));
+}
 
 void csv_block_column::reset(bool keep_values) {
   flags = 0;
@@ -319,8 +326,22 @@ table csv_read_columns(const csv_context& ctx, const csv_options& options, const
                        std::vector<std::uint8_t>* saw) {
   const csv_layout& layout = *ctx.layout;
   const std::size_t ncols = layout.names.size();
-  const std::size_t nblocks = csv_block_count(static_cast<std::size_t>(end - begin), options.block_size);
+  // Each block's 8-byte values go straight into its rows of one buffer per column, placed by the
+  // rows counted in each block beforehand (as the matrix path does); a buffer becomes the column
+  // when its type is 8 bytes wide and every block filled exactly its rows, else values are copied.
+  const std::vector<std::int64_t> counted = csv_count_block_rows(*ctx.dialect, begin, end, options.block_size);
+  const std::size_t nblocks = counted.size();
+  std::vector<std::int64_t> region_row(nblocks + 1, 0);
+  for (std::size_t b = 0; b < nblocks; ++b) region_row[b + 1] = region_row[b] + counted[b];
+  std::vector<std::optional<tensor>> buffers(ncols);
   std::vector<csv_column_sink> sinks(nblocks, csv_column_sink{ctx});
+  for (std::size_t j = 0; j < ncols; ++j) {
+    if (layout.types[j] || ctx.na->has_numeric()) continue;  // converted from the text: nothing kept
+    buffers[j] = tensor::empty({region_row[nblocks]}, dtype::uint64);
+    auto* base = static_cast<std::uint64_t*>(buffers[j]->data());
+    for (std::size_t b = 0; b < nblocks; ++b)
+      sinks[b].columns[j].slots.place(base + region_row[b], static_cast<std::size_t>(counted[b]));
+  }
   const auto blocks = csv_parse_blocks(*ctx.dialect, *ctx.source, begin, end, options.block_size,
                                        [&](std::size_t b, const char* from, const char* stop, const char* limit) {
                                          sinks[b].reset();
@@ -335,6 +356,9 @@ table csv_read_columns(const csv_context& ctx, const csv_options& options, const
   }
   const std::int64_t rows = first_row[nblocks];
   if (saw != nullptr) *saw = flags;
+  bool placed = true;  // every block's rows start where its region does
+  for (std::size_t b = 0; b < nblocks; ++b)
+    placed = placed && (b + 1 == nblocks ? sinks[b].rows <= counted[b] : sinks[b].rows == counted[b]);
 
   std::vector<column> columns(ncols);
   std::vector<csv_column_out> outs(ncols);
@@ -344,7 +368,10 @@ table csv_read_columns(const csv_context& ctx, const csv_options& options, const
     c.name = layout.names[j];
     o.type = layout.types[j] ? *layout.types[j] : csv_inferred_type(flags[j]);
     const bool is_float = o.type.kind == column_kind::tensor && is_floating(o.type.dtype);
-    if (o.type.kind == column_kind::tensor) {
+    if (o.type.kind == column_kind::tensor && placed && buffers[j] && itemsize(o.type.dtype) == 8) {
+      c.values = tensor(buffers[j]->storage(), o.type.dtype, {rows}, {1}, buffers[j]->byte_offset());
+      o.data = static_cast<std::byte*>(c.values.data());
+    } else if (o.type.kind == column_kind::tensor) {
       c.values = tensor::empty({rows}, o.type.dtype);
       o.data = static_cast<std::byte*>(c.values.data());
     } else {

@@ -8,6 +8,7 @@
 // ...; a given type; missing-value strings that are numbers) makes that block tokenize its text
 // again, converting those columns alone.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,57 @@
 
 namespace tb::detail {
 
+/// One block's 8-byte values of one column (int64, uint64, double bits or bool 0/1, by the column's
+/// form), one per row: written straight into the block's rows of the table's column while they fit
+/// the region placed there (the rows counted beforehand), and into `overflow` past it. Without a
+/// region every value goes to `overflow` (a growing vector).
+class csv_slots {
+ public:
+  /// Places the values from now on at `region` (room for `capacity` of them).
+  void place(std::uint64_t* region, std::size_t capacity) noexcept {
+    region_ = region;
+    capacity_ = capacity;
+  }
+  void push_back(std::uint64_t v) {
+    if (size_ < capacity_) region_[size_] = v;
+    else overflow_.push_back(v);
+    ++size_;
+  }
+  void pop_back() noexcept {
+    --size_;
+    if (size_ >= capacity_) overflow_.pop_back();
+  }
+  std::size_t size() const noexcept { return size_; }
+  std::uint64_t& operator[](std::size_t i) noexcept { return i < capacity_ ? region_[i] : overflow_[i - capacity_]; }
+  /// Calls `f(value&)` on every value in row order.
+  template <class F>
+  void for_each(F f) {
+    const std::size_t in_region = std::min(size_, capacity_);
+    for (std::size_t i = 0; i < in_region; ++i) f(region_[i]);
+    for (std::uint64_t& v : overflow_) f(v);
+  }
+  /// Copies the values to `dst` (nothing to do where they already are).
+  void copy_to(std::uint64_t* dst) const noexcept;
+  void reserve(std::size_t n) {
+    if (capacity_ == 0) overflow_.reserve(n);
+  }
+  /// No values; the region stays placed.
+  void clear() noexcept {
+    size_ = 0;
+    overflow_.clear();
+  }
+  /// No values and no region; the overflow's memory is freed.
+  void release() noexcept {
+    *this = csv_slots{};
+  }
+
+ private:
+  std::uint64_t* region_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+  std::vector<std::uint64_t> overflow_;
+};
+
 /// What one block kept of one column while inferring its type.
 struct csv_block_column {
   /// The form of the kept values: none yet (only missing values so far), one of the value types, or
@@ -25,7 +77,7 @@ struct csv_block_column {
   std::uint8_t flags = 0;                 // what inference saw (csv_saw_*), as csv_inferred_type takes it
   form held = form::none;
   bool negative_zero = false;             // an int64 form holds a "-0" (as a double it must be -0.0)
-  std::vector<std::uint64_t> slots;       // one per row, by `held`: int64, uint64, double bits, bool 0/1
+  csv_slots slots;                        // one per row, by `held`: int64, uint64, double bits, bool 0/1
   std::vector<std::string> text;          // form text: one per row ("" where missing)
   std::vector<std::int64_t> missing;      // block rows holding a missing-value string (not NaN in slots)
 

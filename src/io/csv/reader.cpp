@@ -195,13 +195,6 @@ table table_of_matrix(const tensor& matrix, const std::vector<std::string>& name
 
 namespace {
 
-// Line breaks in [begin, end), plus one for a last row without one: the rows there if none is blank,
-// a comment or quoted across lines.
-std::int64_t count_rows(const char* begin, const char* end, bool last) {
-  const auto breaks = static_cast<std::int64_t>(csv_count_line_feeds(begin, end));
-  return breaks + (last && end > begin && end[-1] != '\n' ? 1 : 0);
-}
-
 // Every read column is a float of type T: one row-major matrix, each column a strided view of it.
 // Blocks parse straight into their rows of the matrix, found by counting each block's line breaks
 // first. Where a count was off (blank or comment lines, quoted line breaks, a block whose guessed
@@ -211,12 +204,8 @@ table read_matrix(const csv_context& ctx, const csv_options& options, const char
   const csv_layout& layout = *ctx.layout;
   const auto ncols = static_cast<std::int64_t>(layout.names.size());
   const dtype out_dtype = std::is_same_v<T, float> ? dtype::float32 : dtype::float64;
-  const std::vector<const char*> starts = csv_block_starts(*ctx.dialect, begin, end, options.block_size);
-  const std::size_t nblocks = starts.size();
-  std::vector<csv_block> guessed(nblocks);
-  for (std::size_t b = 0; b < nblocks; ++b) guessed[b] = {starts[b], b + 1 < nblocks ? starts[b + 1] : end};
-  std::vector<std::int64_t> counted(nblocks);
-  csv_run_blocks(guessed, [&](std::size_t b, const csv_block& g) { counted[b] = count_rows(g.begin, g.end, b + 1 == nblocks); });
+  const std::vector<std::int64_t> counted = csv_count_block_rows(*ctx.dialect, begin, end, options.block_size);
+  const std::size_t nblocks = counted.size();
   std::vector<std::int64_t> region_row(nblocks + 1, 0);
   for (std::size_t b = 0; b < nblocks; ++b) region_row[b + 1] = region_row[b] + counted[b];
   tensor matrix = tensor::empty({region_row[nblocks], ncols}, out_dtype);
