@@ -173,8 +173,11 @@ const char* csv_column_sink::fast_row(const char* p, const char* eof) {
     if (eof - p < 32) return refuse();
     const char* end;
     if (out < 0) {
+      // A field left out is skipped as the tokenizer skips it, unless quoted (its quotes may hold
+      // delimiters and line breaks): then the tokenizer reads the row.
+      if (d.at(*p) == csv_quote) return refuse();
       end = csv_skip_plain(d, p, eof);
-      while (end < eof && d.at(*end) == csv_plain) ++end;
+      while (end < eof && (d.at(*end) == csv_plain || d.at(*end) == csv_quote)) ++end;
     } else {
       if (out != kept) return refuse();  // columns are kept in file order
       csv_block_column& c = columns[static_cast<std::size_t>(out)];

@@ -276,6 +276,19 @@ TEST(CsvColumnPass, FastRowsLeaveErrorsAndCommentsToTheTokenizer) {
   ASSERT_EQ(z.at("a").values.dtype(), tb::dtype::float64);
   const double minus_zero = static_cast<const double*>(z.at("a").values.data())[200];
   EXPECT_TRUE(minus_zero == 0.0 && std::signbit(minus_zero));
+  // A column left out by usecols holding a quoted delimiter and line break: split naively, the row
+  // would look whole ("7", "\"x", "y") and the next line would start inside the quotes.
+  {
+    std::string text = "a,b,c\n";
+    for (int r = 0; r < 200; ++r) text += std::to_string(r) + ",w,t" + std::to_string(r) + "\n";
+    text += "7,\"x,y\nz\",tail\n" + text.substr(6);
+    tb::csv_options u;
+    u.usecols = {"a", "c"};
+    const tb::table t = tb::read_csv_string(text, u);
+    ASSERT_EQ(t.num_rows(), 401);
+    EXPECT_EQ(t.at("c").strings[200], "tail");
+    EXPECT_EQ(t.at("c").strings[201], "t0");
+  }
   o.comment = '#';
   const tb::table t = tb::read_csv_string(rows + "7,x#note\n8,y\n", o);
   ASSERT_EQ(t.num_rows(), 202);
