@@ -142,17 +142,29 @@ __attribute__((target("avx2,bmi"))) std::size_t bitmask_boundaries(const char* p
 }
 #endif
 
-// The matrix path's chain for one field (`csv_matrix_sink::fast_row`).
+// The matrix path's chain for one field (`csv_matrix_sink::fast_row`): the short-decimal parser, the
+// 8-digit integer parser (first while the last number was an integer; given up after
+// `integer_give_up` refusals in a row), fast_float.
 template <class T>
 struct matrix_converter {
   int integer_misses = 0;
+  bool integer_first = false;
   const char* operator()(const char* p, const char* eof, T& v) {
     const char* end = nullptr;
     if (csv_has_short_parser && eof - p >= 32) {
-      end = csv_parse_float_short(p, v);
-      if (end == nullptr && integer_misses < csv_matrix_sink<T>::integer_give_up) {
+      if (integer_first) {
         end = csv_parse_integer_float(p, v);
-        integer_misses = end == nullptr ? integer_misses + 1 : 0;
+        if (end == nullptr) {
+          integer_first = false;
+          end = csv_parse_float_short(p, v);
+        }
+      } else {
+        end = csv_parse_float_short(p, v);
+        if (end == nullptr && integer_misses < csv_matrix_sink<T>::integer_give_up) {
+          end = csv_parse_integer_float(p, v);
+          integer_misses = end == nullptr ? integer_misses + 1 : 0;
+          integer_first = end != nullptr;
+        }
       }
     }
     if (end == nullptr) end = csv_parse_float(p, eof, v);

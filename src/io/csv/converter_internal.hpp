@@ -237,6 +237,10 @@ struct csv_matrix_sink {
   /// `integer_give_up` the block stops trying it (long decimals: the integer scan would be wasted).
   int integer_misses = 0;
   static constexpr int integer_give_up = 64;
+  /// The last number was an integer: the next field tries `csv_parse_integer_float` first (integer
+  /// files: integers of more than 8 digits no longer pay a refused short parse first), until a field
+  /// is not one.
+  bool integer_first = false;
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
@@ -252,6 +256,7 @@ struct csv_matrix_sink {
     rows = 0;
     ssse3_misses = 0;
     integer_misses = 0;
+    integer_first = false;
     overflow.clear();
   }
   /// The rows parsed into the region and into `overflow`.
@@ -286,10 +291,19 @@ struct csv_matrix_sink {
         T v;
         const char* end = nullptr;
         if (csv_has_short_parser && eof - p >= 32) {
-          end = csv_parse_float_short(p, v);
-          if (end == nullptr && integer_misses < integer_give_up) {
+          if (integer_first) {
             end = csv_parse_integer_float(p, v);
-            integer_misses = end == nullptr ? integer_misses + 1 : 0;
+            if (end == nullptr) {
+              integer_first = false;
+              end = csv_parse_float_short(p, v);
+            }
+          } else {
+            end = csv_parse_float_short(p, v);
+            if (end == nullptr && integer_misses < integer_give_up) {
+              end = csv_parse_integer_float(p, v);
+              integer_misses = end == nullptr ? integer_misses + 1 : 0;
+              integer_first = end != nullptr;
+            }
           }
         }
         if (end == nullptr) end = csv_parse_float(p, eof, v);
