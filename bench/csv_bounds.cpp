@@ -142,36 +142,6 @@ __attribute__((target("avx2,bmi"))) std::size_t bitmask_boundaries(const char* p
 }
 #endif
 
-// The matrix path's chain for one field (`csv_matrix_sink::fast_row`): the short-decimal parser, the
-// 8-digit integer parser (first while the last number was an integer; given up after
-// `integer_give_up` refusals in a row), fast_float.
-template <class T>
-struct matrix_converter {
-  int integer_misses = 0;
-  bool integer_first = false;
-  const char* operator()(const char* p, const char* eof, T& v) {
-    const char* end = nullptr;
-    if (csv_has_short_parser && eof - p >= 32) {
-      if (integer_first) {
-        end = csv_parse_integer_float(p, v);
-        if (end == nullptr) {
-          integer_first = false;
-          end = csv_parse_float_short(p, v);
-        }
-      } else {
-        end = csv_parse_float_short(p, v);
-        if (end == nullptr && integer_misses < csv_matrix_sink<T>::integer_give_up) {
-          end = csv_parse_integer_float(p, v);
-          integer_misses = end == nullptr ? integer_misses + 1 : 0;
-          integer_first = end != nullptr;
-        }
-      }
-    }
-    if (end == nullptr) end = csv_parse_float(p, eof, v);
-    return end;
-  }
-};
-
 struct file_fields {
   std::string text;  // the file, padded
   const char* data = nullptr;
@@ -199,7 +169,7 @@ std::string convert_section(const file_fields& ff, int repeats, bool columns) {
   timing t_ours;
   if (!columns) {
     t_ours = median_of(repeats, [&] {
-      matrix_converter<T> convert;
+      csv_number_chain<T> convert;
       bad_ours = 0;
       for (std::size_t i = 0; i < n; ++i) bad_ours += convert(base + ff.begin[i], eof, ours[i]) != base + ff.end[i];
     });
@@ -247,7 +217,7 @@ std::string convert_section(const file_fields& ff, int repeats, bool columns) {
     const timing t_rows = median_of(repeats, [&] {
       const char* p = ff.body;
       T* out = rows_out.data();
-      matrix_converter<T> convert;
+      csv_number_chain<T> convert;
       refused = 0;
       for (std::int64_t r = 0; r < ff.rows; ++r, out += ff.per_row) {
         if (const char* next = csv_parse_row_ssse3(p, eof, ',', ff.per_row, out)) {

@@ -245,7 +245,7 @@ void csv_column_sink::field(std::int64_t index, csv_field f) {
   if (!f.raw && c.held != form::lost && !(c.flags & csv_saw_text) && !ctx.number.active() &&
       ctx.source->eof - f.begin >= 32) {
     if (!(c.flags & (csv_saw_float | csv_saw_bool))) {
-      std::int64_t i;
+      std::int64_t i = 0;
       if (csv_parse_int64(f.begin, i) == f.end) {
         const std::uint8_t kind = i < 0 ? csv_saw_int | csv_saw_negative : csv_saw_int;
         c.flags |= kind;

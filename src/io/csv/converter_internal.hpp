@@ -222,6 +222,44 @@ struct csv_convert_sink {
 /// Rows of plain numbers take `fast_row` (no field scan, no field index); any other row (quotes,
 /// missing values, blanks, comments, errors) goes through the tokenizer, which calls
 /// `field`/`end_row` for it, so both ways agree on every row.
+/// The matrix path's converter of one number, in the order that costs least on the files people
+/// write: the short-decimal parser, the 8-digit integer parser (first while the last number was an
+/// integer; given up after `integer_give_up` refusals in a row), then fast_float. One per block
+/// (its state follows the block's numbers); `bench/csv_bounds.cpp` times this same chain.
+template <class T>
+struct csv_number_chain {
+  /// Fields that the short parser left and `csv_parse_integer_float` refused, in a row; at
+  /// `integer_give_up` the block stops trying it (long decimals: the integer scan would be wasted).
+  int integer_misses = 0;
+  static constexpr int integer_give_up = 64;
+  /// The last number was an integer: the next field tries `csv_parse_integer_float` first (integer
+  /// files: integers of more than 8 digits no longer pay a refused short parse first), until a field
+  /// is not one.
+  bool integer_first = false;
+
+  /// Converts the number at `p` (text up to `eof`) into `v`; its end, or nullptr if it is none.
+  const char* operator()(const char* p, const char* eof, T& v) {
+    const char* end = nullptr;
+    if (csv_has_short_parser && eof - p >= 32) {
+      if (integer_first) {
+        end = csv_parse_integer_float(p, v);
+        if (end == nullptr) {
+          integer_first = false;
+          end = csv_parse_float_short(p, v);
+        }
+      } else {
+        end = csv_parse_float_short(p, v);
+        if (end == nullptr && integer_misses < integer_give_up) {
+          end = csv_parse_integer_float(p, v);
+          integer_misses = end == nullptr ? integer_misses + 1 : 0;
+          integer_first = end != nullptr;
+        }
+      }
+    }
+    return end != nullptr ? end : csv_parse_float(p, eof, v);
+  }
+};
+
 template <class T>
 struct csv_matrix_sink {
   csv_context ctx;
@@ -233,14 +271,7 @@ struct csv_matrix_sink {
   /// (long numbers, integers beyond 8 digits: it would parse a few fields of every row twice).
   int ssse3_misses = 0;
   static constexpr int ssse3_give_up = 8;
-  /// Fields in a row that the short parser left and `csv_parse_integer_float` refused; at
-  /// `integer_give_up` the block stops trying it (long decimals: the integer scan would be wasted).
-  int integer_misses = 0;
-  static constexpr int integer_give_up = 64;
-  /// The last number was an integer: the next field tries `csv_parse_integer_float` first (integer
-  /// files: integers of more than 8 digits no longer pay a refused short parse first), until a field
-  /// is not one.
-  bool integer_first = false;
+  csv_number_chain<T> number;  // this block's converter of one number
   T* region = nullptr;           // this block's rows in the output, room for `region_rows` rows
   std::int64_t region_rows = 0;
   std::vector<T> overflow;  // rows past the region, row-major
@@ -255,8 +286,7 @@ struct csv_matrix_sink {
   void reset() {
     rows = 0;
     ssse3_misses = 0;
-    integer_misses = 0;
-    integer_first = false;
+    number = {};
     overflow.clear();
   }
   /// The rows parsed into the region and into `overflow`.
@@ -289,24 +319,7 @@ struct csv_matrix_sink {
       const std::int64_t o = all_columns ? j : ctx.layout->out_of_file[static_cast<std::size_t>(j)];
       if (o >= 0) {
         T v;
-        const char* end = nullptr;
-        if (csv_has_short_parser && eof - p >= 32) {
-          if (integer_first) {
-            end = csv_parse_integer_float(p, v);
-            if (end == nullptr) {
-              integer_first = false;
-              end = csv_parse_float_short(p, v);
-            }
-          } else {
-            end = csv_parse_float_short(p, v);
-            if (end == nullptr && integer_misses < integer_give_up) {
-              end = csv_parse_integer_float(p, v);
-              integer_misses = end == nullptr ? integer_misses + 1 : 0;
-              integer_first = end != nullptr;
-            }
-          }
-        }
-        if (end == nullptr) end = csv_parse_float(p, eof, v);
+        const char* end = number(p, eof, v);
         if (end == nullptr) return nullptr;
         row[o] = v;
         p = end;
