@@ -68,4 +68,8 @@ std::int64_t batches_per_block(const dataset_plan& plan, std::int64_t block_byte
 /// Batches in one iteration of `plan` (-1: forever).
 std::int64_t iteration_length(const dataset_plan& plan);
 
+/// True on a prefetch worker that runs beside other workers: batches are already made in parallel,
+/// so a worker splits a gather over the thread pool only when its bytes alone would pay for it.
+inline thread_local bool one_of_several_producers = false;
+
 }  // namespace tb::detail

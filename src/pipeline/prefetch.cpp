@@ -77,7 +77,11 @@ class dataset_iterator::impl {
       std::int64_t threads = prefetch.num_threads > 0 ? prefetch.num_threads
                                                       : std::min<std::int64_t>(depth_, tb::num_threads());
       threads = std::max<std::int64_t>(1, std::min({threads, depth_, blocks}));
-      for (std::int64_t t = 0; t < threads; ++t) workers_.emplace_back([this] { work(); });
+      for (std::int64_t t = 0; t < threads; ++t)
+        workers_.emplace_back([this, several = threads > 1] {
+          detail::one_of_several_producers = several;
+          work();
+        });
     }
   }
 
