@@ -14,6 +14,20 @@ using form = csv_block_column::form;
 
 constexpr std::uint64_t nan_bits = std::bit_cast<std::uint64_t>(std::numeric_limits<double>::quiet_NaN());
 
+// A double read in place, as the column holds floats: the short form, else fast_float up to `limit`.
+const char* parse_double(const char* p, const char* limit, double& v) {
+  const char* end = csv_parse_float_short(p, v);
+  return end != nullptr ? end : csv_parse_float(p, limit, v);
+}
+
+// The end of an unquoted field at `p` (its quote characters inside are text, as the tokenizer
+// reads them).
+const char* plain_field_end(const csv_dialect& d, const char* p, const char* eof) {
+  const char* end = csv_skip_plain(d, p, eof);
+  while (end < eof && (d.at(*end) == csv_plain || d.at(*end) == csv_quote)) ++end;
+  return end;
+}
+
 void lose(csv_block_column& c) {
   c.held = form::lost;
   c.slots.release();
@@ -176,15 +190,13 @@ const char* csv_column_sink::fast_row(const char* p, const char* eof) {
       // A field left out is skipped as the tokenizer skips it, unless quoted (its quotes may hold
       // delimiters and line breaks): then the tokenizer reads the row.
       if (d.at(*p) == csv_quote) return refuse();
-      end = csv_skip_plain(d, p, eof);
-      while (end < eof && (d.at(*end) == csv_plain || d.at(*end) == csv_quote)) ++end;
+      end = plain_field_end(d, p, eof);
     } else {
       if (out != kept) return refuse();  // columns are kept in file order
       csv_block_column& c = columns[static_cast<std::size_t>(out)];
       if (c.held == form::float64 && (c.flags & csv_saw_float)) {  // as `field` reads it in place
         double v;
-        end = csv_parse_float_short(p, v);
-        if (end == nullptr) end = csv_parse_float(p, eof, v);
+        end = parse_double(p, eof, v);
         if (end == nullptr || std::isnan(v)) return refuse();
         c.slots.push_back(std::bit_cast<std::uint64_t>(v));
       } else if (c.held == form::int64 && !(c.flags & (csv_saw_float | csv_saw_bool | csv_saw_text))) {
@@ -195,8 +207,7 @@ const char* csv_column_sink::fast_row(const char* p, const char* eof) {
         c.slots.push_back(std::bit_cast<std::uint64_t>(v));
       } else if (c.held == form::text && (c.flags & csv_saw_text)) {
         if (d.at(*p) != csv_plain) return refuse();  // quoted, or empty
-        end = csv_skip_plain(d, p, eof);
-        while (end < eof && (d.at(*end) == csv_plain || d.at(*end) == csv_quote)) ++end;
+        end = plain_field_end(d, p, eof);
         const std::string_view text(p, static_cast<std::size_t>(end - p));
         if (ctx.na->contains(text) || !is_valid_utf8(text)) return refuse();
         c.text.emplace_back(text);
@@ -254,8 +265,7 @@ void csv_column_sink::field(std::int64_t index, csv_field f) {
       }
     } else if (c.held == form::float64) {
       double d;
-      const char* end = csv_parse_float_short(f.begin, d);
-      if (end == nullptr) end = csv_parse_float(f.begin, f.end, d);
+      const char* end = parse_double(f.begin, f.end, d);
       if (end == f.end && !std::isnan(d)) {
         c.flags |= csv_saw_float;
         c.slots.push_back(std::bit_cast<std::uint64_t>(d));
